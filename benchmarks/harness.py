@@ -1,0 +1,57 @@
+"""Timing tinynet against torch side by side, in one process.
+
+A benchmark module defines ``cases()`` returning a list of :class:`Case`; each
+case holds a tinynet callable and a torch callable doing the same work
+(typically forward + backward). ``benchmarks/run.py`` times them interleaved,
+after warm-up, and reports medians and the ratio tinynet / torch.
+"""
+
+from __future__ import annotations
+
+import gc
+import statistics
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+
+@dataclass
+class Case:
+    group: str  # the issue's heading, e.g. "conv2d"
+    name: str  # the shape, e.g. "N16 C16->16 64x64 k3 p1"
+    tinynet: Callable[[], object]
+    torch: Callable[[], object]
+    target: float = 1.5  # the ratio the issue asks for
+    notes: str = ""
+    extra: dict = field(default_factory=dict)
+
+
+def median_time(fn: Callable[[], object], repeat: int, warmup: int) -> float:
+    """Median wall time of ``fn()`` in seconds over ``repeat`` calls after ``warmup`` calls."""
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeat):
+        gc.collect()
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def compare(case: Case, repeat: int = 15, warmup: int = 3, rounds: int = 3) -> dict:
+    """Time both sides in alternating rounds (so drifting machine load hits both) and take medians."""
+    t_tiny, t_torch = [], []
+    for _ in range(rounds):
+        t_tiny.append(median_time(case.tinynet, repeat, warmup))
+        t_torch.append(median_time(case.torch, repeat, warmup))
+    tiny, ref = statistics.median(t_tiny), statistics.median(t_torch)
+    return {
+        "group": case.group,
+        "name": case.name,
+        "tinynet_ms": tiny * 1e3,
+        "torch_ms": ref * 1e3,
+        "ratio": tiny / ref,
+        "target": case.target,
+        "notes": case.notes,
+    }

@@ -1,0 +1,73 @@
+"""tinynet: a small, readable deep-learning framework with a PyTorch-shaped API.
+
+Every linear layer is an adjoint pair: the backward of a convolution is the
+transposed convolution, and ``tinynet.testing`` proves it for any op.
+"""
+
+from tinynet import autograd, functional, nn, testing  # noqa: E402  (nn needs the names above)
+from tinynet.autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from tinynet.random import Generator, get_rng_state, manual_seed, seed, set_rng_state
+from tinynet.tensor import (
+    Tensor,
+    arange,
+    bool_,
+    cat,
+    float32,
+    float64,
+    from_numpy,
+    full,
+    int32,
+    int64,
+    ones,
+    ones_like,
+    rand,
+    randint,
+    randn,
+    randperm,
+    stack,
+    tensor,
+    uint8,
+    where,
+    zeros,
+    zeros_like,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Tensor",
+    "tensor",
+    "zeros",
+    "ones",
+    "full",
+    "arange",
+    "rand",
+    "randn",
+    "randint",
+    "randperm",
+    "zeros_like",
+    "ones_like",
+    "cat",
+    "stack",
+    "where",
+    "from_numpy",
+    "no_grad",
+    "enable_grad",
+    "set_grad_enabled",
+    "is_grad_enabled",
+    "manual_seed",
+    "seed",
+    "Generator",
+    "get_rng_state",
+    "set_rng_state",
+    "float32",
+    "float64",
+    "int64",
+    "int32",
+    "uint8",
+    "bool_",
+    "autograd",
+    "functional",
+    "nn",
+    "testing",
+]

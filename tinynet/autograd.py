@@ -1,0 +1,397 @@
+"""The tape: ``Function``, its context, grad mode and the backward walk.
+
+A differentiable operation is a subclass of :class:`Function` with two static
+methods that work on **numpy arrays**, never on Tensors::
+
+    class Exp(Function):
+        @staticmethod
+        def forward(ctx, x):            # x: np.ndarray
+            y = np.exp(x)
+            ctx.save_for_backward(y)
+            return y
+
+        @staticmethod
+        def backward(ctx, grad):        # grad: dL/dy, same shape as y
+            (y,) = ctx.saved_arrays
+            return grad * y             # dL/dx
+
+``Exp.apply(t)`` unwraps Tensor arguments to arrays, runs ``forward``, wraps the
+result in a Tensor and, when gradients are wanted, records a node on the tape.
+``backward`` returns one gradient per ``forward`` argument (``None`` for the
+ones that are not Tensors or need no gradient), exactly as in PyTorch.
+
+The graph holds *nodes* (contexts), not Tensors: a node remembers where each of
+its inputs came from (another node's output, or a leaf Tensor) but not the
+input's data, so intermediate activations live only as long as somebody saved
+them with ``save_for_backward``. After a backward pass those saved arrays are
+released unless ``retain_graph=True``.
+
+Broadcasting is undone in exactly one place, :func:`unbroadcast`, which the
+walk applies to every gradient before it reaches its input.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import traceback
+
+import numpy as np
+
+__all__ = [
+    "Function",
+    "Context",
+    "no_grad",
+    "enable_grad",
+    "set_grad_enabled",
+    "is_grad_enabled",
+    "detect_anomaly",
+    "is_anomaly_enabled",
+    "AnomalyError",
+    "unbroadcast",
+    "run_backward",
+]
+
+
+# --------------------------------------------------------------------------- grad mode
+class _GradMode(threading.local):
+    enabled = True
+    anomaly = False
+
+
+_mode = _GradMode()
+
+
+def is_grad_enabled() -> bool:
+    """True when operations are being recorded on the tape."""
+    return _mode.enabled
+
+
+class set_grad_enabled(contextlib.ContextDecorator):
+    """Context manager (and decorator) that turns recording on or off.
+
+    Example:
+        >>> import tinynet
+        >>> x = tinynet.ones(2, requires_grad=True)
+        >>> with tinynet.set_grad_enabled(False):
+        ...     y = x * 2
+        >>> y.requires_grad
+        False
+    """
+
+    def __init__(self, mode: bool):
+        self.mode = bool(mode)
+        self.prev = None
+
+    def __enter__(self):
+        self.prev = _mode.enabled
+        _mode.enabled = self.mode
+        return self
+
+    def __exit__(self, *exc):
+        _mode.enabled = self.prev
+        return False
+
+
+class no_grad(set_grad_enabled):
+    """Context manager (and decorator) under which no graph is recorded.
+
+    Example:
+        >>> import tinynet
+        >>> x = tinynet.ones(3, requires_grad=True)
+        >>> with tinynet.no_grad():
+        ...     y = x * 2
+        >>> y.requires_grad
+        False
+    """
+
+    def __init__(self):
+        super().__init__(False)
+
+
+class enable_grad(set_grad_enabled):
+    """Context manager (and decorator) that turns recording back on inside ``no_grad``."""
+
+    def __init__(self):
+        super().__init__(True)
+
+
+# --------------------------------------------------------------------------- anomaly mode
+class AnomalyError(RuntimeError):
+    """Raised in anomaly mode when an op produces a NaN or an infinity."""
+
+
+def is_anomaly_enabled() -> bool:
+    return _mode.anomaly
+
+
+class detect_anomaly(contextlib.ContextDecorator):
+    """Raise at the first NaN or inf produced by any op, forward or backward.
+
+    Inside this context every node remembers the stack where it was created,
+    and every forward output and backward gradient is checked. The error names
+    the op and, for backward, the line of user code that created it.
+
+    Example:
+        >>> import tinynet
+        >>> x = tinynet.tensor([-1.0], requires_grad=True)
+        >>> with tinynet.autograd.detect_anomaly():
+        ...     try:
+        ...         x.log()
+        ...     except tinynet.autograd.AnomalyError as e:
+        ...         print(str(e).splitlines()[0])
+        Log forward produced nan in output 0 (shape (1,))
+    """
+
+    def __init__(self, check_nan: bool = True):
+        self.check_nan = check_nan
+        self.prev = None
+
+    def __enter__(self):
+        self.prev = _mode.anomaly
+        _mode.anomaly = bool(self.check_nan)
+        return self
+
+    def __exit__(self, *exc):
+        _mode.anomaly = self.prev
+        return False
+
+
+def _check_finite(arrays, what: str, fn_name: str, where: str | None) -> None:
+    for i, a in enumerate(arrays):
+        if a is None or not isinstance(a, np.ndarray) or a.dtype.kind != "f":
+            continue
+        if not np.isfinite(a).all():
+            bad = "nan" if np.isnan(a).any() else "inf"
+            msg = f"{fn_name} {what} produced {bad} in {'output' if what == 'forward' else 'gradient'} {i} (shape {a.shape})"
+            if where:
+                msg += f"\nThe {fn_name} node was created at:\n{where}"
+            raise AnomalyError(msg)
+
+
+# --------------------------------------------------------------------------- nodes
+class Context:
+    """What a ``Function`` remembers between forward and backward.
+
+    Attributes set by the tape:
+        needs_input_grad: one bool per forward argument.
+    Functions may also store small Python values as attributes (``ctx.stride``);
+    large arrays belong in :meth:`save_for_backward` so they are released after
+    the backward pass.
+    """
+
+    def __init__(self, fn: type, needs_input_grad: tuple):
+        self.fn = fn
+        self.needs_input_grad = needs_input_grad
+        self._saved = ()
+        # Filled by Function.apply when the node joins the graph:
+        self.parents = ()  # per argument: None, a leaf Tensor, or (node, output index)
+        self.in_meta = ()  # per argument: (shape, dtype) of Tensor arguments, else None
+        self.out_meta = ()  # per output: (shape, dtype)
+        self.freed = False
+        self.created_at = None
+
+    def save_for_backward(self, *arrays) -> None:
+        """Keep arrays (or anything) for ``backward``; released after it runs."""
+        self._saved = arrays
+
+    @property
+    def saved_arrays(self) -> tuple:
+        if self.freed:
+            raise _freed_error(self.fn.__name__)
+        return self._saved
+
+    # PyTorch's name, for people moving code across.
+    saved_tensors = saved_arrays
+
+    def release(self) -> None:
+        """Drop everything the node saved; a later backward through it raises."""
+        self._saved = ()
+        keep = {"fn", "needs_input_grad", "_saved", "parents", "in_meta", "out_meta", "freed", "created_at"}
+        for name in [k for k in self.__dict__ if k not in keep]:
+            del self.__dict__[name]
+        self.freed = True
+
+
+def _freed_error(name: str) -> RuntimeError:
+    return RuntimeError(
+        f"Trying to backward through the graph a second time (node {name}): its saved arrays were "
+        "freed after the first backward. Specify retain_graph=True on the first backward() call "
+        "if you need to backward through the graph again."
+    )
+
+
+class Function:
+    """Base class of differentiable operations (see the module docstring)."""
+
+    @staticmethod
+    def forward(ctx: Context, *args, **kwargs):
+        raise NotImplementedError
+
+    @staticmethod
+    def backward(ctx: Context, *grads):
+        raise NotImplementedError
+
+    @classmethod
+    def apply(cls, *args, **kwargs):
+        from tinynet.tensor import Tensor  # tensor.py imports this module
+
+        raw = []
+        needs = []
+        for a in args:
+            if isinstance(a, Tensor):
+                raw.append(a.data)
+                needs.append(a.requires_grad)
+            else:
+                raw.append(a)
+                needs.append(False)
+        record = _mode.enabled and any(needs)
+        ctx = Context(cls, tuple(needs) if record else (False,) * len(args))
+        out = cls.forward(ctx, *raw, **kwargs)
+        single = not isinstance(out, tuple)
+        outs = (out,) if single else out
+        if _mode.anomaly:
+            where = "".join(traceback.format_stack(limit=12)[:-1])
+            _check_finite(outs, "forward", cls.__name__, None)
+            ctx.created_at = where
+        results = []
+        if record:
+            ctx.parents = tuple(_parent_of(a, n) for a, n in zip(args, needs))
+            ctx.in_meta = tuple((a.data.shape, a.data.dtype) if isinstance(a, Tensor) else None for a in args)
+            ctx.out_meta = tuple((np.shape(o), getattr(o, "dtype", None)) for o in outs)
+            for i, o in enumerate(outs):
+                o = np.asarray(o)
+                differentiable = o.dtype.kind == "f"
+                t = Tensor._wrap(o, requires_grad=differentiable)
+                if differentiable:
+                    t._node = ctx
+                    t._out_idx = i
+                results.append(t)
+        else:
+            results = [Tensor._wrap(np.asarray(o)) for o in outs]
+        return results[0] if single else tuple(results)
+
+
+def _parent_of(t, needs_grad: bool):
+    if not needs_grad:
+        return None
+    if t._node is None:
+        return t  # a leaf: its .grad receives the gradient
+    return (t._node, t._out_idx)
+
+
+# --------------------------------------------------------------------------- broadcasting
+def unbroadcast(grad: np.ndarray, shape: tuple) -> np.ndarray:
+    """Sum ``grad`` down to ``shape``: the adjoint of broadcasting ``shape`` up.
+
+    Broadcasting copies an array along new leading axes and along axes of
+    length 1; the adjoint of a copy is a sum, so we sum over exactly those axes.
+    """
+    if grad.shape == tuple(shape):
+        return grad
+    lead = grad.ndim - len(shape)
+    if lead < 0:
+        raise RuntimeError(f"gradient of shape {grad.shape} cannot reduce to input shape {tuple(shape)}")
+    axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape) if n == 1 and grad.shape[lead + i] != 1)
+    g = grad.sum(axis=axes, keepdims=True) if axes else grad
+    return g.reshape(shape)
+
+
+# --------------------------------------------------------------------------- the walk
+def _topological_order(root) -> list:
+    """Nodes reachable from ``root`` with every node before the nodes it feeds from.
+
+    Iterative depth-first search (a chain of 50,000 ops must not hit Python's
+    recursion limit). Reversed post-order is a topological order of a DAG.
+    """
+    order = []
+    visited = set()
+    stack = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        if done:
+            order.append(node)
+            continue
+        if id(node) in visited:
+            continue
+        visited.add(id(node))
+        stack.append((node, True))
+        for p in node.parents:
+            if isinstance(p, tuple) and id(p[0]) not in visited:
+                stack.append((p[0], False))
+    order.reverse()
+    return order
+
+
+def run_backward(tensor, gradient=None, retain_graph: bool = False) -> None:
+    """Backpropagate from ``tensor`` and accumulate gradients into the leaves' ``.grad``."""
+    from tinynet.tensor import Tensor
+
+    if not tensor.requires_grad:
+        raise RuntimeError(
+            "element 0 of tensors does not require grad and does not have a grad_fn: "
+            "call backward() on a result computed from tensors with requires_grad=True"
+        )
+    if gradient is None:
+        if tensor.data.size != 1:
+            raise RuntimeError(
+                f"grad can be implicitly created only for scalar outputs; backward() on a tensor of "
+                f"shape {tensor.shape} needs a gradient argument of that shape"
+            )
+        g = np.ones_like(tensor.data)
+    else:
+        g = gradient.data if isinstance(gradient, Tensor) else np.asarray(gradient)
+        if g.shape != tensor.data.shape:
+            raise RuntimeError(f"backward: gradient has shape {g.shape} but the tensor has shape {tensor.shape}")
+        g = g.astype(tensor.data.dtype, copy=False)
+
+    if tensor._node is None:  # backward on a leaf: just accumulate
+        _accumulate_leaf(tensor, g)
+        return
+
+    root = tensor._node
+    grads = {id(root): [None] * len(root.out_meta)}
+    grads[id(root)][tensor._out_idx] = g
+    with no_grad():
+        for node in _topological_order(root):
+            out_grads = grads.pop(id(node), None)
+            if out_grads is None or all(x is None for x in out_grads):
+                continue
+            if node.freed:
+                raise _freed_error(node.fn.__name__)
+            in_grads = node.fn.backward(node, *out_grads)
+            if not isinstance(in_grads, tuple):
+                in_grads = (in_grads,)
+            if len(in_grads) != len(node.parents):
+                raise RuntimeError(
+                    f"{node.fn.__name__}.backward returned {len(in_grads)} gradients for "
+                    f"{len(node.parents)} forward arguments"
+                )
+            if _mode.anomaly:
+                _check_finite(in_grads, "backward", node.fn.__name__, node.created_at)
+            for parent, meta, ig in zip(node.parents, node.in_meta, in_grads):
+                if parent is None or ig is None:
+                    continue
+                shape, dtype = meta
+                ig = np.asarray(ig)
+                ig = unbroadcast(ig, shape)
+                if ig.dtype != dtype:
+                    ig = ig.astype(dtype)
+                if isinstance(parent, tuple):
+                    pnode, idx = parent
+                    slot = grads.setdefault(id(pnode), [None] * len(pnode.out_meta))
+                    slot[idx] = ig if slot[idx] is None else slot[idx] + ig
+                else:
+                    _accumulate_leaf(parent, ig)
+            if not retain_graph:
+                node.release()
+
+
+def _accumulate_leaf(leaf, g: np.ndarray) -> None:
+    from tinynet.tensor import Tensor
+
+    if leaf.grad is None:
+        # Own the memory: the same array may reach several leaves or be reused by a kernel.
+        leaf.grad = Tensor._wrap(np.array(g, dtype=leaf.data.dtype, copy=True))
+    else:
+        np.add(leaf.grad.data, g, out=leaf.grad.data)

@@ -1,0 +1,68 @@
+"""Activations: thin functional forms of the Tensor's pointwise ops."""
+
+from __future__ import annotations
+
+from tinynet import tensor_functions as tf
+from tinynet.functional._validate import check_tensor
+from tinynet.tensor import Tensor
+
+__all__ = ["relu", "leaky_relu", "sigmoid", "tanh", "softmax", "log_softmax"]
+
+
+def relu(input: Tensor, inplace: bool = False) -> Tensor:
+    """max(x, 0) elementwise; the gradient at 0 is 0, as in PyTorch.
+
+    Example:
+        >>> import tinynet
+        >>> import tinynet.nn.functional as F
+        >>> F.relu(tinynet.tensor([-1.0, 0.0, 2.0]))
+        tensor([0., 0., 2.])
+    """
+    check_tensor(input, "relu", "input")
+    return input.relu()
+
+
+def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
+    """x for x > 0, ``negative_slope * x`` otherwise.
+
+    Example:
+        >>> import tinynet
+        >>> import tinynet.nn.functional as F
+        >>> F.leaky_relu(tinynet.tensor([-2.0, 3.0]), 0.5)
+        tensor([-1.,  3.])
+    """
+    check_tensor(input, "leaky_relu", "input", floating=True)
+    if not isinstance(negative_slope, (int, float)) or isinstance(negative_slope, bool):
+        raise TypeError(f"leaky_relu: negative_slope must be a number, got {negative_slope!r}")
+    return tf.LeakyReLU.apply(input, float(negative_slope))
+
+
+def sigmoid(input: Tensor) -> Tensor:
+    """1 / (1 + e^(-x)), computed without overflow."""
+    check_tensor(input, "sigmoid", "input")
+    return input.sigmoid()
+
+
+def tanh(input: Tensor) -> Tensor:
+    """Hyperbolic tangent."""
+    check_tensor(input, "tanh", "input")
+    return input.tanh()
+
+
+def softmax(input: Tensor, dim: int) -> Tensor:
+    """exp(x) / sum(exp(x)) along ``dim`` (shifted by the max for stability).
+
+    Example:
+        >>> import tinynet
+        >>> import tinynet.nn.functional as F
+        >>> F.softmax(tinynet.tensor([0.0, 0.0]), dim=0)
+        tensor([0.5, 0.5])
+    """
+    check_tensor(input, "softmax", "input")
+    return input.softmax(dim)
+
+
+def log_softmax(input: Tensor, dim: int) -> Tensor:
+    """x - logsumexp(x) along ``dim``, stable for large inputs."""
+    check_tensor(input, "log_softmax", "input")
+    return input.log_softmax(dim)

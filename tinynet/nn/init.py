@@ -1,0 +1,150 @@
+"""Weight initialisation (PyTorch's ``torch.nn.init``), drawing from tinynet's generator.
+
+The formulas are PyTorch's, so a layer's default initialisation has the same
+distribution as in PyTorch: ``kaiming_uniform_(w, a=sqrt(5))`` for conv and
+linear weights gives U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from tinynet.random import default_generator
+from tinynet.tensor import Tensor
+
+__all__ = [
+    "calculate_gain",
+    "kaiming_uniform_",
+    "kaiming_normal_",
+    "xavier_uniform_",
+    "xavier_normal_",
+    "uniform_",
+    "normal_",
+    "zeros_",
+    "ones_",
+    "constant_",
+]
+
+
+def _check(t, fn: str) -> Tensor:
+    if not isinstance(t, Tensor):
+        raise TypeError(f"nn.init.{fn}: expected a Tensor, got {type(t).__name__}")
+    if t.dtype.kind != "f":
+        raise TypeError(f"nn.init.{fn}: expected a floating-point tensor, got dtype {t.dtype}")
+    return t
+
+
+def _fill(t: Tensor, values: np.ndarray) -> Tensor:
+    t.data[...] = values.astype(t.dtype, copy=False)  # in place, like PyTorch's trailing underscore
+    return t
+
+
+def _fans(t: Tensor, fn: str) -> tuple[int, int]:
+    if t.ndim < 2:
+        raise ValueError(
+            f"nn.init.{fn}: fan in and fan out cannot be computed for a tensor with fewer than 2 dimensions (shape {tuple(t.shape)})"
+        )
+    receptive = int(np.prod(t.shape[2:])) if t.ndim > 2 else 1
+    return t.shape[1] * receptive, t.shape[0] * receptive
+
+
+def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
+    """The recommended gain for a nonlinearity (PyTorch's table)."""
+    linear = {
+        "linear",
+        "conv1d",
+        "conv2d",
+        "conv3d",
+        "conv_transpose1d",
+        "conv_transpose2d",
+        "conv_transpose3d",
+        "sigmoid",
+    }
+    if nonlinearity in linear:
+        return 1.0
+    if nonlinearity == "tanh":
+        return 5.0 / 3
+    if nonlinearity == "relu":
+        return math.sqrt(2.0)
+    if nonlinearity == "leaky_relu":
+        slope = 0.01 if param is None else param
+        if isinstance(slope, bool) or not isinstance(slope, (int, float)):
+            raise ValueError(f"calculate_gain: negative_slope {param!r} is not a valid number")
+        return math.sqrt(2.0 / (1 + slope**2))
+    if nonlinearity == "selu":
+        return 3.0 / 4
+    raise ValueError(f"calculate_gain: unsupported nonlinearity {nonlinearity!r}")
+
+
+def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator=None) -> Tensor:
+    _check(tensor, "uniform_")
+    g = generator or default_generator()
+    return _fill(tensor, g.uniform(a, b, size=tensor.shape))
+
+
+def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator=None) -> Tensor:
+    _check(tensor, "normal_")
+    g = generator or default_generator()
+    return _fill(tensor, g.normal(mean, std, size=tensor.shape))
+
+
+def constant_(tensor: Tensor, val: float) -> Tensor:
+    _check(tensor, "constant_")
+    tensor.data[...] = val
+    return tensor
+
+
+def zeros_(tensor: Tensor) -> Tensor:
+    return constant_(tensor, 0.0)
+
+
+def ones_(tensor: Tensor) -> Tensor:
+    return constant_(tensor, 1.0)
+
+
+def _fan(tensor: Tensor, mode: str, fn: str) -> int:
+    if mode not in ("fan_in", "fan_out"):
+        raise ValueError(f"nn.init.{fn}: mode must be 'fan_in' or 'fan_out', got {mode!r}")
+    fan_in, fan_out = _fans(tensor, fn)
+    return fan_in if mode == "fan_in" else fan_out
+
+
+def kaiming_uniform_(
+    tensor: Tensor, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu", generator=None
+) -> Tensor:
+    """U(-b, b) with b = gain * sqrt(3 / fan); He et al. (2015)."""
+    _check(tensor, "kaiming_uniform_")
+    fan = _fan(tensor, mode, "kaiming_uniform_")
+    if fan == 0:
+        return tensor  # PyTorch warns and leaves a zero-element tensor alone
+    bound = math.sqrt(3.0) * calculate_gain(nonlinearity, a) / math.sqrt(fan)
+    return uniform_(tensor, -bound, bound, generator)
+
+
+def kaiming_normal_(
+    tensor: Tensor, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu", generator=None
+) -> Tensor:
+    """N(0, std²) with std = gain / sqrt(fan); He et al. (2015)."""
+    _check(tensor, "kaiming_normal_")
+    fan = _fan(tensor, mode, "kaiming_normal_")
+    if fan == 0:
+        return tensor
+    std = calculate_gain(nonlinearity, a) / math.sqrt(fan)
+    return normal_(tensor, 0.0, std, generator)
+
+
+def xavier_uniform_(tensor: Tensor, gain: float = 1.0, generator=None) -> Tensor:
+    """U(-b, b) with b = gain * sqrt(6 / (fan_in + fan_out)); Glorot & Bengio (2010)."""
+    _check(tensor, "xavier_uniform_")
+    fan_in, fan_out = _fans(tensor, "xavier_uniform_")
+    bound = gain * math.sqrt(6.0 / max(fan_in + fan_out, 1))
+    return uniform_(tensor, -bound, bound, generator)
+
+
+def xavier_normal_(tensor: Tensor, gain: float = 1.0, generator=None) -> Tensor:
+    _check(tensor, "xavier_normal_")
+    fan_in, fan_out = _fans(tensor, "xavier_normal_")
+    std = gain * math.sqrt(2.0 / max(fan_in + fan_out, 1))
+    return normal_(tensor, 0.0, std, generator)

@@ -1,0 +1,849 @@
+"""``Tensor``: a numpy array plus its place on the tape, and the creation functions.
+
+dtype rules (PyTorch's): Python floats become float32, Python ints int64 and
+Python bools bool; a numpy array keeps its dtype (float64 stays float64).
+Arithmetic promotes like PyTorch: float32 with a Python float stays float32, an
+integer tensor with a float becomes float32, float32 with float64 gives float64.
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+from typing import Sequence
+
+import numpy as np
+
+from tinynet import tensor_functions as tf
+from tinynet.autograd import is_grad_enabled, run_backward
+from tinynet.random import default_generator
+
+float32 = np.float32
+float64 = np.float64
+int64 = np.int64
+int32 = np.int32
+uint8 = np.uint8
+bool_ = np.bool_
+
+_DTYPE_ALIASES = {
+    "float32": np.float32,
+    "float": np.float32,
+    "float64": np.float64,
+    "double": np.float64,
+    "int64": np.int64,
+    "long": np.int64,
+    "int32": np.int32,
+    "int": np.int32,
+    "uint8": np.uint8,
+    "bool": np.bool_,
+}
+
+MaxResult = namedtuple("MaxResult", ["values", "indices"])
+
+
+def _as_dtype(dtype):
+    if dtype is None:
+        return None
+    if isinstance(dtype, str):
+        if dtype not in _DTYPE_ALIASES:
+            raise TypeError(f"unknown dtype {dtype!r}; use one of {sorted(_DTYPE_ALIASES)}")
+        return np.dtype(_DTYPE_ALIASES[dtype])
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"dtype must be a numpy/tinynet dtype such as tinynet.float32, got {dtype!r}") from None
+    if dt.kind not in "fiub":
+        raise TypeError(f"unsupported dtype {dt}: tinynet tensors hold floats, integers or bools")
+    return dt
+
+
+def _to_array(data, dtype=None) -> np.ndarray:
+    """Convert user data to an array with PyTorch's default dtypes."""
+    dtype = _as_dtype(dtype)
+    if isinstance(data, Tensor):
+        arr = np.array(data.data, copy=True)
+    elif isinstance(data, np.ndarray):
+        arr = np.array(data, copy=True)
+    else:
+        if isinstance(data, (str, bytes)):
+            raise TypeError(f"tensor(): data must be numeric (a number, a nested list or an array), got {data!r}")
+        try:
+            arr = np.array(data)
+        except (ValueError, TypeError) as e:
+            raise TypeError(f"tensor(): could not convert {type(data).__name__} to a numeric array: {e}") from None
+        if arr.dtype.kind == "f":
+            arr = arr.astype(np.float32)
+        elif arr.dtype.kind in "iu" and arr.dtype != np.uint8:
+            arr = arr.astype(np.int64)
+    if arr.dtype.kind not in "fiub":
+        raise TypeError(f"tensor(): data must be numeric (floats, ints or bools), got an array of dtype {arr.dtype}")
+    if dtype is not None:
+        arr = arr.astype(dtype)
+    return arr
+
+
+class Tensor:
+    """A numpy array that records the operations applied to it.
+
+    Args:
+        data: a number, a (nested) sequence, a numpy array or a Tensor.
+        requires_grad: record operations for ``backward()``; floats only.
+        dtype: optional dtype (``tinynet.float32`` ...).
+
+    Example:
+        >>> import tinynet
+        >>> x = tinynet.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+        >>> y = (x * x).sum()
+        >>> y.backward()
+        >>> x.grad
+        tensor([[2., 4.],
+                [6., 8.]])
+    """
+
+    __slots__ = ("data", "grad", "_requires_grad", "_node", "_out_idx", "__weakref__")
+    __array_priority__ = 1000  # numpy defers to our operators in ``ndarray * Tensor``
+
+    def __init__(self, data, requires_grad: bool = False, dtype=None):
+        self.data = _to_array(data, dtype)
+        self.grad = None
+        self._node = None
+        self._out_idx = 0
+        self._requires_grad = False
+        if requires_grad:
+            self.requires_grad_(True)
+
+    @classmethod
+    def _wrap(cls, array: np.ndarray, requires_grad: bool = False) -> "Tensor":
+        """Wrap an array without copying (internal)."""
+        t = object.__new__(cls)
+        t.data = array
+        t.grad = None
+        t._node = None
+        t._out_idx = 0
+        t._requires_grad = requires_grad
+        return t
+
+    # ---------------------------------------------------------------- attributes
+    @property
+    def requires_grad(self) -> bool:
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None:
+        self.requires_grad_(value)
+
+    def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
+        if requires_grad and self.data.dtype.kind != "f":
+            raise RuntimeError(
+                f"only floating-point tensors can require gradients, this one has dtype {self.data.dtype}"
+            )
+        if not requires_grad and self._node is not None:
+            raise RuntimeError("requires_grad can only be turned off on leaf tensors; use detach()")
+        self._requires_grad = bool(requires_grad)
+        return self
+
+    @property
+    def is_leaf(self) -> bool:
+        return self._node is None
+
+    @property
+    def grad_fn(self):
+        """The node that created this tensor (its Function class name), or None for a leaf."""
+        return self._node
+
+    @property
+    def shape(self) -> tuple:
+        return self.data.shape
+
+    @property
+    def dtype(self):
+        return self.data.dtype
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    def dim(self) -> int:
+        return self.data.ndim
+
+    def size(self, dim: int | None = None):
+        return self.data.shape if dim is None else self.data.shape[dim]
+
+    def numel(self) -> int:
+        return int(self.data.size)
+
+    def __len__(self) -> int:
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.data.shape[0]
+
+    def numpy(self) -> np.ndarray:
+        """The underlying array (shared memory, like PyTorch's ``.numpy()``)."""
+        if self._requires_grad:
+            raise RuntimeError(
+                "Can't call numpy() on a Tensor that requires grad. Use tensor.detach().numpy() instead."
+            )
+        return self.data
+
+    def item(self):
+        if self.data.size != 1:
+            raise ValueError(
+                f"item(): only one-element tensors can be converted to a Python scalar, got shape {self.shape}"
+            )
+        return self.data.reshape(()).item()
+
+    def tolist(self):
+        return self.data.tolist()
+
+    def detach(self) -> "Tensor":
+        """The same data, cut from the tape."""
+        return Tensor._wrap(self.data)
+
+    def clone(self) -> "Tensor":
+        return tf.Add.apply(self, self.data.dtype.type(0)) if self._requires_grad else Tensor._wrap(self.data.copy())
+
+    def __array__(self, dtype=None, copy=None):
+        return self.data if dtype is None else self.data.astype(dtype)
+
+    def __repr__(self) -> str:
+        body = np.array2string(self.data, separator=", ", prefix="tensor(", precision=4)
+        extras = []
+        if self.data.dtype not in (np.float32, np.int64, np.bool_):
+            extras.append(f"dtype=tinynet.{self.data.dtype}")
+        if self._node is not None:
+            extras.append(f"grad_fn=<{self._node.fn.__name__}Backward>")
+        elif self._requires_grad:
+            extras.append("requires_grad=True")
+        return "tensor(" + body + "".join(", " + e for e in extras) + ")"
+
+    # ---------------------------------------------------------------- autograd
+    def backward(self, gradient=None, retain_graph: bool = False) -> None:
+        """Accumulate d(self)/d(leaf) into every leaf's ``.grad``.
+
+        ``gradient`` is needed unless ``self`` has one element. The saved arrays
+        of the graph are freed afterwards unless ``retain_graph=True``.
+        """
+        run_backward(self, gradient, retain_graph)
+
+    def zero_(self) -> "Tensor":
+        self._check_inplace("zero_")
+        self.data[...] = 0
+        return self
+
+    def fill_(self, value) -> "Tensor":
+        self._check_inplace("fill_")
+        self.data[...] = value
+        return self
+
+    def _check_inplace(self, what: str) -> None:
+        if self._requires_grad and (is_grad_enabled() or self._node is not None):
+            raise RuntimeError(
+                f"{what}: a tensor that requires grad cannot be modified in place while the tape is "
+                "recording (the graph may need its old value); use `with tinynet.no_grad():` for "
+                "parameter updates, or work on tensor.detach()"
+            )
+
+    # ---------------------------------------------------------------- dtype
+    def to(self, dtype) -> "Tensor":
+        dt = _as_dtype(dtype)
+        if dt == self.data.dtype:
+            return self
+        return tf.Cast.apply(self, dt)
+
+    def type(self, dtype) -> "Tensor":
+        return self.to(dtype)
+
+    def float(self) -> "Tensor":
+        return self.to(np.float32)
+
+    def double(self) -> "Tensor":
+        return self.to(np.float64)
+
+    def long(self) -> "Tensor":
+        return self.to(np.int64)
+
+    def int(self) -> "Tensor":
+        return self.to(np.int32)
+
+    def bool(self) -> "Tensor":
+        return self.to(np.bool_)
+
+    # ---------------------------------------------------------------- arithmetic
+    def __add__(self, other):
+        return tf.Add.apply(*_binary(self, other))
+
+    def __radd__(self, other):
+        return tf.Add.apply(*_binary(other, self))
+
+    def __sub__(self, other):
+        return tf.Sub.apply(*_binary(self, other))
+
+    def __rsub__(self, other):
+        return tf.Sub.apply(*_binary(other, self))
+
+    def __mul__(self, other):
+        return tf.Mul.apply(*_binary(self, other))
+
+    def __rmul__(self, other):
+        return tf.Mul.apply(*_binary(other, self))
+
+    def __truediv__(self, other):
+        a, b = _binary(self, other, true_div=True)
+        return tf.Div.apply(a, b)
+
+    def __rtruediv__(self, other):
+        a, b = _binary(other, self, true_div=True)
+        return tf.Div.apply(a, b)
+
+    def __pow__(self, other):
+        return tf.Pow.apply(*_binary(self, other))
+
+    def __rpow__(self, other):
+        return tf.Pow.apply(*_binary(other, self))
+
+    def __neg__(self):
+        return tf.Neg.apply(self)
+
+    def __pos__(self):
+        return self
+
+    def __matmul__(self, other):
+        other = other if isinstance(other, Tensor) else Tensor(other)
+        _check_matmul(self.shape, other.shape)
+        a, b = _promote_pair(self, other)
+        return tf.MatMul.apply(a, b)
+
+    def __rmatmul__(self, other):
+        return Tensor(other).__matmul__(self)
+
+    def matmul(self, other):
+        return self @ other
+
+    def add(self, other):
+        return self + other
+
+    def sub(self, other):
+        return self - other
+
+    def mul(self, other):
+        return self * other
+
+    def div(self, other):
+        return self / other
+
+    def pow(self, exponent):
+        return self**exponent
+
+    # in-place updates: allowed on tensors that are not being recorded
+    def _inplace(self, other, op, what):
+        self._check_inplace(what)
+        value = other.data if isinstance(other, Tensor) else other
+        op(self.data, value, out=self.data, casting="same_kind")
+        return self
+
+    def add_(self, other, alpha=1):
+        return self._inplace(other if alpha == 1 else _scale(other, alpha), np.add, "add_")
+
+    def sub_(self, other, alpha=1):
+        return self._inplace(other if alpha == 1 else _scale(other, alpha), np.subtract, "sub_")
+
+    def mul_(self, other):
+        return self._inplace(other, np.multiply, "mul_")
+
+    def div_(self, other):
+        return self._inplace(other, np.divide, "div_")
+
+    def copy_(self, src):
+        self._check_inplace("copy_")
+        src = src.data if isinstance(src, Tensor) else np.asarray(src)
+        self.data[...] = src
+        return self
+
+    __iadd__ = add_
+    __isub__ = sub_
+    __imul__ = mul_
+    __itruediv__ = div_
+
+    # ---------------------------------------------------------------- comparisons (no gradient)
+    def _compare(self, other, op):
+        value = other.data if isinstance(other, Tensor) else other
+        _check_broadcast(self.shape, np.shape(value), op.__name__)
+        return Tensor._wrap(np.asarray(op(self.data, value)))
+
+    def __eq__(self, other):
+        return self._compare(other, np.equal)
+
+    def __ne__(self, other):
+        return self._compare(other, np.not_equal)
+
+    def __lt__(self, other):
+        return self._compare(other, np.less)
+
+    def __le__(self, other):
+        return self._compare(other, np.less_equal)
+
+    def __gt__(self, other):
+        return self._compare(other, np.greater)
+
+    def __ge__(self, other):
+        return self._compare(other, np.greater_equal)
+
+    __hash__ = object.__hash__
+
+    def __bool__(self):
+        if self.data.size != 1:
+            raise RuntimeError(f"the truth value of a tensor with {self.data.size} elements is ambiguous")
+        return bool(self.data.reshape(()))
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __index__(self):
+        if self.data.dtype.kind not in "iu" or self.data.size != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self.item())
+
+    def all(self, dim=None, keepdim: bool = False) -> "Tensor":
+        return Tensor._wrap(np.asarray(np.all(self.data, axis=dim, keepdims=keepdim)))
+
+    def any(self, dim=None, keepdim: bool = False) -> "Tensor":
+        return Tensor._wrap(np.asarray(np.any(self.data, axis=dim, keepdims=keepdim)))
+
+    def __invert__(self):
+        if self.data.dtype != np.bool_:
+            raise TypeError(f"~ is defined for bool tensors, got dtype {self.data.dtype}")
+        return Tensor._wrap(~self.data)
+
+    def __and__(self, other):
+        return Tensor._wrap(self.data & (other.data if isinstance(other, Tensor) else other))
+
+    def __or__(self, other):
+        return Tensor._wrap(self.data | (other.data if isinstance(other, Tensor) else other))
+
+    # ---------------------------------------------------------------- pointwise math
+    def exp(self):
+        return tf.Exp.apply(self._floating("exp"))
+
+    def log(self):
+        return tf.Log.apply(self._floating("log"))
+
+    def sqrt(self):
+        return tf.Sqrt.apply(self._floating("sqrt"))
+
+    def abs(self):
+        return tf.Abs.apply(self)
+
+    def tanh(self):
+        return tf.Tanh.apply(self._floating("tanh"))
+
+    def sigmoid(self):
+        return tf.Sigmoid.apply(self._floating("sigmoid"))
+
+    def relu(self):
+        return tf.ReLU.apply(self)
+
+    def clip(self, min=None, max=None):
+        if min is None and max is None:
+            raise ValueError("clip(): at least one of min and max must be given")
+        if min is not None and max is not None and min > max:
+            raise ValueError(f"clip(): min ({min}) must not exceed max ({max})")
+        return tf.Clip.apply(self, min, max)
+
+    clamp = clip
+
+    def _floating(self, what: str) -> "Tensor":
+        # PyTorch computes pointwise float functions of integer tensors in float32.
+        return self if self.data.dtype.kind == "f" else self.to(np.float32)
+
+    def softmax(self, dim: int) -> "Tensor":
+        x = self._floating("softmax")
+        return tf.Softmax.apply(x, _one_dim(dim, self.ndim))
+
+    def log_softmax(self, dim: int) -> "Tensor":
+        x = self._floating("log_softmax")
+        return tf.LogSoftmax.apply(x, _one_dim(dim, self.ndim))
+
+    # ---------------------------------------------------------------- reductions
+    def sum(self, dim=None, keepdim: bool = False):
+        return tf.Sum.apply(self, dim, keepdim)
+
+    def mean(self, dim=None, keepdim: bool = False):
+        if self.data.dtype.kind != "f":
+            raise RuntimeError(
+                f"mean(): could not infer output dtype. Input dtype must be floating point, got {self.data.dtype}"
+            )
+        return tf.Mean.apply(self, dim, keepdim)
+
+    def var(self, dim=None, unbiased: bool | None = None, keepdim: bool = False, *, correction: int | None = None):
+        if unbiased is not None and correction is not None:
+            raise ValueError("var(): give either unbiased or correction, not both")
+        corr = correction if correction is not None else (0 if unbiased is False else 1)
+        return tf.Var.apply(self._floating("var"), dim, corr, keepdim)
+
+    def std(self, dim=None, unbiased: bool | None = None, keepdim: bool = False, *, correction: int | None = None):
+        return self.var(dim, unbiased, keepdim, correction=correction).sqrt()
+
+    def max(self, dim=None, keepdim: bool = False):
+        """max() over all elements, or ``(values, indices)`` along ``dim``."""
+        if dim is None:
+            return tf.MaxAll.apply(self, True)
+        return MaxResult(*tf.MaxDim.apply(self, dim, keepdim, True))
+
+    def min(self, dim=None, keepdim: bool = False):
+        if dim is None:
+            return tf.MaxAll.apply(self, False)
+        return MaxResult(*tf.MaxDim.apply(self, dim, keepdim, False))
+
+    def argmax(self, dim=None, keepdim: bool = False):
+        if dim is None:
+            return Tensor._wrap(np.asarray(np.argmax(self.data), dtype=np.int64))
+        d = _one_dim(dim, self.ndim)
+        return Tensor._wrap(np.argmax(self.data, axis=d, keepdims=keepdim).astype(np.int64))
+
+    def argmin(self, dim=None, keepdim: bool = False):
+        if dim is None:
+            return Tensor._wrap(np.asarray(np.argmin(self.data), dtype=np.int64))
+        d = _one_dim(dim, self.ndim)
+        return Tensor._wrap(np.argmin(self.data, axis=d, keepdims=keepdim).astype(np.int64))
+
+    # ---------------------------------------------------------------- shapes
+    def reshape(self, *shape):
+        return tf.Reshape.apply(self, _infer_shape(_shape_arg(shape), self.shape))
+
+    def view(self, *shape):
+        return self.reshape(*shape)
+
+    def flatten(self, start_dim: int = 0, end_dim: int = -1):
+        if self.ndim == 0:
+            return self.reshape(1)
+        s = _one_dim(start_dim, self.ndim)
+        e = _one_dim(end_dim, self.ndim)
+        if s > e:
+            raise ValueError(f"flatten(): start_dim ({start_dim}) cannot come after end_dim ({end_dim})")
+        shape = self.shape[:s] + (int(np.prod(self.shape[s : e + 1])),) + self.shape[e + 1 :]
+        return self.reshape(shape)
+
+    def permute(self, *dims):
+        dims = _shape_arg(dims)
+        if sorted(_one_dim(d, self.ndim) for d in dims) != list(range(self.ndim)):
+            raise ValueError(f"permute(): dims {tuple(dims)} are not a permutation of the {self.ndim} dimensions")
+        return tf.Permute.apply(self, tuple(_one_dim(d, self.ndim) for d in dims))
+
+    def transpose(self, dim0: int, dim1: int):
+        axes = list(range(self.ndim))
+        a, b = _one_dim(dim0, self.ndim), _one_dim(dim1, self.ndim)
+        axes[a], axes[b] = axes[b], axes[a]
+        return tf.Permute.apply(self, tuple(axes))
+
+    @property
+    def T(self):
+        return tf.Permute.apply(self, tuple(reversed(range(self.ndim))))
+
+    def unsqueeze(self, dim: int):
+        d = _one_dim(dim, self.ndim + 1)
+        return self.reshape(self.shape[:d] + (1,) + self.shape[d:])
+
+    def squeeze(self, dim=None):
+        if dim is None:
+            return self.reshape(tuple(n for n in self.shape if n != 1))
+        dims = _norm_dims_list(dim, self.ndim)
+        return self.reshape(tuple(n for i, n in enumerate(self.shape) if not (i in dims and n == 1)))
+
+    def expand(self, *shape):
+        shape = _shape_arg(shape)
+        full = tuple(self.shape[i - (len(shape) - self.ndim)] if n == -1 else n for i, n in enumerate(shape))
+        _check_broadcast(self.shape, full, "expand")
+        return tf.Expand.apply(self, full)
+
+    def __getitem__(self, index):
+        index = _index_arg(index)
+        return tf.Index.apply(self, index)
+
+    def __setitem__(self, index, value):
+        self._check_inplace("__setitem__ (an in-place write)")
+        self.data[_index_arg(index)] = value.data if isinstance(value, Tensor) else value
+
+    def __iter__(self):
+        return (self[i] for i in range(len(self)))
+
+
+# ------------------------------------------------------------------- helpers
+def _scale(other, alpha):
+    return (other.data if isinstance(other, Tensor) else np.asarray(other)) * alpha
+
+
+def _one_dim(dim, ndim: int) -> int:
+    n = max(ndim, 1)
+    if not isinstance(dim, (int, np.integer)):
+        raise TypeError(f"dim must be an int, got {dim!r}")
+    if not -n <= dim < n:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})")
+    return int(dim) % n
+
+
+def _norm_dims_list(dim, ndim: int) -> set:
+    dims = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
+    return {_one_dim(d, ndim) for d in dims}
+
+
+def _shape_arg(shape) -> tuple:
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    out = []
+    for n in shape:
+        if isinstance(n, Tensor):
+            n = n.item()
+        if not isinstance(n, (int, np.integer)):
+            raise TypeError(f"shape entries must be ints, got {n!r} in {tuple(shape)}")
+        out.append(int(n))
+    return tuple(out)
+
+
+def _index_arg(index):
+    def conv(i):
+        if isinstance(i, Tensor):
+            if i.data.dtype.kind not in "iub":
+                raise IndexError(f"tensors used as indices must be integer or bool tensors, got dtype {i.dtype}")
+            return i.data
+        if isinstance(i, list):
+            arr = np.asarray(i)
+            if arr.dtype.kind not in "iub":
+                raise IndexError(f"lists used as indices must hold ints or bools, got {i!r}")
+            return arr
+        return i
+
+    if isinstance(index, tuple):
+        return tuple(conv(i) for i in index)
+    return conv(index)
+
+
+def _check_broadcast(a: tuple, b: tuple, op: str = "op") -> tuple:
+    try:
+        return np.broadcast_shapes(a, b)
+    except ValueError:
+        raise ValueError(f"{op}: shapes {tuple(a)} and {tuple(b)} cannot be broadcast together") from None
+
+
+def _check_matmul(a: tuple, b: tuple) -> None:
+    if len(a) == 0 or len(b) == 0:
+        raise ValueError(f"matmul: both operands need at least one dimension, got shapes {a} and {b}")
+    k_a = a[-1]
+    k_b = b[0] if len(b) == 1 else b[-2]
+    if k_a != k_b:
+        raise ValueError(
+            f"matmul: shapes {a} and {b} cannot be multiplied ({k_a} columns in the first vs {k_b} rows in the second)"
+        )
+    if len(a) > 2 or len(b) > 2:
+        _check_broadcast(a[:-2], b[:-2] if len(b) > 1 else (), "matmul (batch dimensions)")
+
+
+def _promote_pair(a: Tensor, b: Tensor):
+    """Cast two tensors to a common dtype the way PyTorch does."""
+    da, db = a.data.dtype, b.data.dtype
+    if da == db:
+        return a, b
+    if da.kind == "f" and db.kind == "f":
+        target = np.promote_types(da, db)
+    elif da.kind == "f":
+        target = da
+    elif db.kind == "f":
+        target = db
+    else:
+        target = np.promote_types(da, db)
+    return (a if da == target else a.to(target)), (b if db == target else b.to(target))
+
+
+def _binary(a, b, true_div: bool = False):
+    """Line up the operands of an arithmetic op (at least one is a Tensor)."""
+    a = Tensor._wrap(a) if isinstance(a, np.ndarray) else a
+    b = Tensor._wrap(b) if isinstance(b, np.ndarray) else b
+    if isinstance(a, Tensor) and isinstance(b, Tensor):
+        _check_broadcast(a.shape, b.shape, "arithmetic")
+        a, b = _promote_pair(a, b)
+    else:
+        t, other = (a, b) if isinstance(a, Tensor) else (b, a)
+        if not isinstance(other, (bool, int, float, np.number)):
+            raise TypeError(f"unsupported operand type for tensor arithmetic: {type(other).__name__}")
+        if t.data.dtype.kind == "f":
+            other = t.data.dtype.type(other)  # a Python number keeps the tensor's precision
+        elif isinstance(other, (float, np.floating)):
+            t = t.to(np.float32)  # int tensor with a float: float32, as in PyTorch
+        a, b = (t, other) if isinstance(a, Tensor) else (other, t)
+    if true_div:  # true division of integers gives float32, as in PyTorch
+        if isinstance(a, Tensor) and a.data.dtype.kind != "f":
+            a = a.to(np.float32)
+        if isinstance(b, Tensor) and b.data.dtype.kind != "f":
+            b = b.to(np.float32)
+    return a, b
+
+
+def _infer_shape(shape: tuple, old: tuple) -> tuple:
+    """Resolve a single -1 in ``shape`` and check the element count against ``old``."""
+    size = int(np.prod(old))
+    unknown = [i for i, n in enumerate(shape) if n == -1]
+    if len(unknown) > 1 or any(n < -1 for n in shape):
+        raise ValueError(f"reshape: invalid shape {shape} (at most one -1, no other negative sizes)")
+    known = int(np.prod([n for n in shape if n != -1]))
+    if unknown:
+        if known == 0 or size % known:
+            raise ValueError(f"reshape: shape {shape} is invalid for a tensor of shape {old} ({size} elements)")
+        shape = shape[: unknown[0]] + (size // known,) + shape[unknown[0] + 1 :]
+    if int(np.prod(shape)) != size:
+        raise ValueError(f"reshape: shape {shape} is invalid for a tensor of shape {old} ({size} elements)")
+    return shape
+
+
+# ------------------------------------------------------------------- creation
+def tensor(data, dtype=None, requires_grad: bool = False) -> Tensor:
+    """Make a Tensor from data (copied). Python floats give float32, ints int64.
+
+    Example:
+        >>> import tinynet
+        >>> tinynet.tensor([1, 2, 3]).dtype
+        dtype('int64')
+        >>> tinynet.tensor([1.0, 2.0]).dtype
+        dtype('float32')
+    """
+    return Tensor(data, requires_grad=requires_grad, dtype=dtype)
+
+
+def _size_args(size) -> tuple:
+    shape = _shape_arg(size)
+    if any(n < 0 for n in shape):
+        raise ValueError(f"sizes must be non-negative, got {shape}")
+    return shape
+
+
+def zeros(*size, dtype=None, requires_grad: bool = False) -> Tensor:
+    """A tensor of zeros (float32 unless ``dtype`` says otherwise)."""
+    t = Tensor._wrap(np.zeros(_size_args(size), dtype=_as_dtype(dtype) or np.float32))
+    return t.requires_grad_(requires_grad) if requires_grad else t
+
+
+def ones(*size, dtype=None, requires_grad: bool = False) -> Tensor:
+    """A tensor of ones (float32 unless ``dtype`` says otherwise)."""
+    t = Tensor._wrap(np.ones(_size_args(size), dtype=_as_dtype(dtype) or np.float32))
+    return t.requires_grad_(requires_grad) if requires_grad else t
+
+
+def full(size, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
+    """A tensor filled with ``fill_value``; the dtype follows the value like PyTorch."""
+    if dtype is None:
+        dtype = np.bool_ if isinstance(fill_value, bool) else np.int64 if isinstance(fill_value, int) else np.float32
+    t = Tensor._wrap(
+        np.full(_size_args((size,) if isinstance(size, int) else size), fill_value, dtype=_as_dtype(dtype))
+    )
+    return t.requires_grad_(requires_grad) if requires_grad else t
+
+
+def zeros_like(t: Tensor, dtype=None, requires_grad: bool = False) -> Tensor:
+    return zeros(t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad)
+
+
+def ones_like(t: Tensor, dtype=None, requires_grad: bool = False) -> Tensor:
+    return ones(t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad)
+
+
+def arange(start, end=None, step=1, dtype=None, requires_grad: bool = False) -> Tensor:
+    """``[start, end)`` in steps; int64 for integer arguments, float32 otherwise.
+
+    Example:
+        >>> import tinynet
+        >>> tinynet.arange(4)
+        tensor([0, 1, 2, 3])
+    """
+    if end is None:
+        start, end = 0, start
+    if step == 0:
+        raise ValueError("arange(): step must be nonzero")
+    if dtype is None:
+        ints = all(isinstance(v, (int, np.integer)) for v in (start, end, step))
+        dtype = np.int64 if ints else np.float32
+    t = Tensor._wrap(np.arange(start, end, step).astype(_as_dtype(dtype)))
+    return t.requires_grad_(requires_grad) if requires_grad else t
+
+
+def rand(*size, dtype=None, requires_grad: bool = False, generator=None) -> Tensor:
+    """Uniform samples in [0, 1) from tinynet's generator (see ``manual_seed``)."""
+    g = generator or default_generator()
+    t = Tensor._wrap(g.random(_size_args(size), dtype=np.float64).astype(_as_dtype(dtype) or np.float32))
+    return t.requires_grad_(requires_grad) if requires_grad else t
+
+
+def randn(*size, dtype=None, requires_grad: bool = False, generator=None) -> Tensor:
+    """Standard normal samples from tinynet's generator (see ``manual_seed``)."""
+    g = generator or default_generator()
+    t = Tensor._wrap(g.standard_normal(_size_args(size)).astype(_as_dtype(dtype) or np.float32))
+    return t.requires_grad_(requires_grad) if requires_grad else t
+
+
+def randint(low, high=None, size=(), dtype=None, generator=None) -> Tensor:
+    """Integers in ``[low, high)`` (int64)."""
+    if high is None:
+        low, high = 0, low
+    g = generator or default_generator()
+    return Tensor._wrap(g.integers(low, high, size=_size_args(size)).astype(_as_dtype(dtype) or np.int64))
+
+
+def randperm(n: int, generator=None) -> Tensor:
+    g = generator or default_generator()
+    return Tensor._wrap(g.permutation(n).astype(np.int64))
+
+
+def _tensor_list(tensors: Sequence, what: str) -> list:
+    if isinstance(tensors, Tensor) or not len(tensors):
+        raise ValueError(f"{what}() expects a non-empty sequence of tensors")
+    ts = [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
+    dt = ts[0].data.dtype
+    for t in ts[1:]:
+        dt = np.promote_types(dt, t.data.dtype)
+    return [t if t.data.dtype == dt else t.to(dt) for t in ts]
+
+
+def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+    """Concatenate along an existing dimension."""
+    ts = _tensor_list(tensors, "cat")
+    ndim = ts[0].ndim
+    d = _one_dim(dim, ndim)
+    for i, t in enumerate(ts):
+        if t.ndim != ndim or t.shape[:d] + t.shape[d + 1 :] != ts[0].shape[:d] + ts[0].shape[d + 1 :]:
+            raise ValueError(
+                f"cat(): sizes of tensors must match except in dimension {dim}; tensor 0 has shape "
+                f"{ts[0].shape} and tensor {i} has shape {t.shape}"
+            )
+    return tf.Cat.apply(d, *ts)
+
+
+def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+    """Stack along a new dimension."""
+    ts = _tensor_list(tensors, "stack")
+    for i, t in enumerate(ts):
+        if t.shape != ts[0].shape:
+            raise ValueError(
+                f"stack(): all tensors must have the same shape; tensor 0 is {ts[0].shape}, tensor {i} is {t.shape}"
+            )
+    return tf.Stack.apply(_one_dim(dim, ts[0].ndim + 1), *ts)
+
+
+def where(condition, input, other) -> Tensor:
+    """``input`` where ``condition`` holds, else ``other`` (differentiable in both)."""
+    cond = condition.data if isinstance(condition, Tensor) else np.asarray(condition)
+    if cond.dtype != np.bool_:
+        raise TypeError(f"where(): condition must be a bool tensor, got dtype {cond.dtype}")
+    a = input if isinstance(input, Tensor) else Tensor(input)
+    b = other if isinstance(other, Tensor) else Tensor(other)
+    _check_broadcast(a.shape, b.shape, "where")
+    _check_broadcast(cond.shape, np.broadcast_shapes(a.shape, b.shape), "where")
+    a, b = _promote_pair(a, b)
+    return tf.Where.apply(cond, a, b)
+
+
+def from_numpy(array: np.ndarray) -> Tensor:
+    """Wrap an array without copying (shares memory, keeps dtype)."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"from_numpy() expects a numpy array, got {type(array).__name__}")
+    if array.dtype.kind not in "fiub":
+        raise TypeError(f"from_numpy(): unsupported dtype {array.dtype}")
+    return Tensor._wrap(array)

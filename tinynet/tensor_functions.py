@@ -1,0 +1,539 @@
+"""The Tensor's own differentiable operations, one ``Function`` each.
+
+Every class here works on numpy arrays only (see ``tinynet.autograd``). Each
+``backward`` sits under its ``forward`` with the one line of calculus that
+justifies it. Broadcasting is not handled here: the tape sums each gradient
+back to its input's shape (``autograd.unbroadcast``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tinynet.autograd import Function
+
+
+# --------------------------------------------------------------------------- arithmetic
+class Add(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        return np.add(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        # d(a+b)/da = d(a+b)/db = 1
+        return grad, grad
+
+
+class Sub(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        return np.subtract(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad, (-grad if ctx.needs_input_grad[1] else None)
+
+
+class Mul(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return np.multiply(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_arrays
+        # d(ab)/da = b, d(ab)/db = a
+        ga = grad * b if ctx.needs_input_grad[0] else None
+        gb = grad * a if ctx.needs_input_grad[1] else None
+        return ga, gb
+
+
+class Div(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return np.divide(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_arrays
+        # d(a/b)/da = 1/b, d(a/b)/db = -a/b^2
+        ga = grad / b if ctx.needs_input_grad[0] else None
+        gb = -grad * a / (b * b) if ctx.needs_input_grad[1] else None
+        return ga, gb
+
+
+class Neg(Function):
+    @staticmethod
+    def forward(ctx, a):
+        return np.negative(a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return -grad
+
+
+class Pow(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        out = np.power(a, b)
+        ctx.save_for_backward(a, b, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_arrays[:2]
+        out = ctx.saved_arrays[2]
+        ga = gb = None
+        if ctx.needs_input_grad[0]:
+            # d(a^b)/da = b a^(b-1); written so that b = 0 gives 0, not 0 * inf
+            bm1 = np.subtract(b, 1)
+            ga = grad * np.where(np.equal(b, 0), 0, b * np.power(a, bm1))
+        if ctx.needs_input_grad[1]:
+            # d(a^b)/db = a^b log a, taken as 0 where a = 0 (as PyTorch does)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                loga = np.where(np.equal(a, 0), 0, np.log(np.where(np.equal(a, 0), 1, a)))
+            gb = grad * out * loga
+        return ga, gb
+
+
+class MatMul(Function):
+    """``a @ b`` with numpy's (and PyTorch's) rules for 1-D and batched operands."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return np.matmul(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_arrays
+        # Promote 1-D operands to matrices so that C = A B gives
+        # dA = dC B^T and dB = A^T dC; then undo the promotion.
+        a2 = a[None, :] if a.ndim == 1 else a
+        b2 = b[:, None] if b.ndim == 1 else b
+        g = grad
+        if a.ndim == 1:
+            g = np.expand_dims(g, -2)
+        if b.ndim == 1:
+            g = np.expand_dims(g, -1)
+        ga = gb = None
+        if ctx.needs_input_grad[0]:
+            ga = np.matmul(g, np.swapaxes(b2, -1, -2))
+            if a.ndim == 1:
+                ga = ga[..., 0, :]
+        if ctx.needs_input_grad[1]:
+            gb = np.matmul(np.swapaxes(a2, -1, -2), g)
+            if b.ndim == 1:
+                gb = gb[..., 0]
+        return ga, gb
+
+
+# --------------------------------------------------------------------------- pointwise
+class Exp(Function):
+    @staticmethod
+    def forward(ctx, x):
+        y = np.exp(x)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        (y,) = ctx.saved_arrays
+        return grad * y  # d e^x = e^x
+
+
+class Log(Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.log(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_arrays
+        return grad / x  # d log x = 1/x
+
+
+class Sqrt(Function):
+    @staticmethod
+    def forward(ctx, x):
+        with np.errstate(invalid="ignore"):
+            y = np.sqrt(x)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        (y,) = ctx.saved_arrays
+        with np.errstate(divide="ignore"):
+            return grad / (2 * y)  # d sqrt(x) = 1 / (2 sqrt(x))
+
+
+class Abs(Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.abs(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_arrays
+        return grad * np.sign(x)  # sign(0) = 0, as in PyTorch
+
+
+class Tanh(Function):
+    @staticmethod
+    def forward(ctx, x):
+        y = np.tanh(x)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        (y,) = ctx.saved_arrays
+        return grad * (1 - y * y)  # d tanh = 1 - tanh^2
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    # Split by sign so that exp never overflows.
+    out = np.empty_like(x)
+    pos = x >= 0
+    out[pos] = 1 / (1 + np.exp(-x[pos]))
+    e = np.exp(x[~pos])
+    out[~pos] = e / (1 + e)
+    return out
+
+
+class Sigmoid(Function):
+    @staticmethod
+    def forward(ctx, x):
+        y = _sigmoid(x)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        (y,) = ctx.saved_arrays
+        return grad * y * (1 - y)  # d s = s (1 - s)
+
+
+class ReLU(Function):
+    @staticmethod
+    def forward(ctx, x):
+        y = np.maximum(x, 0)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        (y,) = ctx.saved_arrays
+        return grad * (y > 0)  # gradient 0 at x = 0, as in PyTorch
+
+
+class LeakyReLU(Function):
+    @staticmethod
+    def forward(ctx, x, negative_slope):
+        ctx.save_for_backward(x)
+        ctx.slope = negative_slope
+        return np.where(x > 0, x, x * x.dtype.type(negative_slope))
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_arrays
+        return np.where(x > 0, grad, grad * grad.dtype.type(ctx.slope)), None
+
+
+class Clip(Function):
+    @staticmethod
+    def forward(ctx, x, lo, hi):
+        ctx.save_for_backward(x)
+        ctx.lo, ctx.hi = lo, hi
+        return np.clip(x, lo, hi)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_arrays
+        # Gradient passes where lo <= x <= hi (inclusive, as torch.clamp).
+        mask = np.ones(x.shape, dtype=bool)
+        if ctx.lo is not None:
+            mask &= x >= ctx.lo
+        if ctx.hi is not None:
+            mask &= x <= ctx.hi
+        return grad * mask, None, None
+
+
+class Cast(Function):
+    @staticmethod
+    def forward(ctx, x, dtype):
+        return x.astype(dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad, None  # the tape casts the gradient back to the input's dtype
+
+
+# --------------------------------------------------------------------------- reductions
+def _norm_dims(dim, ndim: int) -> tuple | None:
+    if dim is None:
+        return None
+    dims = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
+    out = []
+    for d in dims:
+        if not -max(ndim, 1) <= d < max(ndim, 1):
+            raise IndexError(f"dim {d} is out of range for a tensor of {ndim} dimensions")
+        out.append(int(d) % max(ndim, 1))
+    return tuple(out)
+
+
+def _expand_reduced(grad: np.ndarray, shape: tuple, dims, keepdim: bool) -> np.ndarray:
+    """Put back the reduced axes (size 1) so that ``grad`` broadcasts against ``shape``."""
+    if dims is None:
+        return np.reshape(grad, (1,) * len(shape)) if len(shape) else grad
+    if not keepdim:
+        grad = np.expand_dims(grad, tuple(sorted(dims)))
+    return grad
+
+
+class Sum(Function):
+    @staticmethod
+    def forward(ctx, x, dim, keepdim):
+        ctx.shape = x.shape
+        ctx.dims = _norm_dims(dim, x.ndim)
+        ctx.keepdim = keepdim
+        return np.asarray(np.sum(x, axis=ctx.dims, keepdims=keepdim))
+
+    @staticmethod
+    def backward(ctx, grad):
+        # The adjoint of summing is copying: every summed element gets grad.
+        g = _expand_reduced(grad, ctx.shape, ctx.dims, ctx.keepdim)
+        return np.broadcast_to(g, ctx.shape), None, None
+
+
+class Mean(Function):
+    @staticmethod
+    def forward(ctx, x, dim, keepdim):
+        ctx.shape = x.shape
+        ctx.dims = _norm_dims(dim, x.ndim)
+        ctx.keepdim = keepdim
+        count = x.size if ctx.dims is None else int(np.prod([x.shape[d] for d in ctx.dims]))
+        ctx.count = count
+        return np.asarray(np.mean(x, axis=ctx.dims, keepdims=keepdim))
+
+    @staticmethod
+    def backward(ctx, grad):
+        g = _expand_reduced(grad, ctx.shape, ctx.dims, ctx.keepdim)
+        return np.broadcast_to(g / grad.dtype.type(max(ctx.count, 1)), ctx.shape), None, None
+
+
+class Var(Function):
+    @staticmethod
+    def forward(ctx, x, dim, correction, keepdim):
+        dims = _norm_dims(dim, x.ndim)
+        n = x.size if dims is None else int(np.prod([x.shape[d] for d in dims]))
+        mean = np.mean(x, axis=dims, keepdims=True)
+        centred = x - mean
+        ctx.save_for_backward(centred)
+        ctx.dims, ctx.keepdim, ctx.shape = dims, keepdim, x.shape
+        ctx.denom = max(n - correction, 0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.asarray(np.sum(centred * centred, axis=dims, keepdims=keepdim) / x.dtype.type(ctx.denom))
+
+    @staticmethod
+    def backward(ctx, grad):
+        (centred,) = ctx.saved_arrays
+        # var = sum (x - mean)^2 / denom; d var / dx = 2 (x - mean) / denom
+        # (the mean's own derivative drops out because sum (x - mean) = 0).
+        g = _expand_reduced(grad, ctx.shape, ctx.dims, ctx.keepdim)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return g * centred * centred.dtype.type(2.0 / ctx.denom if ctx.denom else np.inf), None, None, None
+
+
+class MaxAll(Function):
+    """max() or min() over all elements; ties share the gradient evenly, as in PyTorch."""
+
+    @staticmethod
+    def forward(ctx, x, is_max):
+        if x.size == 0:
+            raise RuntimeError("max(): expected a non-empty tensor (the reduction has no identity)")
+        y = np.asarray(x.max() if is_max else x.min())
+        ctx.save_for_backward(x, y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_arrays
+        hit = x == y
+        return grad * hit / hit.sum().astype(x.dtype), None
+
+
+class MaxDim(Function):
+    """max(dim) or min(dim): values and (non-differentiable) indices; the first extremum wins."""
+
+    @staticmethod
+    def forward(ctx, x, dim, keepdim, is_max):
+        (d,) = _norm_dims(dim, x.ndim)
+        if x.ndim and x.shape[d] == 0:
+            raise IndexError(f"max(): cannot reduce over dim {dim} of size 0")
+        idx = np.argmax(x, axis=d) if is_max else np.argmin(x, axis=d)
+        idx = np.expand_dims(idx, d) if x.ndim else idx
+        vals = np.take_along_axis(x, idx, axis=d) if x.ndim else x
+        ctx.save_for_backward(idx)
+        ctx.shape, ctx.d = x.shape, d
+        if not keepdim and x.ndim:
+            vals, idx = np.squeeze(vals, d), np.squeeze(idx, d)
+        ctx.keepdim = keepdim
+        return vals, idx.astype(np.int64)
+
+    @staticmethod
+    def backward(ctx, grad, _grad_idx=None):
+        (idx,) = ctx.saved_arrays
+        g = np.zeros(ctx.shape, dtype=grad.dtype)
+        if not ctx.shape:
+            return grad, None, None, None
+        if not ctx.keepdim:
+            grad = np.expand_dims(grad, ctx.d)
+        np.put_along_axis(g, idx, grad, axis=ctx.d)
+        return g, None, None, None
+
+
+# --------------------------------------------------------------------------- softmax family
+class Softmax(Function):
+    @staticmethod
+    def forward(ctx, x, dim):
+        z = x - np.max(x, axis=dim, keepdims=True)
+        e = np.exp(z)
+        y = e / np.sum(e, axis=dim, keepdims=True)
+        ctx.save_for_backward(y)
+        ctx.dim = dim
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        (y,) = ctx.saved_arrays
+        # Jacobian diag(y) - y y^T applied to grad: y * (grad - <grad, y>)
+        return y * (grad - np.sum(grad * y, axis=ctx.dim, keepdims=True)), None
+
+
+class LogSoftmax(Function):
+    @staticmethod
+    def forward(ctx, x, dim):
+        z = x - np.max(x, axis=dim, keepdims=True)
+        y = z - np.log(np.sum(np.exp(z), axis=dim, keepdims=True))
+        ctx.save_for_backward(y)
+        ctx.dim = dim
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        (y,) = ctx.saved_arrays
+        # d log_softmax = I - softmax broadcast: grad - softmax * sum(grad)
+        return grad - np.exp(y) * np.sum(grad, axis=ctx.dim, keepdims=True), None
+
+
+# --------------------------------------------------------------------------- shapes
+class Reshape(Function):
+    @staticmethod
+    def forward(ctx, x, shape):
+        ctx.shape = x.shape
+        return np.reshape(x, shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return np.reshape(grad, ctx.shape), None
+
+
+class Permute(Function):
+    @staticmethod
+    def forward(ctx, x, axes):
+        ctx.axes = axes
+        return np.transpose(x, axes)
+
+    @staticmethod
+    def backward(ctx, grad):
+        # The adjoint of a permutation is its inverse.
+        return np.transpose(grad, np.argsort(ctx.axes)), None
+
+
+class Expand(Function):
+    @staticmethod
+    def forward(ctx, x, shape):
+        return np.broadcast_to(x, shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad, None  # the tape sums the broadcast axes back
+
+
+class Index(Function):
+    """``x[index]``; the adjoint scatters (adds) the gradient back to where it was read."""
+
+    @staticmethod
+    def forward(ctx, x, index):
+        ctx.shape, ctx.index = x.shape, index
+        ctx.basic = _is_basic_index(index)
+        out = x[index]
+        return np.array(out) if ctx.basic else out  # a copy: later writes to x must not change it
+
+    @staticmethod
+    def backward(ctx, grad):
+        g = np.zeros(ctx.shape, dtype=grad.dtype)
+        if ctx.basic:
+            g[ctx.index] = grad  # basic indexing reads each element at most once
+        else:
+            np.add.at(g, ctx.index, grad)  # integer arrays may repeat an element
+        return g, None
+
+
+def _is_basic_index(index) -> bool:
+    items = index if isinstance(index, tuple) else (index,)
+    for it in items:
+        if isinstance(it, np.ndarray) and it.dtype == bool:
+            continue  # a mask selects each element at most once
+        if not (it is None or it is Ellipsis or isinstance(it, (slice, int, np.integer))):
+            return False
+    return True
+
+
+class Cat(Function):
+    @staticmethod
+    def forward(ctx, dim, *xs):
+        ctx.dim = dim
+        ctx.sizes = [x.shape[dim] for x in xs]
+        return np.concatenate(xs, axis=dim)
+
+    @staticmethod
+    def backward(ctx, grad):
+        # The adjoint of concatenation is splitting.
+        cuts = np.cumsum(ctx.sizes)[:-1]
+        return (None, *np.split(grad, cuts, axis=ctx.dim))
+
+
+class Stack(Function):
+    @staticmethod
+    def forward(ctx, dim, *xs):
+        ctx.dim = dim
+        return np.stack(xs, axis=dim)
+
+    @staticmethod
+    def backward(ctx, grad):
+        n = grad.shape[ctx.dim]
+        return (None, *(np.take(grad, i, axis=ctx.dim) for i in range(n)))
+
+
+class Where(Function):
+    @staticmethod
+    def forward(ctx, cond, a, b):
+        ctx.save_for_backward(cond)
+        return np.where(cond, a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (cond,) = ctx.saved_arrays
+        zero = grad.dtype.type(0)
+        ga = np.where(cond, grad, zero) if ctx.needs_input_grad[1] else None
+        gb = np.where(cond, zero, grad) if ctx.needs_input_grad[2] else None
+        return None, ga, gb

@@ -1,0 +1,236 @@
+"""Tools that prove an op right: gradcheck, the adjoint (dot-product) test, and the explicit matrix.
+
+These are public: students use them to check the backward they wrote, and the
+test-suite uses them on every op.
+
+* :func:`gradcheck` compares the tape's gradient with central finite differences.
+* :func:`adjoint_check` checks ⟨A x, y⟩ = ⟨x, A* y⟩ for a linear map A, the
+  defining property of the adjoint (the transposed matrix Cᵀ of the seeds).
+* :func:`operator_matrix` builds the dense matrix of a linear map, column by column.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Sequence
+
+import numpy as np
+
+from tinynet.autograd import no_grad
+from tinynet.tensor import Tensor
+
+__all__ = ["gradcheck", "adjoint_check", "operator_matrix", "GradcheckError", "AdjointError"]
+
+
+class GradcheckError(RuntimeError):
+    """The analytical gradient of an op disagrees with finite differences."""
+
+
+class AdjointError(Exception):
+    """⟨A x, y⟩ ≠ ⟨x, A* y⟩: the adjoint is wrong (or the map is not linear)."""
+
+
+def _outputs(result) -> list:
+    """The floating-point Tensor outputs of ``fn`` (tuples allowed, integer outputs ignored)."""
+    items = result if isinstance(result, (tuple, list)) else (result,)
+    outs = [r for r in items if isinstance(r, Tensor) and r.data.dtype.kind == "f"]
+    if not outs:
+        raise TypeError("the function must return a floating-point Tensor (or a tuple holding one)")
+    return outs
+
+
+def gradcheck(
+    fn: Callable,
+    inputs: Sequence[Tensor] | Tensor,
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+    seed: int = 0,
+) -> bool:
+    """Check the tape's gradients of ``fn`` against float64 central differences.
+
+    For each input that requires grad, every element x_i is nudged by ±eps and
+    the numerical derivative of ``L = Σ_k v_k · fn(x)_k`` is compared with the
+    analytical one from a single ``backward``. ``v`` is a fixed random vector,
+    so this checks vᵀJ, which differs from the true vᵀJ with probability 1 when
+    any entry of the Jacobian J is wrong (PyTorch's "fast mode" does the same).
+
+    Args:
+        fn: maps the inputs (Tensors) to a Tensor or a tuple of Tensors.
+        inputs: a Tensor or a sequence of Tensors (other values are passed as they are).
+            Inputs that require grad must be float64.
+        eps, atol, rtol: step and tolerances; an element fails when
+            ``|analytical - numerical| > atol + rtol * |numerical|``.
+        seed: seed of the random projection ``v``.
+
+    Returns:
+        True, or raises :class:`GradcheckError` naming the input and its worst element.
+
+    Example:
+        >>> import tinynet
+        >>> from tinynet.testing import gradcheck
+        >>> x = tinynet.randn(3, 4, dtype=tinynet.float64, requires_grad=True)
+        >>> gradcheck(lambda t: (t * t).sum(dim=1), [x])
+        True
+    """
+    inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    wrt = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
+    if not wrt:
+        raise ValueError("gradcheck: no input has requires_grad=True, so there is nothing to check")
+    for i in wrt:
+        if inputs[i].dtype != np.float64:
+            raise ValueError(
+                f"gradcheck: input {i} has dtype {inputs[i].dtype}; finite differences need float64 "
+                "inputs (use tensor.double())"
+            )
+
+    rng = np.random.default_rng(seed)
+    outs = _outputs(fn(*inputs))
+    vs = [rng.standard_normal(o.shape) for o in outs]
+
+    def projected(values: list) -> float:
+        with no_grad():
+            res = _outputs(fn(*values))
+        return float(sum(np.sum(o.data.astype(np.float64) * v) for o, v in zip(res, vs)))
+
+    # analytical: one backward of L = Σ v·out
+    for i in wrt:
+        inputs[i].grad = None
+    loss = None
+    for o, v in zip(outs, vs):
+        if o.requires_grad:
+            term = (o * Tensor._wrap(v.astype(o.dtype))).sum()
+            loss = term if loss is None else loss + term
+    if loss is None:
+        raise GradcheckError("gradcheck: no output of fn depends on an input that requires grad")
+    loss.backward()
+
+    for i in wrt:
+        x = inputs[i]
+        analytical = np.zeros(x.shape) if x.grad is None else x.grad.data.astype(np.float64)
+        numerical = np.zeros(x.shape)
+        flat = x.data.reshape(-1)  # a view: nudging it nudges x
+        for k in range(flat.size):
+            old = flat[k]
+            flat[k] = old + eps
+            plus = projected(inputs)
+            flat[k] = old - eps
+            minus = projected(inputs)
+            flat[k] = old
+            numerical.reshape(-1)[k] = (plus - minus) / (2 * eps)
+        err = np.abs(analytical - numerical) - (atol + rtol * np.abs(numerical))
+        if err.size and err.max() > 0:
+            worst = np.unravel_index(int(np.argmax(err)), x.shape)
+            raise GradcheckError(
+                f"gradcheck failed for input {i} (shape {x.shape}) at element {tuple(int(j) for j in worst)}: "
+                f"analytical {analytical[worst]:.6g} vs numerical {numerical[worst]:.6g} "
+                f"(|difference| {abs(analytical[worst] - numerical[worst]):.3g} exceeds "
+                f"atol + rtol*|numerical| = {atol + rtol * abs(numerical[worst]):.3g}); "
+                f"{int((err > 0).sum())} of {err.size} elements fail"
+            )
+    for i in wrt:
+        inputs[i].grad = None
+    return True
+
+
+def _as_array(value) -> np.ndarray:
+    if isinstance(value, Tensor):
+        return value.data
+    return np.asarray(value)
+
+
+def adjoint_check(
+    fn: Callable,
+    input_shape: Sequence[int],
+    adjoint: Callable | None = None,
+    trials: int = 3,
+    rtol: float = 1e-10,
+    seed: int = 0,
+) -> bool:
+    """The dot-product test: ⟨A x, y⟩ = ⟨x, A* y⟩ for random x and y.
+
+    ``fn`` is the linear map A (a function of one float64 Tensor). ``adjoint``
+    is the claimed A*; by default it is the tape's backward (``x.grad`` after
+    ``fn(x).backward(y)``), which is what backprop applies. The test also
+    checks that ``fn`` is linear, ``A(a x + b z) = a A x + b A z``, since the
+    dot-product identity means nothing for a map with an offset such as a bias.
+
+    Returns True, or raises :class:`AdjointError` with both sides printed.
+
+    Example:
+        >>> import tinynet
+        >>> from tinynet.testing import adjoint_check
+        >>> adjoint_check(lambda x: x.transpose(0, 1), (2, 3))
+        True
+        >>> try:
+        ...     adjoint_check(lambda x: x.transpose(0, 1), (2, 3), adjoint=lambda y: y.transpose(0, 1) * 2)
+        ... except Exception as e:
+        ...     print(type(e).__name__)
+        AdjointError
+    """
+    rng = np.random.default_rng(seed)
+    shape = tuple(int(n) for n in input_shape)
+    for trial in range(trials):
+        x_np = rng.standard_normal(shape)
+        z_np = rng.standard_normal(shape)
+        x = Tensor._wrap(x_np.copy(), requires_grad=adjoint is None)
+        Ax = fn(x)
+        if not isinstance(Ax, Tensor):
+            raise TypeError(f"adjoint_check: fn must return a Tensor, got {type(Ax).__name__}")
+        y_np = rng.standard_normal(Ax.shape)
+        with no_grad():
+            Az = _as_array(fn(Tensor._wrap(z_np.copy())))
+            A_comb = _as_array(fn(Tensor._wrap(2.0 * x_np - 3.0 * z_np)))
+        lin_err = np.abs(A_comb - (2.0 * Ax.data - 3.0 * Az))
+        scale = np.abs(Ax.data).max(initial=0) + np.abs(Az).max(initial=0) + 1e-300
+        if lin_err.max(initial=0) > 1e3 * rtol * scale + 1e-12:
+            raise AdjointError(
+                f"adjoint_check: fn is not linear (trial {trial}): A(2x - 3z) differs from 2Ax - 3Az by "
+                f"up to {lin_err.max():.3g}; the dot-product test needs a linear map (no bias, no offset)"
+            )
+        if adjoint is None:
+            if not Ax.requires_grad:
+                raise AdjointError("adjoint_check: fn's output does not depend on its input through the tape")
+            Ax.backward(Tensor._wrap(y_np.astype(Ax.dtype)))
+            Aty = np.zeros(shape) if x.grad is None else x.grad.data
+        else:
+            with no_grad():
+                Aty = _as_array(adjoint(Tensor._wrap(y_np.copy())))
+        if Aty.shape != shape:
+            raise AdjointError(
+                f"adjoint_check: the adjoint returned shape {Aty.shape}, expected the input shape {shape}"
+            )
+        lhs = float(np.vdot(Ax.data.astype(np.float64), y_np))
+        rhs = float(np.vdot(x_np, Aty.astype(np.float64)))
+        tol = rtol * max(abs(lhs), abs(rhs), np.abs(Ax.data).sum() * np.abs(y_np).max(initial=0), 1e-300)
+        if not abs(lhs - rhs) <= tol:
+            raise AdjointError(
+                f"adjoint_check failed (trial {trial}): <A x, y> = {lhs!r} but <x, A* y> = {rhs!r} "
+                f"(difference {abs(lhs - rhs):.3g} > tolerance {tol:.3g})"
+            )
+    return True
+
+
+def operator_matrix(fn: Callable, input_shape: Sequence[int], dtype=np.float64) -> np.ndarray:
+    """The matrix M of a linear ``fn``: ``fn(x).ravel() == M @ x.ravel()``.
+
+    Column j is ``fn`` applied to the j-th unit vector; for a 3×3 convolution
+    on a 4×4 input this is the seeds' 4×16 matrix C.
+
+    Example:
+        >>> import tinynet
+        >>> from tinynet.testing import operator_matrix
+        >>> operator_matrix(lambda x: x.sum(dim=1), (2, 2))
+        array([[1., 1., 0., 0.],
+               [0., 0., 1., 1.]])
+    """
+    shape = tuple(int(n) for n in input_shape)
+    n = int(np.prod(shape))
+    cols = []
+    with no_grad():
+        for j in range(n):
+            e = np.zeros(n, dtype=dtype)
+            e[j] = 1
+            cols.append(_as_array(fn(Tensor._wrap(e.reshape(shape)))).reshape(-1))
+    if not cols:
+        return np.zeros((0, 0), dtype=dtype)
+    return np.stack(cols, axis=1).astype(dtype, copy=False)
