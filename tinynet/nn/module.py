@@ -76,12 +76,33 @@ class Module:
         object.__setattr__(self, "_non_persistent", set())
         object.__setattr__(self, "_modules", OrderedDict())
         object.__setattr__(self, "training", True)
+        object.__setattr__(self, "_forward_pre_hooks", OrderedDict())
+        object.__setattr__(self, "_forward_hooks", OrderedDict())
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError(f"{type(self).__name__} has no forward() method")
 
     def __call__(self, *args, **kwargs):
-        return self.forward(*args, **kwargs)
+        if not self._forward_pre_hooks and not self._forward_hooks:
+            return self.forward(*args, **kwargs)
+        for hook in list(self._forward_pre_hooks.values()):
+            changed = hook(self, args)
+            if changed is not None:
+                args = changed if isinstance(changed, tuple) else (changed,)
+        out = self.forward(*args, **kwargs)
+        for hook in list(self._forward_hooks.values()):
+            changed = hook(self, args, out)
+            if changed is not None:
+                out = changed
+        return out
+
+    def register_forward_pre_hook(self, hook: Callable) -> "RemovableHandle":
+        """Call ``hook(module, args)`` before ``forward``; a non-None result replaces the args."""
+        return RemovableHandle(self._forward_pre_hooks, hook)
+
+    def register_forward_hook(self, hook: Callable) -> "RemovableHandle":
+        """Call ``hook(module, args, output)`` after ``forward``; a non-None result replaces the output."""
+        return RemovableHandle(self._forward_hooks, hook)
 
     # ------------------------------------------------------------ registration
     def _check_init(self):
@@ -332,6 +353,27 @@ class Module:
 
     def __dir__(self):
         return sorted(set(super().__dir__()) | set(self._parameters) | set(self._buffers) | set(self._modules))
+
+
+class RemovableHandle:
+    """Returned by the ``register_*_hook`` methods; ``remove()`` unregisters the hook."""
+
+    _next_id = 0
+
+    def __init__(self, store: OrderedDict, hook: Callable):
+        self.store = store
+        self.id = RemovableHandle._next_id
+        RemovableHandle._next_id += 1
+        store[self.id] = hook
+
+    def remove(self) -> None:
+        self.store.pop(self.id, None)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
 
 
 def _indent(text: str) -> str:
