@@ -67,20 +67,22 @@ def is_grad_enabled() -> bool:
     return _mode.enabled
 
 
-class set_grad_enabled(contextlib.ContextDecorator):
-    """Context manager (and decorator) that turns recording on or off.
+class _GradModeGuard(contextlib.ContextDecorator):
+    """Sets the grad mode on ``__enter__`` and restores the previous one on ``__exit__``.
 
-    Example:
-        >>> import tinynet
-        >>> x = tinynet.ones(2, requires_grad=True)
-        >>> with tinynet.set_grad_enabled(False):
-        ...     y = x * 2
-        >>> y.requires_grad
-        False
+    Used as a decorator, each call gets a fresh guard (``_recreate_cm``), so a
+    decorated function may recurse or run in several threads at once.
     """
 
-    def __init__(self, mode: bool):
-        self.mode = bool(mode)
+    mode = True
+
+    def __new__(cls, *args, **kwargs):
+        # ``@no_grad`` without parentheses, as PyTorch allows.
+        if cls is not set_grad_enabled and len(args) == 1 and callable(args[0]) and not kwargs:
+            return cls()(args[0])
+        return super().__new__(cls)
+
+    def __init__(self):
         self.prev = None
 
     def __enter__(self):
@@ -92,9 +94,17 @@ class set_grad_enabled(contextlib.ContextDecorator):
         _mode.enabled = self.prev
         return False
 
+    def _recreate_cm(self):
+        guard = object.__new__(type(self))
+        guard.mode, guard.prev = self.mode, None
+        return guard
 
-class no_grad(set_grad_enabled):
+
+class no_grad(_GradModeGuard):
     """Context manager (and decorator) under which no graph is recorded.
+
+    Use it for evaluation and for parameter updates: inside it, leaves that
+    require grad may be modified in place (``p -= lr * p.grad``).
 
     Example:
         >>> import tinynet
@@ -105,15 +115,58 @@ class no_grad(set_grad_enabled):
         False
     """
 
-    def __init__(self):
-        super().__init__(False)
+    mode = False
 
 
-class enable_grad(set_grad_enabled):
-    """Context manager (and decorator) that turns recording back on inside ``no_grad``."""
+class enable_grad(_GradModeGuard):
+    """Context manager (and decorator) that turns recording back on inside ``no_grad``.
 
-    def __init__(self):
-        super().__init__(True)
+    Example:
+        >>> import tinynet
+        >>> x = tinynet.ones(3, requires_grad=True)
+        >>> with tinynet.no_grad():
+        ...     with tinynet.enable_grad():
+        ...         y = x * 2
+        >>> y.requires_grad
+        True
+    """
+
+    mode = True
+
+
+class set_grad_enabled(_GradModeGuard):
+    """Turn recording on or off: as a function call, a context manager or a decorator.
+
+    As in PyTorch, the call itself sets the mode (``tinynet.set_grad_enabled(False)``
+    switches recording off until switched on again); used in a ``with`` block
+    the previous mode comes back at the end of the block.
+
+    Args:
+        mode: True to record operations on the tape, False not to.
+
+    Example:
+        >>> import tinynet
+        >>> x = tinynet.ones(2, requires_grad=True)
+        >>> with tinynet.set_grad_enabled(False):
+        ...     y = x * 2
+        >>> y.requires_grad, tinynet.is_grad_enabled()
+        (False, True)
+    """
+
+    def __init__(self, mode: bool):
+        self.mode = bool(mode)
+        self.prev = _mode.enabled
+        _mode.enabled = self.mode
+
+    def __enter__(self):
+        if self.prev is None:  # a fresh guard made for one call of a decorated function
+            self.prev = _mode.enabled
+        _mode.enabled = self.mode
+        return self
+
+    def __call__(self, func):
+        _mode.enabled = self.prev  # decorating must not change the mode now
+        return super().__call__(func)
 
 
 # --------------------------------------------------------------------------- anomaly mode
@@ -155,6 +208,9 @@ class detect_anomaly(contextlib.ContextDecorator):
     def __exit__(self, *exc):
         _mode.anomaly = self.prev
         return False
+
+    def _recreate_cm(self):
+        return detect_anomaly(self.check_nan)
 
 
 def _check_finite(arrays, what: str, fn_name: str, where: str | None) -> None:
@@ -205,12 +261,26 @@ class Context:
     saved_tensors = saved_arrays
 
     def release(self) -> None:
-        """Drop everything the node saved; a later backward through it raises."""
+        """Drop the arrays the node holds; a later backward through it raises.
+
+        A node that held no arrays (Add, Reshape, a slice) keeps working, so a
+        second backward through it is fine, as in PyTorch.
+        """
+        dropped = any(a is not None for a in self._saved)
         self._saved = ()
-        keep = {"fn", "needs_input_grad", "_saved", "parents", "in_meta", "out_meta", "freed", "created_at"}
-        for name in [k for k in self.__dict__ if k not in keep]:
+        for name in [k for k, v in self.__dict__.items() if k not in _CONTEXT_FIELDS and _holds_array(v)]:
             del self.__dict__[name]
-        self.freed = True
+            dropped = True
+        self.freed = self.freed or dropped
+
+
+_CONTEXT_FIELDS = {"fn", "needs_input_grad", "_saved", "parents", "in_meta", "out_meta", "freed", "created_at"}
+
+
+def _holds_array(value) -> bool:
+    if isinstance(value, (tuple, list)):
+        return any(isinstance(v, np.ndarray) for v in value)
+    return isinstance(value, np.ndarray)
 
 
 def _freed_error(name: str) -> RuntimeError:
@@ -356,6 +426,8 @@ def run_backward(tensor, gradient=None, retain_graph: bool = False) -> None:
         for node in _topological_order(root):
             out_grads = grads.pop(id(node), None)
             if out_grads is None or all(x is None for x in out_grads):
+                if not retain_graph:
+                    node.release()
                 continue
             if node.freed:
                 raise _freed_error(node.fn.__name__)
