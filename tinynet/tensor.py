@@ -60,9 +60,9 @@ def _to_array(data, dtype=None) -> np.ndarray:
     """Convert user data to an array with PyTorch's default dtypes."""
     dtype = _as_dtype(dtype)
     if isinstance(data, Tensor):
-        arr = np.array(data.data, copy=True)
-    elif isinstance(data, np.ndarray):
-        arr = np.array(data, copy=True)
+        arr = np.array(data.data, copy=True, order="C")
+    elif isinstance(data, (np.ndarray, np.generic)):  # numpy data keeps its dtype, as in torch.tensor
+        arr = np.array(data, copy=True, order="C")
     else:
         if isinstance(data, (str, bytes)):
             raise TypeError(f"tensor(): data must be numeric (a number, a nested list or an array), got {data!r}")
@@ -186,8 +186,9 @@ class Tensor:
 
     def item(self):
         if self.data.size != 1:
-            raise ValueError(
-                f"item(): only one-element tensors can be converted to a Python scalar, got shape {self.shape}"
+            raise RuntimeError(
+                f"item(): a Tensor with {self.data.size} elements cannot be converted to a Python scalar "
+                f"(shape {self.shape}); only one-element tensors can"
             )
         return self.data.reshape(()).item()
 
@@ -234,12 +235,18 @@ class Tensor:
         self.data[...] = value
         return self
 
-    def _check_inplace(self, what: str) -> None:
+    def _check_inplace(self, what: str, value=None) -> None:
         if self._requires_grad and (is_grad_enabled() or self._node is not None):
             raise RuntimeError(
                 f"{what}: a tensor that requires grad cannot be modified in place while the tape is "
                 "recording (the graph may need its old value); use `with tinynet.no_grad():` for "
                 "parameter updates, or work on tensor.detach()"
+            )
+        if isinstance(value, Tensor) and value._requires_grad and is_grad_enabled():
+            raise RuntimeError(
+                f"{what}: writing a tensor that requires grad into one that does not would lose its "
+                "gradient (in-place ops are not recorded); build the result out of place with "
+                "tinynet.cat/stack/where, or write value.detach() if no gradient is wanted"
             )
 
     # ---------------------------------------------------------------- dtype
@@ -335,15 +342,17 @@ class Tensor:
 
     # in-place updates: allowed on tensors that are not being recorded
     def _inplace(self, other, op, what):
-        self._check_inplace(what)
+        self._check_inplace(what, other)
         value = other.data if isinstance(other, Tensor) else other
         op(self.data, value, out=self.data, casting="same_kind")
         return self
 
     def add_(self, other, alpha=1):
+        self._check_inplace("add_", other)
         return self._inplace(other if alpha == 1 else _scale(other, alpha), np.add, "add_")
 
     def sub_(self, other, alpha=1):
+        self._check_inplace("sub_", other)
         return self._inplace(other if alpha == 1 else _scale(other, alpha), np.subtract, "sub_")
 
     def mul_(self, other):
@@ -353,7 +362,7 @@ class Tensor:
         return self._inplace(other, np.divide, "div_")
 
     def copy_(self, src):
-        self._check_inplace("copy_")
+        self._check_inplace("copy_", src)
         src = src.data if isinstance(src, Tensor) else np.asarray(src)
         self.data[...] = src
         return self
@@ -445,11 +454,39 @@ class Tensor:
         return tf.ReLU.apply(self)
 
     def clip(self, min=None, max=None):
+        """Limit every element to ``[min, max]`` (``torch.clamp``).
+
+        Each bound is None, a number or a tensor (broadcast, and differentiable).
+        Where ``min > max`` every element becomes ``max``, as in PyTorch.
+
+        Example:
+            >>> import tinynet
+            >>> tinynet.tensor([-2.0, 0.5, 3.0]).clip(-1, 1)
+            tensor([-1. ,  0.5,  1. ])
+        """
         if min is None and max is None:
             raise ValueError("clip(): at least one of min and max must be given")
-        if min is not None and max is not None and min > max:
-            raise ValueError(f"clip(): min ({min}) must not exceed max ({max})")
-        return tf.Clip.apply(self, min, max)
+        x = self
+        bounds = []
+        for name, b in (("min", min), ("max", max)):
+            if b is None or isinstance(b, Tensor):
+                bounds.append(b)
+            elif isinstance(b, (bool, int, float, np.number)):
+                if x.data.dtype.kind != "f" and isinstance(b, (float, np.floating)):
+                    x = x.to(np.float32)  # an integer tensor clipped to a float bound becomes float32
+                bounds.append(b)
+            else:
+                raise TypeError(f"clip(): {name} must be a number or a Tensor, got {type(b).__name__}")
+        tensors = [t for t in (x, *bounds) if isinstance(t, Tensor)]
+        shape = x.shape
+        for t in tensors[1:]:
+            shape = _check_broadcast(shape, t.shape, "clip")
+        target = _result_dtype([t.data.dtype for t in tensors])
+        lo, hi = (
+            b if b is None else b.to(target) if isinstance(b, Tensor) else np.asarray(b).astype(target)[()]
+            for b in bounds
+        )
+        return tf.Clip.apply(x.to(target), lo, hi)
 
     clamp = clip
 
@@ -552,9 +589,14 @@ class Tensor:
         return self.reshape(tuple(n for i, n in enumerate(self.shape) if not (i in dims and n == 1)))
 
     def expand(self, *shape):
+        """A broadcast view of size ``shape``; ``-1`` keeps a dimension (sizes 1 stretch, others must match)."""
         shape = _shape_arg(shape)
-        full = tuple(self.shape[i - (len(shape) - self.ndim)] if n == -1 else n for i, n in enumerate(shape))
-        _check_broadcast(self.shape, full, "expand")
+        lead = len(shape) - self.ndim
+        full = tuple(self.shape[i - lead] if n == -1 and i >= lead else n for i, n in enumerate(shape))
+        ok = lead >= 0 and all(n >= 0 for n in full)
+        ok = ok and all(old in (1, new) for old, new in zip(self.shape, full[lead:]))
+        if not ok:
+            raise ValueError(f"expand: a tensor of shape {self.shape} cannot be expanded to {shape}")
         return tf.Expand.apply(self, full)
 
     def __getitem__(self, index):
@@ -562,7 +604,7 @@ class Tensor:
         return tf.Index.apply(self, index)
 
     def __setitem__(self, index, value):
-        self._check_inplace("__setitem__ (an in-place write)")
+        self._check_inplace("__setitem__ (an in-place write)", value)
         self.data[_index_arg(index)] = value.data if isinstance(value, Tensor) else value
 
     def __iter__(self):
@@ -639,20 +681,24 @@ def _check_matmul(a: tuple, b: tuple) -> None:
         _check_broadcast(a[:-2], b[:-2] if len(b) > 1 else (), "matmul (batch dimensions)")
 
 
+def _result_dtype(dtypes) -> np.dtype:
+    """PyTorch's type promotion between tensors: floats win over integers, then the wider type."""
+    floats = [d for d in dtypes if d.kind == "f"]
+    pool = floats or list(dtypes)
+    out = pool[0]
+    for d in pool[1:]:
+        out = np.promote_types(out, d)
+    return out
+
+
+def _promote(*tensors: Tensor) -> list:
+    """Cast tensors to their common dtype (see ``_result_dtype``)."""
+    target = _result_dtype([t.data.dtype for t in tensors])
+    return [t.to(target) for t in tensors]
+
+
 def _promote_pair(a: Tensor, b: Tensor):
-    """Cast two tensors to a common dtype the way PyTorch does."""
-    da, db = a.data.dtype, b.data.dtype
-    if da == db:
-        return a, b
-    if da.kind == "f" and db.kind == "f":
-        target = np.promote_types(da, db)
-    elif da.kind == "f":
-        target = da
-    elif db.kind == "f":
-        target = db
-    else:
-        target = np.promote_types(da, db)
-    return (a if da == target else a.to(target)), (b if db == target else b.to(target))
+    return tuple(_promote(a, b))
 
 
 def _binary(a, b, true_div: bool = False):
@@ -780,9 +826,20 @@ def randn(*size, dtype=None, requires_grad: bool = False, generator=None) -> Ten
 
 
 def randint(low, high=None, size=(), dtype=None, generator=None) -> Tensor:
-    """Integers in ``[low, high)`` (int64)."""
-    if high is None:
+    """Integers in ``[low, high)`` (int64); ``randint(high, size)`` means ``low = 0``, as in PyTorch.
+
+    Example:
+        >>> import tinynet
+        >>> _ = tinynet.manual_seed(0)
+        >>> tinynet.randint(10, (2, 3)).shape
+        (2, 3)
+    """
+    if isinstance(high, (tuple, list)):  # randint(high, size)
+        low, high, size = 0, low, high
+    elif high is None:
         low, high = 0, low
+    if high <= low:
+        raise ValueError(f"randint(): high ({high}) must be greater than low ({low})")
     g = generator or default_generator()
     return Tensor._wrap(g.integers(low, high, size=_size_args(size)).astype(_as_dtype(dtype) or np.int64))
 
@@ -795,11 +852,7 @@ def randperm(n: int, generator=None) -> Tensor:
 def _tensor_list(tensors: Sequence, what: str) -> list:
     if isinstance(tensors, Tensor) or not len(tensors):
         raise ValueError(f"{what}() expects a non-empty sequence of tensors")
-    ts = [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
-    dt = ts[0].data.dtype
-    for t in ts[1:]:
-        dt = np.promote_types(dt, t.data.dtype)
-    return [t if t.data.dtype == dt else t.to(dt) for t in ts]
+    return _promote(*(t if isinstance(t, Tensor) else Tensor(t) for t in tensors))
 
 
 def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:

@@ -248,22 +248,40 @@ class LeakyReLU(Function):
 
 
 class Clip(Function):
+    """clamp(x, lo, hi) = min(max(x, lo), hi); a bound is None, a scalar or an array."""
+
     @staticmethod
     def forward(ctx, x, lo, hi):
-        ctx.save_for_backward(x)
-        ctx.lo, ctx.hi = lo, hi
-        return np.clip(x, lo, hi)
+        ctx.save_for_backward(x, lo, hi)
+        out = x
+        if lo is not None:
+            out = np.maximum(out, lo)
+        if hi is not None:
+            out = np.minimum(out, hi)
+        return out
 
     @staticmethod
     def backward(ctx, grad):
-        (x,) = ctx.saved_arrays
-        # Gradient passes where lo <= x <= hi (inclusive, as torch.clamp).
-        mask = np.ones(x.shape, dtype=bool)
-        if ctx.lo is not None:
-            mask &= x >= ctx.lo
-        if ctx.hi is not None:
-            mask &= x <= ctx.hi
-        return grad * mask, None, None
+        x, lo, hi = ctx.saved_arrays
+        # The output is x where lo <= x <= hi, lo below that and hi above it; when
+        # lo > hi it is hi everywhere. Each input gets grad where it is the output
+        # (ties resolved as torch.clamp does).
+        zero = grad.dtype.type(0)
+        g_x = g_lo = g_hi = None
+        if ctx.needs_input_grad[0]:
+            inside = True
+            if lo is not None:
+                inside = inside & (x >= lo)
+            if hi is not None:
+                inside = inside & (x <= hi)
+            g_x = np.where(inside, grad, zero)
+        if ctx.needs_input_grad[1]:
+            below = (x < lo) & (lo < hi) if hi is not None else x < lo
+            g_lo = np.where(below, grad, zero)
+        if ctx.needs_input_grad[2]:
+            above = (x > hi) | (hi < lo) if lo is not None else x > hi
+            g_hi = np.where(above, grad, zero)
+        return g_x, g_lo, g_hi
 
 
 class Cast(Function):
@@ -376,24 +394,24 @@ class MaxDim(Function):
     @staticmethod
     def forward(ctx, x, dim, keepdim, is_max):
         (d,) = _norm_dims(dim, x.ndim)
-        if x.ndim and x.shape[d] == 0:
+        ctx.shape, ctx.d, ctx.keepdim = x.shape, d, keepdim
+        if x.ndim == 0:  # a 0-d tensor is its own maximum, at index 0
+            return x.copy(), np.zeros((), dtype=np.int64)
+        if x.shape[d] == 0:
             raise IndexError(f"max(): cannot reduce over dim {dim} of size 0")
-        idx = np.argmax(x, axis=d) if is_max else np.argmin(x, axis=d)
-        idx = np.expand_dims(idx, d) if x.ndim else idx
-        vals = np.take_along_axis(x, idx, axis=d) if x.ndim else x
+        idx = np.argmax(x, axis=d, keepdims=True) if is_max else np.argmin(x, axis=d, keepdims=True)
+        vals = np.take_along_axis(x, idx, axis=d)
         ctx.save_for_backward(idx)
-        ctx.shape, ctx.d = x.shape, d
-        if not keepdim and x.ndim:
+        if not keepdim:
             vals, idx = np.squeeze(vals, d), np.squeeze(idx, d)
-        ctx.keepdim = keepdim
         return vals, idx.astype(np.int64)
 
     @staticmethod
     def backward(ctx, grad, _grad_idx=None):
-        (idx,) = ctx.saved_arrays
-        g = np.zeros(ctx.shape, dtype=grad.dtype)
         if not ctx.shape:
             return grad, None, None, None
+        (idx,) = ctx.saved_arrays
+        g = np.zeros(ctx.shape, dtype=grad.dtype)
         if not ctx.keepdim:
             grad = np.expand_dims(grad, ctx.d)
         np.put_along_axis(g, idx, grad, axis=ctx.d)
