@@ -54,6 +54,8 @@ class Generator:
 
     def __getattr__(self, name):
         # random, standard_normal, integers, permutation, uniform, normal, ...
+        if name.startswith("_"):  # never forward private names (copy and pickle probe them before __init__)
+            raise AttributeError(name)
         return getattr(self._np, name)
 
 

@@ -108,15 +108,14 @@ def gradcheck(
         x = inputs[i]
         analytical = np.zeros(x.shape) if x.grad is None else x.grad.data.astype(np.float64)
         numerical = np.zeros(x.shape)
-        flat = x.data.reshape(-1)  # a view: nudging it nudges x
-        for k in range(flat.size):
-            old = flat[k]
-            flat[k] = old + eps
+        for k in np.ndindex(x.shape):  # nudge x.data itself, whatever its memory layout
+            old = x.data[k]
+            x.data[k] = old + eps
             plus = projected(inputs)
-            flat[k] = old - eps
+            x.data[k] = old - eps
             minus = projected(inputs)
-            flat[k] = old
-            numerical.reshape(-1)[k] = (plus - minus) / (2 * eps)
+            x.data[k] = old
+            numerical[k] = (plus - minus) / (2 * eps)
         err = np.abs(analytical - numerical) - (atol + rtol * np.abs(numerical))
         if err.size and err.max() > 0:
             worst = np.unravel_index(int(np.argmax(err)), x.shape)
