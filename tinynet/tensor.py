@@ -478,9 +478,9 @@ class Tensor:
             else:
                 raise TypeError(f"clip(): {name} must be a number or a Tensor, got {type(b).__name__}")
         tensors = [t for t in (x, *bounds) if isinstance(t, Tensor)]
-        shape = x.shape
-        for t in tensors[1:]:
-            shape = _check_broadcast(shape, t.shape, "clip")
+        for name, b in zip(("min", "max"), bounds):
+            if isinstance(b, Tensor) and _check_broadcast(x.shape, b.shape, "clip") != x.shape:
+                raise ValueError(f"clip(): {name} of shape {b.shape} does not broadcast to the input's shape {x.shape}")
         target = _result_dtype([t.data.dtype for t in tensors])
         lo, hi = (
             b if b is None else b.to(target) if isinstance(b, Tensor) else np.asarray(b).astype(target)[()]
@@ -495,12 +495,20 @@ class Tensor:
         return self if self.data.dtype.kind == "f" else self.to(np.float32)
 
     def softmax(self, dim: int) -> "Tensor":
+        """``exp(x) / exp(x).sum(dim, keepdim=True)``, computed without overflow."""
         x = self._floating("softmax")
-        return tf.Softmax.apply(x, _one_dim(dim, self.ndim))
+        d = _one_dim(dim, self.ndim)
+        if self.ndim == 0:  # one element: softmax is 1
+            return tf.Softmax.apply(x.reshape(1), 0).reshape(())
+        return tf.Softmax.apply(x, d)
 
     def log_softmax(self, dim: int) -> "Tensor":
+        """``x - log(exp(x).sum(dim, keepdim=True))``, computed without overflow."""
         x = self._floating("log_softmax")
-        return tf.LogSoftmax.apply(x, _one_dim(dim, self.ndim))
+        d = _one_dim(dim, self.ndim)
+        if self.ndim == 0:
+            return tf.LogSoftmax.apply(x.reshape(1), 0).reshape(())
+        return tf.LogSoftmax.apply(x, d)
 
     # ---------------------------------------------------------------- reductions
     def sum(self, dim=None, keepdim: bool = False):

@@ -114,11 +114,8 @@ class MatMul(Function):
         # dA = dC B^T and dB = A^T dC; then undo the promotion.
         a2 = a[None, :] if a.ndim == 1 else a
         b2 = b[:, None] if b.ndim == 1 else b
-        g = grad
-        if a.ndim == 1:
-            g = np.expand_dims(g, -2)
-        if b.ndim == 1:
-            g = np.expand_dims(g, -1)
+        # grad with the promoted axes put back: (batch..., m, n)
+        g = np.reshape(grad, np.broadcast_shapes(a2.shape[:-2], b2.shape[:-2]) + (a2.shape[-2], b2.shape[-1]))
         ga = gb = None
         if ctx.needs_input_grad[0]:
             ga = np.matmul(g, np.swapaxes(b2, -1, -2))
@@ -296,15 +293,22 @@ class Cast(Function):
 
 # --------------------------------------------------------------------------- reductions
 def _norm_dims(dim, ndim: int) -> tuple | None:
+    """Reduced axes as non-negative ints; None means all. A 0-d tensor accepts dim 0 or -1 and reduces nothing."""
     if dim is None:
         return None
     dims = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
     out = []
     for d in dims:
+        if not isinstance(d, (int, np.integer)):
+            raise TypeError(f"dim must be an int or a tuple of ints, got {dim!r}")
         if not -max(ndim, 1) <= d < max(ndim, 1):
-            raise IndexError(f"dim {d} is out of range for a tensor of {ndim} dimensions")
+            raise IndexError(
+                f"Dimension out of range (expected to be in range of [{-max(ndim, 1)}, {max(ndim, 1) - 1}], but got {d})"
+            )
         out.append(int(d) % max(ndim, 1))
-    return tuple(out)
+    if len(set(out)) != len(out):
+        raise ValueError(f"dim {dim!r} names a dimension twice")
+    return tuple(out) if ndim else ()
 
 
 def _expand_reduced(grad: np.ndarray, shape: tuple, dims, keepdim: bool) -> np.ndarray:
@@ -393,10 +397,13 @@ class MaxDim(Function):
 
     @staticmethod
     def forward(ctx, x, dim, keepdim, is_max):
-        (d,) = _norm_dims(dim, x.ndim)
-        ctx.shape, ctx.d, ctx.keepdim = x.shape, d, keepdim
+        if not isinstance(dim, (int, np.integer)):
+            raise TypeError(f"max()/min(): dim must be an int, got {dim!r}")
+        _norm_dims(dim, x.ndim)  # range check
+        ctx.shape, ctx.keepdim = x.shape, keepdim
         if x.ndim == 0:  # a 0-d tensor is its own maximum, at index 0
             return x.copy(), np.zeros((), dtype=np.int64)
+        ctx.d = d = int(dim) % x.ndim
         if x.shape[d] == 0:
             raise IndexError(f"max(): cannot reduce over dim {dim} of size 0")
         idx = np.argmax(x, axis=d, keepdims=True) if is_max else np.argmin(x, axis=d, keepdims=True)
