@@ -282,10 +282,10 @@ class Tensor:
         return tf.Add.apply(*_binary(other, self))
 
     def __sub__(self, other):
-        return tf.Sub.apply(*_binary(self, other))
+        return tf.Sub.apply(*_binary(self, other, op="sub"))
 
     def __rsub__(self, other):
-        return tf.Sub.apply(*_binary(other, self))
+        return tf.Sub.apply(*_binary(other, self, op="sub"))
 
     def __mul__(self, other):
         return tf.Mul.apply(*_binary(self, other))
@@ -302,10 +302,11 @@ class Tensor:
         return tf.Div.apply(a, b)
 
     def __pow__(self, other):
-        return tf.Pow.apply(*_binary(self, other))
+        out = tf.Pow.apply(*_binary(self, other, op="pow"))
+        return out.to(np.bool_) if _is_bool(self) and _is_bool(other) else out  # numpy would give int8
 
     def __rpow__(self, other):
-        return tf.Pow.apply(*_binary(other, self))
+        return tf.Pow.apply(*_binary(other, self, op="pow"))
 
     def __neg__(self):
         return tf.Neg.apply(self)
@@ -709,10 +710,20 @@ def _promote_pair(a: Tensor, b: Tensor):
     return tuple(_promote(a, b))
 
 
-def _binary(a, b, true_div: bool = False):
+def _is_bool(v) -> bool:
+    return isinstance(v, (bool, np.bool_)) or (isinstance(v, Tensor) and v.data.dtype == np.bool_)
+
+
+def _binary(a, b, true_div: bool = False, op: str = "arithmetic"):
     """Line up the operands of an arithmetic op (at least one is a Tensor)."""
     a = Tensor._wrap(a) if isinstance(a, np.ndarray) else a
     b = Tensor._wrap(b) if isinstance(b, np.ndarray) else b
+    if op == "sub" and (_is_bool(a) or _is_bool(b)):
+        raise TypeError("subtraction with a bool tensor is not supported (as in PyTorch); use ~ to invert a mask")
+    if op == "pow" and _is_bool(a) and isinstance(b, Tensor) and _is_bool(b):
+        raise TypeError(
+            "pow is not defined for a bool tensor exponent of a bool (as in PyTorch); convert with .long() or .float()"
+        )
     if isinstance(a, Tensor) and isinstance(b, Tensor):
         _check_broadcast(a.shape, b.shape, "arithmetic")
         a, b = _promote_pair(a, b)
