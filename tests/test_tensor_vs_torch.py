@@ -17,7 +17,7 @@ import operator
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
@@ -451,3 +451,128 @@ def test_forward_and_gradients_match_torch(name, torch, data):
         assert x.grad is not None, f"input {i} got no gradient"
         assert x.grad.dtype == x.dtype, f"input {i}: gradient dtype {x.grad.dtype} differs from the input's"
         np.testing.assert_allclose(x.grad.data, want, err_msg=f"gradient of input {i}", **TOLERANCE[dtype])
+
+
+@pytest.mark.parametrize("name", sorted(OPS))
+@settings(max_examples=5)
+@given(data=st.data())
+def test_float32_in_gives_float32_out_and_float32_grads(name, data):
+    """No silent upcast: float32 inputs give a float32 result and float32 gradients (no torch needed)."""
+    case = data.draw(OPS[name], label="case")
+    inputs = [tinynet.tensor(a.astype(np.float32), requires_grad=True) for a in case.arrays]
+    out = case.fn(tinynet, *inputs)
+    assert out.dtype == np.float32
+    out.backward(tinynet.ones_like(out))
+    assert [x.grad.dtype for x in inputs] == [np.float32] * len(inputs)
+
+
+# ------------------------------------------------------------------------------------------ no gradient
+COMPARISONS = [operator.eq, operator.ne, operator.lt, operator.le, operator.gt, operator.ge]
+
+
+@given(data=st.data())
+def test_comparison_operators_match_torch(torch, data):
+    """==, !=, <, <=, >, >= with broadcasting and with Python numbers on either side give torch's bool tensors."""
+    op = data.draw(st.sampled_from(COMPARISONS), label="op")
+    shapes = data.draw(hnp.mutually_broadcastable_shapes(num_shapes=2, max_dims=3, max_side=3)).input_shapes
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1), label="seed"))
+    a, b = (rng.integers(-2, 3, s).astype(np.float32) for s in shapes)  # small integers: ties happen
+    c = data.draw(st.sampled_from([0, 1.0, -1]), label="number")
+    for ours, theirs in [
+        (op(tinynet.tensor(a), tinynet.tensor(b)), op(torch.tensor(a), torch.tensor(b))),
+        (op(tinynet.tensor(a), c), op(torch.tensor(a), c)),
+        (op(c, tinynet.tensor(b)), op(c, torch.tensor(b))),
+    ]:
+        assert ours.dtype == np.bool_
+        np.testing.assert_array_equal(ours.data, theirs.numpy())
+
+
+@given(data=st.data())
+def test_argmax_argmin_and_max_indices_match_torch(torch, data):
+    shape = data.draw(SHAPES)
+    x = _draw_array(data.draw, shape, "distinct")
+    dim, keepdim = _dim(data.draw, len(shape)), data.draw(st.booleans(), label="keepdim")
+    ours, theirs = tinynet.tensor(x), torch.tensor(x)
+    for got, want in [
+        (ours.argmax(), theirs.argmax()),
+        (ours.argmin(), theirs.argmin()),
+        (ours.argmax(dim=dim, keepdim=keepdim), theirs.argmax(dim=dim, keepdim=keepdim)),
+        (ours.argmin(dim=dim, keepdim=keepdim), theirs.argmin(dim=dim, keepdim=keepdim)),
+        (ours.max(dim=dim, keepdim=keepdim).indices, theirs.max(dim=dim, keepdim=keepdim).indices),
+        (ours.min(dim, keepdim).indices, theirs.min(dim, keepdim).indices),
+    ]:
+        assert got.dtype == np.int64 and got.shape == tuple(want.shape)
+        np.testing.assert_array_equal(got.data, want.numpy())
+
+
+DTYPES = ["bool", "uint8", "int32", "int64", "float32", "float64"]
+NUMBERS = [True, 2, 2.5]
+
+
+def _torch_dtype_name(t) -> str:
+    return str(t.dtype).removeprefix("torch.")
+
+
+@pytest.mark.parametrize("op", [operator.add, operator.sub, operator.mul, operator.truediv, operator.pow])
+def test_result_dtypes_follow_torch_promotion(op, torch):
+    """Tensor-tensor and tensor-number arithmetic: same result dtype as PyTorch, or an error where it errors."""
+    values = np.array([1, 2, 3])
+    operands = [(a, b) for a in DTYPES for b in DTYPES] + [(a, n) for a in DTYPES for n in NUMBERS]
+    operands += [(n, a) for a in DTYPES for n in NUMBERS]
+    checked = 0
+    for a, b in operands:
+        ours = [tinynet.tensor(values.astype(v)) if isinstance(v, str) else v for v in (a, b)]
+        theirs = [torch.tensor(values.astype(v)) if isinstance(v, str) else v for v in (a, b)]
+        try:
+            want = _torch_dtype_name(op(*theirs))
+        except (RuntimeError, NotImplementedError):
+            with pytest.raises((TypeError, RuntimeError, ValueError)):
+                op(*ours)
+            continue
+        assert str(op(*ours).dtype) == want, f"{op.__name__}({a!r}, {b!r})"
+        checked += 1
+    assert checked > len(operands) // 2
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda lib: lib.tensor([1, 2, 3]),
+        lambda lib: lib.tensor([1.0, 2.0]),
+        lambda lib: lib.tensor([[True, False]]),
+        lambda lib: lib.tensor(3.5),
+        lambda lib: lib.tensor(7),
+        lambda lib: lib.tensor(np.arange(6, dtype=np.float64).reshape(2, 3)),
+        lambda lib: lib.tensor(np.arange(3, dtype=np.int32)),
+        lambda lib: lib.tensor(np.float64(1.5)),
+        lambda lib: lib.tensor([1, 2], dtype=lib.float64),
+        lambda lib: lib.zeros(2, 3),
+        lambda lib: lib.zeros((2, 3), dtype=lib.int64),
+        lambda lib: lib.ones(4),
+        lambda lib: lib.ones(2, 2, dtype=lib.float64),
+        lambda lib: lib.full((2, 2), 7),
+        lambda lib: lib.full((2,), 0.5),
+        lambda lib: lib.full((2,), True),
+        lambda lib: lib.full((3,), 2, dtype=lib.float32),
+        lambda lib: lib.arange(5),
+        lambda lib: lib.arange(1, 7, 2),
+        lambda lib: lib.arange(0.0, 1.0, 0.25),
+        lambda lib: lib.arange(3, dtype=lib.float64),
+        lambda lib: lib.arange(5, 0, -2),
+        lambda lib: lib.zeros_like(lib.ones(2, dtype=lib.float64)),
+        lambda lib: lib.ones_like(lib.arange(3)),
+        lambda lib: lib.zeros_like(lib.arange(3), dtype=lib.float32),
+        lambda lib: lib.cat([lib.ones(2), lib.arange(2)]),
+        lambda lib: lib.stack([lib.arange(2), lib.arange(2)], dim=1),
+        lambda lib: lib.where(lib.tensor([True, False]), lib.tensor([1.0, 2.0]), 0.0),
+        lambda lib: lib.arange(6).sum(),
+        lambda lib: lib.tensor([True, True, False]).sum(),
+        lambda lib: lib.tensor([1, 2], dtype=lib.int32).sum(),
+        lambda lib: lib.tensor([3, 1, 2]).max(),
+    ],
+)
+def test_creation_and_integer_results_match_torch(make, torch):
+    ours, theirs = make(tinynet), make(torch)
+    assert ours.shape == tuple(theirs.shape)
+    assert str(ours.dtype) == _torch_dtype_name(theirs)
+    np.testing.assert_array_equal(ours.data, theirs.numpy())
