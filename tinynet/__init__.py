@@ -4,8 +4,9 @@ Every linear layer is an adjoint pair: the backward of a convolution is the
 transposed convolution, and ``tinynet.testing`` proves it for any op.
 """
 
-from tinynet import autograd, functional, nn, testing  # noqa: E402  (nn needs the names above)
+from tinynet import autograd, data, functional, io, nn, testing  # noqa: E402  (nn needs the names above)
 from tinynet.autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from tinynet.io import load, save
 from tinynet.random import Generator, get_rng_state, manual_seed, seed, set_rng_state
 from tinynet.tensor import (
     Tensor,
@@ -70,4 +71,17 @@ __all__ = [
     "functional",
     "nn",
     "testing",
+    "data",
+    "io",
+    "save",
+    "load",
 ]
+
+
+def __getattr__(name: str):
+    # tinynet.viz imports matplotlib (slow); load it only when first used.
+    if name == "viz":
+        import importlib
+
+        return importlib.import_module("tinynet.viz")
+    raise AttributeError(f"module 'tinynet' has no attribute {name!r}")
