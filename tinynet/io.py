@@ -269,7 +269,8 @@ def _load_from(f, where: str):
         )
     if head[:1] == b"\x80":  # the PROTO opcode that starts every pickle since protocol 2
         raise fail(_pickle_refusal("is a pickle (a pickled object or a legacy torch.save file)", True))
-    if not head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
+    zip_start = head.startswith((b"PK\x03\x04", b"PK\x05\x06")) or (len(head) < 4 and b"PK\x03\x04".startswith(head))
+    if not zip_start:
         raise fail(f"is not a tinynet checkpoint: not an .npz (zip) archive (it starts with {head!r})")
     try:
         archive = zipfile.ZipFile(f)
