@@ -4,7 +4,7 @@ Every linear layer is an adjoint pair: the backward of a convolution is the
 transposed convolution, and ``tinynet.testing`` proves it for any op.
 """
 
-from tinynet import autograd, data, functional, io, nn, testing  # noqa: E402  (nn needs the names above)
+from tinynet import autograd, data, functional, io, nn, optim, testing  # noqa: E402  (nn needs the names above)
 from tinynet.autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from tinynet.io import load, save
 from tinynet.random import Generator, get_rng_state, manual_seed, seed, set_rng_state
@@ -70,6 +70,7 @@ __all__ = [
     "autograd",
     "functional",
     "nn",
+    "optim",
     "testing",
     "data",
     "io",

@@ -14,5 +14,16 @@ from tinynet.functional.activation import (
     softmax,
     tanh,
 )
+from tinynet.functional.dropout import dropout, dropout2d
+from tinynet.functional.linear import linear
+from tinynet.functional.loss import (
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    dice_loss,
+    l1_loss,
+    mse_loss,
+    nll_loss,
+)
+from tinynet.functional.normalization import batch_norm
 
 __all__ = sorted(n for n, v in globals().items() if not n.startswith("_") and not isinstance(v, _types.ModuleType))

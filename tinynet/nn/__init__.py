@@ -2,5 +2,19 @@
 
 from tinynet.nn import functional, init
 from tinynet.nn.containers import ModuleDict, ModuleList, Sequential
-from tinynet.nn.layers import Identity
+from tinynet.nn.layers import (
+    Dropout,
+    Dropout2d,
+    Flatten,
+    Identity,
+    LeakyReLU,
+    Linear,
+    LogSoftmax,
+    ReLU,
+    Sigmoid,
+    Softmax,
+    Tanh,
+)
+from tinynet.nn.loss import BCEWithLogitsLoss, CrossEntropyLoss, DiceLoss, L1Loss, MSELoss, NLLLoss
 from tinynet.nn.module import Module, Parameter
+from tinynet.nn.normalization import BatchNorm1d, BatchNorm2d

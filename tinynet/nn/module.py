@@ -9,12 +9,12 @@ the two frameworks key for key.
 
 from __future__ import annotations
 
-from collections import OrderedDict
+from collections import OrderedDict, namedtuple
 from typing import Callable, Iterator
 
 import numpy as np
 
-from tinynet.tensor import Tensor
+from tinynet.tensor import Tensor, _as_dtype
 
 __all__ = ["Module", "Parameter"]
 
@@ -113,13 +113,15 @@ class Module:
             )
 
     def __setattr__(self, name: str, value) -> None:
+        # Replacing a parameter (or submodule) keeps its place in the registration order, so
+        # state_dict keys keep PyTorch's order; the name is removed from the other stores.
         if isinstance(value, Parameter):
             self._check_init()
-            self._remove(name)
+            self._remove(name, keep=self._parameters)
             self._parameters[name] = value
         elif isinstance(value, Module):
             self._check_init()
-            self._remove(name)
+            self._remove(name, keep=self._modules)
             self._modules[name] = value
         elif "_parameters" in self.__dict__ and name in self._parameters:
             if value is not None:
@@ -142,9 +144,10 @@ class Module:
         else:
             object.__setattr__(self, name, value)
 
-    def _remove(self, name: str) -> None:
+    def _remove(self, name: str, keep=None) -> None:
         for d in (self.__dict__, self._parameters, self._buffers, self._modules):
-            d.pop(name, None)
+            if d is not keep:
+                d.pop(name, None)
         self._non_persistent.discard(name)
 
     def __getattr__(self, name: str):
@@ -163,15 +166,21 @@ class Module:
         object.__delattr__(self, name)
 
     def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
-        """Register a non-learnable tensor (saved in ``state_dict`` unless ``persistent=False``)."""
+        """Register a non-learnable tensor (saved in ``state_dict`` unless ``persistent=False``).
+
+        Buffers move with the module (``double()``) and are saved with it; BatchNorm's running
+        statistics are buffers. ``None`` reserves the name without a tensor.
+        """
         self._check_init()
-        if not isinstance(name, str) or not name or "." in name:
+        if not isinstance(name, str):
+            raise TypeError(f"buffer name should be a string, got {type(name).__name__}")
+        if not name or "." in name:
             raise KeyError(f"buffer name must be a non-empty string without '.', got {name!r}")
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(
                 f"cannot register a {type(tensor).__name__} as buffer {name!r} (a Tensor or None is required)"
             )
-        if name in self.__dict__ or name in self._parameters or name in self._modules:
+        if hasattr(self, name) and name not in self._buffers:
             raise KeyError(f"attribute {name!r} already exists")
         self._buffers[name] = tensor
         if persistent:
@@ -180,36 +189,46 @@ class Module:
             self._non_persistent.add(name)
 
     def register_parameter(self, name: str, param: Parameter | None) -> None:
+        """Register a Parameter (or reserve the name with ``None``, as ``bias=False`` layers do)."""
         self._check_init()
-        if not isinstance(name, str) or not name or "." in name:
+        if not isinstance(name, str):
+            raise TypeError(f"parameter name should be a string, got {type(name).__name__}")
+        if not name or "." in name:
             raise KeyError(f"parameter name must be a non-empty string without '.', got {name!r}")
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(
                 f"cannot register a {type(param).__name__} as parameter {name!r} (a Parameter or None is required)"
             )
-        self._remove(name)
+        if hasattr(self, name) and name not in self._parameters:
+            raise KeyError(f"attribute {name!r} already exists")
         self._parameters[name] = param
 
     def add_module(self, name: str, module: Module | None) -> None:
+        """Register a submodule under ``name`` (what ``self.name = module`` does)."""
         self._check_init()
-        if not isinstance(name, str) or "." in name or name == "":
+        if not isinstance(name, str):
+            raise TypeError(f"module name should be a string, got {type(name).__name__}")
+        if "." in name or name == "":
             raise KeyError(f"module name must be a non-empty string without '.', got {name!r}")
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"{type(module).__name__} is not a Module subclass")
-        self._remove(name)
+        if hasattr(self, name) and name not in self._modules:
+            raise KeyError(f"attribute {name!r} already exists")
         self._modules[name] = module
 
     register_module = add_module
 
     # ------------------------------------------------------------ traversal
-    def named_modules(self, memo: set | None = None, prefix: str = "") -> Iterator[tuple[str, Module]]:
+    def named_modules(self, memo: set | None = None, prefix: str = "", remove_duplicate: bool = True):
+        """``(dotted name, module)`` for self and every descendant, depth first in registration order."""
         memo = set() if memo is None else memo
         stack = [(prefix, self)]
-        while stack:  # depth-first, children in registration order
+        while stack:
             name, m = stack.pop()
-            if id(m) in memo:
-                continue
-            memo.add(id(m))
+            if remove_duplicate:
+                if id(m) in memo:
+                    continue
+                memo.add(id(m))
             yield name, m
             kids = [(f"{name}.{k}" if name else k, c) for k, c in m._modules.items() if c is not None]
             stack.extend(reversed(kids))
@@ -231,7 +250,7 @@ class Module:
 
     def _named_members(self, store: str, prefix: str, recurse: bool, remove_duplicate: bool = True):
         seen = set()
-        mods = self.named_modules(prefix=prefix) if recurse else [(prefix, self)]
+        mods = self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate) if recurse else [(prefix, self)]
         for mod_name, m in mods:
             for k, v in getattr(m, store).items():
                 if v is None or (remove_duplicate and id(v) in seen):
@@ -255,10 +274,16 @@ class Module:
 
     # ------------------------------------------------------------ modes
     def train(self, mode: bool = True) -> "Module":
+        """Set training mode (``mode=True``) or evaluation mode here and in every submodule.
+
+        Dropout and BatchNorm behave differently in the two modes. Like PyTorch, this calls
+        ``train`` on each child, so a submodule that overrides ``train`` is honoured.
+        """
         if not isinstance(mode, bool):
             raise ValueError(f"training mode is expected to be boolean, got {mode!r}")
-        for m in self.modules():
-            object.__setattr__(m, "training", mode)
+        object.__setattr__(self, "training", mode)
+        for m in self.children():
+            m.train(mode)
         return self
 
     def eval(self) -> "Module":
@@ -284,11 +309,85 @@ class Module:
         fn(self)
         return self
 
+    # ------------------------------------------------------------ dtype
+    def _cast_floating(self, dtype) -> "Module":
+        """Cast every floating-point parameter, gradient and buffer in place (integer buffers stay)."""
+        for m in self.modules():
+            for store in (m._parameters, m._buffers):
+                for t in store.values():
+                    if t is None or t.dtype.kind != "f" or t.dtype == dtype:
+                        continue
+                    t.data = t.data.astype(dtype)  # the Parameter object (and its identity) is kept
+                    if t.grad is not None:
+                        t.grad = Tensor._wrap(t.grad.data.astype(dtype))
+        return self
+
+    def float(self) -> "Module":
+        """Cast floating-point parameters and buffers to float32 (in place; returns self)."""
+        return self._cast_floating(np.dtype(np.float32))
+
+    def double(self) -> "Module":
+        """Cast floating-point parameters and buffers to float64, e.g. for ``gradcheck`` (returns self)."""
+        return self._cast_floating(np.dtype(np.float64))
+
+    def to(self, *args, **kwargs) -> "Module":
+        """``to(dtype)`` casts like ``float()``/``double()``; ``to("cpu")`` is accepted and does nothing.
+
+        tinynet runs on the CPU only, so device arguments are checked and otherwise ignored;
+        this keeps PyTorch code such as ``model.to(device)`` running unchanged.
+        """
+        dtype = kwargs.pop("dtype", None)
+        device = kwargs.pop("device", None)
+        kwargs.pop("non_blocking", None)
+        if kwargs:
+            raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
+        for a in args:
+            if isinstance(a, str) or a is None:
+                device = a
+            else:
+                dtype = a
+        if device is not None and str(device).split(":")[0] != "cpu":
+            raise RuntimeError(f"tinynet runs on the CPU only; cannot move a module to device {device!r}")
+        if dtype is not None:
+            dt = _as_dtype(dtype)
+            if dt.kind != "f":
+                raise TypeError(f"Module.to only accepts floating point dtypes, but got desired dtype={dt}")
+            self._cast_floating(dt)
+        return self
+
+    def cpu(self) -> "Module":
+        """Returns self (tinynet modules always live on the CPU)."""
+        return self
+
+    def get_submodule(self, target: str) -> "Module":
+        """The submodule at a dotted path such as ``"encoder.0"`` (``""`` is self)."""
+        if target == "":
+            return self
+        mod = self
+        for item in target.split("."):
+            if item not in mod._modules or mod._modules[item] is None:
+                raise AttributeError(f"{type(mod).__name__} has no submodule {item!r} (looking up {target!r})")
+            mod = mod._modules[item]
+        return mod
+
     # ------------------------------------------------------------ state
     def state_dict(
         self, destination: OrderedDict | None = None, prefix: str = "", keep_vars: bool = False
     ) -> OrderedDict:
-        """Parameters and persistent buffers by dotted name (detached Tensors sharing memory)."""
+        """Parameters and persistent buffers by dotted name, in PyTorch's order and with its keys.
+
+        The values are Tensors detached from the tape that share memory with the module
+        (as in PyTorch): ``v.numpy()`` is a view, and ``torch.from_numpy(v.numpy())`` makes
+        a torch state_dict that ``torch_module.load_state_dict`` accepts for the same
+        architecture. BatchNorm's ``num_batches_tracked`` is a 0-d int64 tensor.
+
+        Example:
+            >>> from tinynet import nn
+            >>> sd = nn.Sequential(nn.Linear(3, 2), nn.BatchNorm1d(2)).state_dict()
+            >>> [(k, tuple(v.shape)) for k, v in sd.items()]  # doctest: +NORMALIZE_WHITESPACE
+            [('0.weight', (2, 3)), ('0.bias', (2,)), ('1.weight', (2,)), ('1.bias', (2,)),
+             ('1.running_mean', (2,)), ('1.running_var', (2,)), ('1.num_batches_tracked', ())]
+        """
         out = OrderedDict() if destination is None else destination
         for name, p in self._parameters.items():
             if p is not None:
@@ -301,55 +400,82 @@ class Module:
                 m.state_dict(out, prefix + name + ".", keep_vars)
         return out
 
-    def load_state_dict(self, state_dict, strict: bool = True):
-        """Copy arrays into the parameters and buffers with the same keys.
+    def load_state_dict(self, state_dict, strict: bool = True, assign: bool = False):
+        """Copy values into the parameters and buffers with the same keys (in place).
 
-        Values may be tinynet Tensors, numpy arrays or anything with ``.numpy()``
-        (a torch tensor). Shapes must match; with ``strict`` the keys must match
-        exactly. Errors list every missing, unexpected and mis-shaped key.
-        Returns ``(missing_keys, unexpected_keys)``.
+        Values may be tinynet Tensors, numpy arrays, Python numbers or torch tensors (anything
+        with ``.detach().numpy()``), so a torch ``state_dict()`` loads directly. Each value is
+        cast to the dtype of the tensor it fills. Nothing is copied unless everything fits:
+        with ``strict=True`` missing and unexpected keys are errors, and mismatched shapes are
+        errors in either mode; the RuntimeError lists every problem, in PyTorch's words.
+
+        Returns:
+            ``(missing_keys, unexpected_keys)`` as a named tuple, like PyTorch.
+
+        Example:
+            >>> from tinynet import nn
+            >>> a, b = nn.Linear(3, 2), nn.Linear(3, 2)
+            >>> b.load_state_dict(a.state_dict())
+            <All keys matched successfully>
+            >>> bool((a.weight == b.weight).all())
+            True
         """
+        if assign:
+            raise NotImplementedError("load_state_dict(assign=True) is not supported; values are copied in place")
         if not hasattr(state_dict, "items"):
-            raise TypeError(f"load_state_dict expects a mapping of names to arrays, got {type(state_dict).__name__}")
+            raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict).__name__}.")
         own = self.state_dict(keep_vars=True)
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
-        mismatched, converted = [], {}
+        errors, converted = [], {}
         for k, target in own.items():
             if k not in state_dict:
                 continue
-            arr = _to_numpy(state_dict[k], k)
+            arr = _to_numpy(state_dict[k])
+            if arr is None:
+                errors.append(
+                    f'While copying the parameter named "{k}", expected a Tensor or an array from '
+                    f"checkpoint but received {type(state_dict[k]).__name__}"
+                )
+                continue
+            if target.ndim == 0 and arr.shape == (1,):  # PyTorch's allowance for old 1-element checkpoints
+                arr = arr.reshape(())
             if arr.shape != target.shape:
-                mismatched.append(f"{k}: checkpoint shape {arr.shape}, model shape {tuple(target.shape)}")
+                errors.append(
+                    f"size mismatch for {k}: copying a param with shape {arr.shape} from checkpoint, "
+                    f"the shape in current model is {tuple(target.shape)}."
+                )
             elif arr.dtype.kind not in "fiub":
-                mismatched.append(f"{k}: unsupported dtype {arr.dtype}")
+                errors.append(f"dtype mismatch for {k}: cannot copy an array of dtype {arr.dtype} into a tensor")
             else:
                 converted[k] = arr
-        problems = []
-        if strict and missing:
-            problems.append("Missing key(s) in state_dict: " + ", ".join(repr(k) for k in missing))
         if strict and unexpected:
-            problems.append("Unexpected key(s) in state_dict: " + ", ".join(repr(k) for k in unexpected))
-        if mismatched:
-            problems.append("Size mismatch: " + "; ".join(mismatched))
-        if problems:
-            raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__}:\n\t" + "\n\t".join(problems))
+            errors.insert(0, "Unexpected key(s) in state_dict: " + ", ".join(f'"{k}"' for k in unexpected) + ". ")
+        if strict and missing:
+            errors.insert(0, "Missing key(s) in state_dict: " + ", ".join(f'"{k}"' for k in missing) + ". ")
+        if errors:
+            raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__}:\n\t" + "\n\t".join(errors))
         for k, arr in converted.items():
-            target = own[k]
-            target.data[...] = arr.astype(target.data.dtype, copy=False)
-        return missing, unexpected
+            own[k].data[...] = arr.astype(own[k].data.dtype, copy=False)
+        return IncompatibleKeys(missing, unexpected)
 
     # ------------------------------------------------------------ printing
     def extra_repr(self) -> str:
         return ""
 
     def __repr__(self) -> str:
+        # PyTorch's layout: one line when there are no children, else one "(name): child" per line.
         extra = self.extra_repr()
-        lines = [f"({name}): " + _indent(repr(m)) for name, m in self._modules.items()]
-        if not lines:
-            return f"{type(self).__name__}({extra})"
-        body = ([extra] if extra else []) + lines
-        return f"{type(self).__name__}(\n  " + "\n  ".join(body) + "\n)"
+        extra_lines = extra.split("\n") if extra else []
+        child_lines = [f"({name}): " + _addindent(repr(m), 2) for name, m in self._modules.items()]
+        lines = extra_lines + child_lines
+        body = ""
+        if lines:
+            if len(extra_lines) == 1 and not child_lines:
+                body = extra_lines[0]
+            else:
+                body = "\n  " + "\n  ".join(lines) + "\n"
+        return f"{type(self).__name__}({body})"
 
     def __dir__(self):
         return sorted(set(super().__dir__()) | set(self._parameters) | set(self._buffers) | set(self._modules))
@@ -376,17 +502,36 @@ class RemovableHandle:
         self.remove()
 
 
-def _indent(text: str) -> str:
-    return text.replace("\n", "\n  ")
+class IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
+    """What ``load_state_dict`` returns: the keys it did not find and the keys it did not use."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        if not self.missing_keys and not self.unexpected_keys:
+            return "<All keys matched successfully>"
+        return super().__repr__()
+
+    __str__ = __repr__
 
 
-def _to_numpy(value, key: str) -> np.ndarray:
+def _addindent(text: str, spaces: int) -> str:
+    """Indent every line but the first (blank lines stay empty), as PyTorch's repr does."""
+    lines = text.split("\n")
+    if len(lines) == 1:
+        return text
+    pad = " " * spaces
+    return "\n".join([lines[0]] + [pad + line if line.strip() else "" for line in lines[1:]])
+
+
+def _to_numpy(value) -> np.ndarray | None:
+    """A state_dict value as an array: tinynet Tensor, numpy array, number or torch tensor; else None."""
     if isinstance(value, Tensor):
         return value.data
     if isinstance(value, np.ndarray):
         return value
     if hasattr(value, "detach") and hasattr(value, "numpy"):  # a torch tensor
         return value.detach().cpu().numpy()
-    if isinstance(value, (int, float, bool, np.number)):
+    if isinstance(value, (int, float, bool, np.number, np.bool_)):
         return np.asarray(value)
-    raise TypeError(f"state_dict[{key!r}] is a {type(value).__name__}; expected a Tensor or an array")
+    return None

@@ -1,0 +1,756 @@
+"""Loss functions with PyTorch's semantics: cross-entropy, NLL, BCE-with-logits, MSE, L1, and soft Dice.
+
+Classification losses take logits of shape ``(N, C)`` or ``(N, C, d1, d2, ...)``
+(a segmentation map is ``(N, C, H, W)``) and integer class targets of shape
+``(N,)`` or ``(N, d1, d2, ...)``. The class axis is always dimension 1.
+
+Two small helpers form the adjoint pair behind every "pick the target class"
+step: :func:`_gather_classes` reads ``a[n, t[n, i], i]`` (a matrix with a single
+1 per row) and :func:`_scatter_classes` writes each value back to the place it
+was read from (its transpose). ``nll_loss`` is exactly this gather, scaled.
+
+Every loss validates its targets before computing anything: a wrong dtype, a
+shape that does not fit the input, or a class index outside ``[0, C)`` (other
+than ``ignore_index``) raises an error that names the offending values.
+"""
+
+from __future__ import annotations
+
+import numbers
+import warnings
+
+import numpy as np
+
+from tinynet.autograd import Function
+from tinynet.functional._validate import check_tensor
+from tinynet.tensor import Tensor
+
+__all__ = [
+    "cross_entropy",
+    "nll_loss",
+    "binary_cross_entropy_with_logits",
+    "mse_loss",
+    "l1_loss",
+    "dice_loss",
+]
+
+_REDUCTIONS = ("none", "mean", "sum")
+
+
+# --------------------------------------------------------------------------- shared pieces
+def _reduction(reduction, op: str, size_average=None, reduce=None) -> str:
+    """The reduction mode, translating PyTorch's deprecated ``size_average``/``reduce`` like PyTorch."""
+    if size_average is not None or reduce is not None:
+        warnings.warn(
+            "size_average and reduce args will be deprecated, please use reduction='mean', 'sum' or 'none' instead.",
+            UserWarning,
+            stacklevel=3,
+        )
+        size_average = True if size_average is None else size_average
+        reduce = True if reduce is None else reduce
+        reduction = ("mean" if size_average else "sum") if reduce else "none"
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{op}: {reduction!r} is not a valid value for reduction (expected 'none', 'mean' or 'sum')")
+    return reduction
+
+
+def _reduce(loss: np.ndarray, reduction: str, denom) -> np.ndarray:
+    """'none' keeps the per-element losses; 'sum' adds them; 'mean' divides the sum by ``denom``."""
+    if reduction == "none":
+        return loss
+    total = loss.sum(dtype=loss.dtype)
+    if reduction == "sum":
+        return np.asarray(total)
+    with np.errstate(invalid="ignore", divide="ignore"):  # all targets ignored: 0/0 = nan, like PyTorch
+        return np.asarray(total / loss.dtype.type(denom))
+
+
+def _upstream(grad: np.ndarray, reduction: str, denom, class_axis: bool) -> np.ndarray:
+    """dL/d(per-element loss): the adjoint of ``_reduce``, shaped to broadcast against the losses.
+
+    With ``class_axis`` the per-element losses are indexed (N, *) and the result gets a
+    length-1 class axis, (N, 1, *), so it broadcasts against (N, C, *) arrays.
+    """
+    if reduction == "none":
+        return np.expand_dims(grad, 1) if class_axis else grad
+    if reduction == "sum":
+        return grad
+    if denom == 0:  # every target ignored: the loss is nan but no element contributed, so no gradient
+        return np.zeros_like(grad)
+    return grad / grad.dtype.type(denom)
+
+
+def _gather_classes(a: np.ndarray, t1: np.ndarray) -> np.ndarray:
+    """``a[n, t[n, i], i]`` for ``a`` of shape (N, C, *) and indices ``t1`` of shape (N, 1, *)."""
+    return np.take_along_axis(a, t1, axis=1)
+
+
+def _scatter_classes(out: np.ndarray, t1: np.ndarray, values: np.ndarray) -> None:
+    """``out[n, t[n, i], i] += values[n, 0, i]``: the adjoint of :func:`_gather_classes`.
+
+    The gather reads one entry per position (n, i), so as a matrix it has a single 1 in
+    each row; its transpose sends each value back to the one entry it was read from.
+    Distinct positions write distinct entries, so reading, adding and writing back is exact.
+    """
+    current = np.take_along_axis(out, t1, axis=1)
+    current += values
+    np.put_along_axis(out, t1, current, axis=1)
+
+
+def _log_softmax_and_softmax(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """log p and p along axis 1, stable for large logits (shifted by the max)."""
+    z = x - x.max(axis=1, keepdims=True)
+    p = np.exp(z)
+    s = p.sum(axis=1, keepdims=True)
+    p /= s
+    z -= np.log(s)
+    return z, p
+
+
+def _softmax_adjoint(p: np.ndarray, gp: np.ndarray) -> np.ndarray:
+    """dL/dx from dL/dp for p = softmax(x) along axis 1: p ⊙ (gp - Σ_c p gp) (reuses ``gp``)."""
+    dot = (p * gp).sum(axis=1, keepdims=True)
+    gp -= dot
+    gp *= p
+    return gp
+
+
+def _check_logits(input, op: str) -> None:
+    check_tensor(input, op, "input", floating=True)
+    if input.ndim == 0:
+        raise ValueError(f"{op}: input must have a class dimension, got a 0-d tensor")
+
+
+def _num_classes(input: Tensor) -> int:
+    return input.shape[1] if input.ndim >= 2 else input.shape[0]
+
+
+def _check_class_target(input: Tensor, target, op: str, ignore_index: int) -> np.ndarray:
+    """Validate integer class targets against input (N, C, *) and return them as int64 (N, 1, *)."""
+    check_tensor(target, op, "target")
+    if target.dtype.kind not in "iu":
+        raise RuntimeError(
+            f"{op}: expected target dtype to be an integer type (class indices; int64 like PyTorch's Long), "
+            f"but got {target.dtype} with shape {tuple(target.shape)}. Class-probability targets must be "
+            f"floating point with the input's shape {tuple(input.shape)}."
+        )
+    if isinstance(ignore_index, bool) or not isinstance(ignore_index, numbers.Integral):
+        raise TypeError(f"{op}: ignore_index must be an int, got {ignore_index!r}")
+    if input.ndim == 1:
+        expected = ()
+    else:
+        expected = input.shape[:1] + input.shape[2:]
+    if target.shape != expected:
+        if input.ndim >= 2 and target.ndim >= 1 and target.shape[0] != input.shape[0]:
+            raise ValueError(
+                f"{op}: Expected input batch_size ({input.shape[0]}) to match target batch_size ({target.shape[0]}) "
+                f"(input shape {tuple(input.shape)}, target shape {tuple(target.shape)})"
+            )
+        raise RuntimeError(
+            f"{op}: target shape {tuple(target.shape)} does not fit input shape {tuple(input.shape)}: "
+            f"class-index targets must have shape {expected} (input (N, C, d1, ...) -> target (N, d1, ...))"
+        )
+    c = _num_classes(input)
+    t = target.data.astype(np.int64, copy=False)
+    bad = (t != ignore_index) & ((t < 0) | (t >= c))
+    if bad.any():
+        values = np.unique(t[bad])
+        shown = ", ".join(str(v) for v in values[:8]) + (", ..." if values.size > 8 else "")
+        raise IndexError(
+            f"{op}: Target {values[0]} is out of bounds: class indices must be in [0, {c - 1}] for {c} classes "
+            f"(or equal ignore_index={ignore_index}); {int(bad.sum())} target(s) out of range, values: {shown}"
+        )
+    t = t.reshape(1) if input.ndim == 1 else t
+    return np.expand_dims(t, 1)
+
+
+def _check_class_weight(weight, input: Tensor, op: str) -> np.ndarray | None:
+    if weight is None:
+        return None
+    check_tensor(weight, op, "weight", floating=True)
+    c = _num_classes(input)
+    if weight.shape != (c,):
+        raise RuntimeError(
+            f"{op}: weight tensor should be defined either for all {c} classes or no classes "
+            f"but got weight tensor of shape: {list(weight.shape)}"
+        )
+    if weight.dtype != input.dtype:
+        raise RuntimeError(f"{op}: weight has dtype {weight.dtype} but input has dtype {input.dtype}; they must match")
+    return weight.data
+
+
+def _class_column(weight: np.ndarray, ndim: int) -> np.ndarray:
+    """A (C,) vector shaped (1, C, 1, ...) to broadcast along the class axis of an ndim-array."""
+    return weight.reshape((1, -1) + (1,) * (ndim - 2))
+
+
+def _target_weights(t1: np.ndarray, weight: np.ndarray | None, ignore_index: int, dtype) -> tuple:
+    """Safe indices (ignored -> 0), the weight of each target (0 where ignored), and the 0/1 valid mask."""
+    valid = t1 != ignore_index
+    safe = np.where(valid, t1, 0)
+    if weight is None:
+        w1 = valid.astype(dtype)
+    else:
+        w1 = np.where(valid, weight[safe], 0).astype(dtype, copy=False)
+    return safe, w1, valid.astype(dtype)
+
+
+def _as_batched(input: Tensor) -> Tensor:
+    return input.reshape(1, input.shape[0]) if input.ndim == 1 else input
+
+
+def _unbatched_result(out: Tensor, input: Tensor, reduction: str) -> Tensor:
+    return out.reshape(()) if input.ndim == 1 and reduction == "none" else out
+
+
+# --------------------------------------------------------------------------- cross-entropy
+class CrossEntropy(Function):
+    """Cross-entropy of logits (N, C, *) against class indices, fused with its log-softmax.
+
+    Per position i with target t, target weight w_t and smoothing ε over C classes, the
+    loss is -Σ_c a_c log p_c with a_c = (1 - ε) w_t [c = t] + (ε / C) w_c (a = 0 where the
+    target is ignored). Its gradient with respect to the logits is ``S p - a`` with
+    ``S = Σ_c a_c``: softmax's Jacobian folded into one line, no log of a small number.
+    """
+
+    @staticmethod
+    def forward(ctx, x, t1, w1, valid1, weight, reduction, label_smoothing):
+        c = x.shape[1]
+        eps = label_smoothing
+        dt = x.dtype.type
+        logp, p = _log_softmax_and_softmax(x)
+        loss = _gather_classes(logp, t1)  # (N, 1, *): log p of the target class
+        loss *= -w1
+        if eps:
+            if weight is None:
+                smooth = logp.sum(axis=1, keepdims=True)
+            else:
+                smooth = (logp * _class_column(weight, x.ndim)).sum(axis=1, keepdims=True)
+            smooth *= -valid1
+            loss *= dt(1 - eps)
+            loss += dt(eps / c) * smooth
+        denom = w1.sum(dtype=np.float64)  # PyTorch's mean divides by the total weight of the targets
+        ctx.save_for_backward(p, t1, w1, valid1, weight)
+        ctx.reduction, ctx.denom, ctx.eps = reduction, denom, eps
+        return _reduce(loss[:, 0], reduction, denom)
+
+    @staticmethod
+    def backward(ctx, grad):
+        p, t1, w1, valid1, weight = ctx.saved_arrays
+        c = p.shape[1]
+        dt = p.dtype.type
+        eps = ctx.eps
+        g = _upstream(grad, ctx.reduction, ctx.denom, class_axis=True)  # (N, 1, *) or 0-d
+        w_total = c if weight is None else weight.sum()
+        s = dt(1 - eps) * w1 + dt(eps / c) * valid1 * dt(w_total)  # S = Σ_c a_c per position
+        gx = p * (g * s)
+        _scatter_classes(gx, t1, -dt(1 - eps) * g * w1)  # - (1 - ε) w_t at the target class
+        if eps:  # - (ε / C) w_c at every class of a non-ignored position
+            uniform = dt(eps / c) * g * valid1  # (N, 1, *)
+            gx -= uniform if weight is None else uniform * _class_column(weight, p.ndim)
+        return gx, None, None, None, None, None, None
+
+
+class CrossEntropyProbs(Function):
+    """Cross-entropy against class probabilities q (same shape as the logits).
+
+    loss = -Σ_c a_c log p_c with a_c = w_c ((1 - ε) q_c + ε / C); dloss/dx = S p - a with
+    S = Σ_c a_c, and dloss/dq_c = -(1 - ε) w_c log p_c.
+    """
+
+    @staticmethod
+    def forward(ctx, x, q, weight, reduction, label_smoothing):
+        c = x.shape[1]
+        eps = label_smoothing
+        dt = x.dtype.type
+        logp, p = _log_softmax_and_softmax(x)
+        a = q.astype(x.dtype, copy=True)
+        if eps:
+            a *= dt(1 - eps)
+            a += dt(eps / c)
+        if weight is not None:
+            a *= _class_column(weight, x.ndim)
+        loss = -(a * logp).sum(axis=1)
+        count = loss.size  # PyTorch's mean divides by N * d1 * ..., not by any weight
+        ctx.save_for_backward(p, a, logp if ctx.needs_input_grad[1] else None, weight)
+        ctx.reduction, ctx.count, ctx.eps = reduction, count, eps
+        return _reduce(loss, reduction, count)
+
+    @staticmethod
+    def backward(ctx, grad):
+        p, a, logp, weight = ctx.saved_arrays
+        dt = p.dtype.type
+        g = _upstream(grad, ctx.reduction, ctx.count, class_axis=True)
+        gx = gq = None
+        if ctx.needs_input_grad[0]:
+            gx = p * (g * a.sum(axis=1, keepdims=True))
+            gx -= g * a
+        if ctx.needs_input_grad[1]:
+            gq = -dt(1 - ctx.eps) * g * logp
+            if weight is not None:
+                gq *= _class_column(weight, p.ndim)
+        return gx, gq, None, None, None
+
+
+def cross_entropy(
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
+    size_average=None,
+    ignore_index: int = -100,
+    reduce=None,
+    reduction: str = "mean",
+    label_smoothing: float = 0.0,
+) -> Tensor:
+    """Cross-entropy between logits and targets (log-softmax and NLL fused, numerically stable).
+
+    For class-index targets, the loss at a position with target t is
+    ``-w[t] * log_softmax(input)[t]`` (blended with the uniform distribution by
+    ``label_smoothing`` ε: ``(1 - ε) * nll + ε / C * Σ_c -w[c] log p_c``). ``'mean'`` divides
+    the sum by the total weight ``Σ w[t]`` of the targets that are not ``ignore_index``
+    (so with all targets ignored the mean is nan, as in PyTorch). For class-probability
+    targets (floating point, same shape as ``input``) the loss is ``-Σ_c w[c] q_c log p_c``
+    and ``'mean'`` divides by the number of positions.
+
+    Args:
+        input: logits ``(N, C)``, ``(N, C, d1, ...)`` such as ``(N, C, H, W)``, or ``(C,)``.
+        target: class indices (an integer tensor) of shape ``(N,)``, ``(N, d1, ...)`` or ``()``,
+            with values in ``[0, C)`` or equal to ``ignore_index``; or probabilities shaped like input.
+        weight: optional ``(C,)`` rescaling weight per class.
+        size_average, reduce: PyTorch's deprecated spelling of ``reduction`` (with its warning).
+        ignore_index: target value that contributes neither loss nor gradient.
+        reduction: ``'none'`` | ``'mean'`` | ``'sum'``.
+        label_smoothing: ε in [0, 1].
+
+    Shape:
+        - input: ``(N, C, d1, ..., dk)``; target: ``(N, d1, ..., dk)`` (indices) or as input (probabilities)
+        - output: scalar, or ``(N, d1, ..., dk)`` with ``reduction='none'``
+
+    Example:
+        >>> import tinynet
+        >>> import tinynet.nn.functional as F
+        >>> logits = tinynet.tensor([[2.0, 0.0], [0.0, 0.0]])
+        >>> F.cross_entropy(logits, tinynet.tensor([0, 1]), reduction="none")
+        tensor([0.1269, 0.6931])
+        >>> seg = tinynet.zeros(1, 3, 2, 2)   # (N, C, H, W) logits, a 2x2 label map
+        >>> F.cross_entropy(seg, tinynet.tensor([[[0, 1], [2, -100]]]))
+        tensor(1.0986)
+    """
+    op = "cross_entropy"
+    _check_logits(input, op)
+    reduction = _reduction(reduction, op, size_average, reduce)
+    if isinstance(label_smoothing, bool) or not isinstance(label_smoothing, numbers.Real):
+        raise TypeError(f"{op}: label_smoothing must be a number, got {label_smoothing!r}")
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise RuntimeError(f"{op}: label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+    w = _check_class_weight(weight, input, op)
+    check_tensor(target, op, "target")
+    eps = float(label_smoothing)
+    x = _as_batched(input)
+    if target.dtype.kind == "f" and target.shape == input.shape:  # class probabilities
+        if ignore_index != -100:
+            raise RuntimeError(f"{op}: ignore_index is not supported for floating point target (got {ignore_index})")
+        if target.dtype != input.dtype:
+            raise RuntimeError(f"{op}: target has dtype {target.dtype} but input has dtype {input.dtype}")
+        out = CrossEntropyProbs.apply(x, _as_batched(target), w, reduction, eps)
+    else:
+        t1 = _check_class_target(input, target, op, ignore_index)
+        safe, w1, valid1 = _target_weights(t1, w, ignore_index, input.dtype)
+        out = CrossEntropy.apply(x, safe, w1, valid1, w, reduction, eps)
+    return _unbatched_result(out, input, reduction)
+
+
+# --------------------------------------------------------------------------- negative log-likelihood
+class NLLLoss(Function):
+    """-w_t · input[n, t, i]: a weighted gather, so the backward is the matching scatter."""
+
+    @staticmethod
+    def forward(ctx, x, t1, w1, reduction):
+        loss = _gather_classes(x, t1)
+        loss *= -w1
+        denom = w1.sum(dtype=np.float64)
+        ctx.save_for_backward(t1, w1)
+        ctx.x_shape, ctx.reduction, ctx.denom = x.shape, reduction, denom
+        return _reduce(loss[:, 0], reduction, denom)
+
+    @staticmethod
+    def backward(ctx, grad):
+        t1, w1 = ctx.saved_arrays
+        g = _upstream(grad, ctx.reduction, ctx.denom, class_axis=True)
+        gx = np.zeros(ctx.x_shape, dtype=grad.dtype)
+        _scatter_classes(gx, t1, -g * w1)
+        return gx, None, None, None
+
+
+def nll_loss(
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
+    size_average=None,
+    ignore_index: int = -100,
+    reduce=None,
+    reduction: str = "mean",
+) -> Tensor:
+    """Negative log-likelihood of log-probabilities: ``-w[t] * input[n, t]`` per position.
+
+    Use it after ``log_softmax`` (``cross_entropy`` fuses both). ``'mean'`` divides by the total
+    weight of the non-ignored targets, as in PyTorch.
+
+    Args:
+        input: log-probabilities ``(N, C)``, ``(N, C, d1, ...)`` or ``(C,)``.
+        target: integer class indices ``(N,)``, ``(N, d1, ...)`` or ``()``.
+        weight: optional ``(C,)`` weight per class.
+        size_average, reduce: PyTorch's deprecated spelling of ``reduction``.
+        ignore_index: target value that is skipped.
+        reduction: ``'none'`` | ``'mean'`` | ``'sum'``.
+
+    Shape:
+        - input: ``(N, C, d1, ..., dk)``; target: ``(N, d1, ..., dk)``
+        - output: scalar, or ``(N, d1, ..., dk)`` with ``reduction='none'``
+
+    Example:
+        >>> import tinynet
+        >>> import tinynet.nn.functional as F
+        >>> logp = tinynet.tensor([[-0.5, -1.0], [-2.0, -0.1]])
+        >>> F.nll_loss(logp, tinynet.tensor([1, 0]), reduction="none")
+        tensor([1., 2.])
+    """
+    op = "nll_loss"
+    _check_logits(input, op)
+    reduction = _reduction(reduction, op, size_average, reduce)
+    w = _check_class_weight(weight, input, op)
+    t1 = _check_class_target(input, target, op, ignore_index)
+    safe, w1, _ = _target_weights(t1, w, ignore_index, input.dtype)
+    out = NLLLoss.apply(_as_batched(input), safe, w1, reduction)
+    return _unbatched_result(out, input, reduction)
+
+
+# --------------------------------------------------------------------------- binary cross-entropy
+def _log_sigmoid(x: np.ndarray) -> np.ndarray:
+    """log σ(x) = min(x, 0) - log(1 + e^(-|x|)), finite for every x."""
+    return np.minimum(x, 0) - np.log1p(np.exp(-np.abs(x)))
+
+
+class BCEWithLogits(Function):
+    """loss = (1 - t) x - l log σ(x) with l = 1 + (pos_weight - 1) t, times ``weight``.
+
+    This is -w [pos_weight · t log σ(x) + (1 - t) log(1 - σ(x))] rewritten with
+    log(1 - σ(x)) = log σ(x) - x, so it never takes the log of a rounded-off 0.
+    Derivatives: d/dx = w [(1 - t) - l (1 - σ(x))], d/dt = w [-x - (pos_weight - 1) log σ(x)],
+    d/dweight = the unweighted loss, d/dpos_weight = -w t log σ(x).
+    """
+
+    @staticmethod
+    def forward(ctx, x, t, weight, pos_weight, reduction):
+        ls = _log_sigmoid(x)
+        lw = 1 if pos_weight is None else 1 + (pos_weight - 1) * t
+        loss = (1 - t) * x - lw * ls
+        ctx.save_for_backward(x, t, weight, pos_weight, ls)
+        ctx.reduction, ctx.count = reduction, loss.size
+        if weight is not None:
+            loss = loss * weight
+        return _reduce(loss, reduction, loss.size)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, t, weight, pos_weight, ls = ctx.saved_arrays
+        g = _upstream(grad, ctx.reduction, ctx.count, class_axis=False)
+        gw_ = g if weight is None else g * weight  # upstream times weight
+        lw = 1 if pos_weight is None else 1 + (pos_weight - 1) * t
+        gx = gt = gweight = gpos = None
+        if ctx.needs_input_grad[0]:
+            one_minus_sigmoid = np.exp(ls - x)  # 1 - σ(x) = σ(-x) = exp(log σ(x) - x), no overflow
+            gx = gw_ * ((1 - t) - lw * one_minus_sigmoid)
+        if ctx.needs_input_grad[1]:
+            gt = gw_ * (-x if pos_weight is None else -x - (pos_weight - 1) * ls)
+        if ctx.needs_input_grad[2]:
+            gweight = g * ((1 - t) * x - lw * ls)
+        if ctx.needs_input_grad[3]:
+            gpos = gw_ * (-t * ls)
+        return gx, gt, gweight, gpos, None
+
+
+def _check_broadcasts_to(t, shape: tuple, op: str, name: str, dtype) -> None:
+    check_tensor(t, op, name, floating=True)
+    if not _broadcastable(tuple(t.shape), shape) or np.broadcast_shapes(t.shape, shape) != shape:
+        raise ValueError(f"{op}: {name} of shape {tuple(t.shape)} does not broadcast to the input shape {shape}")
+    if t.dtype != dtype:
+        raise RuntimeError(f"{op}: {name} has dtype {t.dtype} but input has dtype {dtype}; they must match")
+
+
+def _broadcastable(a: tuple, b: tuple) -> bool:
+    try:
+        np.broadcast_shapes(a, b)
+    except ValueError:
+        return False
+    return True
+
+
+def binary_cross_entropy_with_logits(
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
+    size_average=None,
+    reduce=None,
+    reduction: str = "mean",
+    pos_weight: Tensor | None = None,
+) -> Tensor:
+    """Binary cross-entropy of logits, with the sigmoid folded in (stable for any logit).
+
+    Per element: ``-weight * [pos_weight * t * log σ(x) + (1 - t) * log(1 - σ(x))]``.
+
+    Args:
+        input: logits, any shape.
+        target: targets in [0, 1], same shape as ``input`` (floating point).
+        weight: optional rescaling weight, broadcast to ``input``'s shape.
+        size_average, reduce: PyTorch's deprecated spelling of ``reduction``.
+        reduction: ``'none'`` | ``'mean'`` | ``'sum'`` (mean over all elements).
+        pos_weight: optional weight of positive examples, broadcast along the last
+            dimension (one per class for multi-label problems).
+
+    Shape:
+        - input, target: ``(*)``, the same shape
+        - output: scalar, or ``(*)`` with ``reduction='none'``
+
+    Example:
+        >>> import tinynet
+        >>> import tinynet.nn.functional as F
+        >>> x = tinynet.tensor([0.0, 100.0, -100.0])    # huge logits stay finite
+        >>> loss = F.binary_cross_entropy_with_logits(x, tinynet.tensor([1.0, 1.0, 1.0]), reduction="none")
+        >>> [round(v, 4) for v in loss.tolist()]
+        [0.6931, 0.0, 100.0]
+    """
+    op = "binary_cross_entropy_with_logits"
+    check_tensor(input, op, "input", floating=True)
+    check_tensor(target, op, "target")
+    reduction = _reduction(reduction, op, size_average, reduce)
+    if target.shape != input.shape:
+        raise ValueError(
+            f"{op}: Target size ({tuple(target.shape)}) must be the same as input size ({tuple(input.shape)})"
+        )
+    if target.dtype.kind != "f":
+        raise RuntimeError(
+            f"{op}: target must be floating point (probabilities in [0, 1]), got dtype {target.dtype}; "
+            "use target.float()"
+        )
+    if target.dtype != input.dtype:
+        raise RuntimeError(f"{op}: target has dtype {target.dtype} but input has dtype {input.dtype}; they must match")
+    for name, t in (("weight", weight), ("pos_weight", pos_weight)):
+        if t is not None:
+            _check_broadcasts_to(t, tuple(input.shape), op, name, input.dtype)
+    return BCEWithLogits.apply(input, target, weight, pos_weight, reduction)
+
+
+# --------------------------------------------------------------------------- regression losses
+class SquaredError(Function):
+    """(x - t)²; d/dx = 2 (x - t) and d/dt = -2 (x - t)."""
+
+    @staticmethod
+    def forward(ctx, x, t, reduction):
+        d = np.subtract(x, t)
+        loss = d * d
+        ctx.save_for_backward(d)
+        ctx.reduction, ctx.count = reduction, loss.size
+        return _reduce(loss, reduction, loss.size)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (d,) = ctx.saved_arrays
+        g = _upstream(grad, ctx.reduction, ctx.count, class_axis=False)
+        gx = (2 * g) * d
+        return gx, (-gx if ctx.needs_input_grad[1] else None), None
+
+
+class AbsoluteError(Function):
+    """|x - t|; d/dx = sign(x - t) (0 where x = t, as PyTorch) and d/dt = -sign(x - t)."""
+
+    @staticmethod
+    def forward(ctx, x, t, reduction):
+        d = np.subtract(x, t)
+        ctx.save_for_backward(np.sign(d))
+        ctx.reduction, ctx.count = reduction, d.size
+        return _reduce(np.abs(d), reduction, d.size)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (sign,) = ctx.saved_arrays
+        g = _upstream(grad, ctx.reduction, ctx.count, class_axis=False)
+        gx = g * sign
+        return gx, (-gx if ctx.needs_input_grad[1] else None), None
+
+
+def _regression(fn: type, op: str, input, target, size_average, reduce, reduction, weight) -> Tensor:
+    check_tensor(input, op, "input", floating=True)
+    check_tensor(target, op, "target")
+    reduction = _reduction(reduction, op, size_average, reduce)
+    if target.dtype.kind not in "fiu":
+        raise TypeError(f"{op}: target must be numeric, got dtype {target.dtype}")
+    if target.dtype.kind != "f":
+        target = target.to(input.dtype)  # integer targets are compared in the input's precision
+    if not _broadcastable(tuple(input.shape), tuple(target.shape)):
+        raise RuntimeError(
+            f"{op}: The size of input {tuple(input.shape)} and target {tuple(target.shape)} must match "
+            "(or broadcast together)"
+        )
+    if target.shape != input.shape:
+        warnings.warn(
+            f"{op}: Using a target size ({tuple(target.shape)}) that is different to the input size "
+            f"({tuple(input.shape)}). This will likely lead to incorrect results due to broadcasting. "
+            "Please ensure they have the same size.",
+            UserWarning,
+            stacklevel=3,
+        )
+    if weight is None:
+        return fn.apply(input, target, reduction)
+    check_tensor(weight, op, "weight", floating=True)
+    if weight.shape != input.shape:
+        raise ValueError(
+            f"{op}: Weights and input must have the same size, got {tuple(weight.shape)} and {tuple(input.shape)}"
+        )
+    weighted = fn.apply(input, target, "none") * weight  # PyTorch's weighted form, composed from tensor ops
+    if reduction == "none":
+        return weighted
+    if reduction == "sum":
+        return weighted.sum()
+    return weighted.sum() / weight.sum()
+
+
+def mse_loss(
+    input: Tensor, target: Tensor, size_average=None, reduce=None, reduction: str = "mean", weight=None
+) -> Tensor:
+    """Mean squared error ``(input - target)²``, reduced over all elements.
+
+    Args:
+        input: any shape, floating point.
+        target: same shape (broadcasting is allowed, with PyTorch's warning).
+        size_average, reduce: PyTorch's deprecated spelling of ``reduction``.
+        reduction: ``'none'`` | ``'mean'`` | ``'sum'``.
+        weight: optional per-element weight of ``input``'s shape; then ``'mean'`` is
+            ``Σ w (x - t)² / Σ w`` (PyTorch 2.13's weighted form).
+
+    Shape:
+        - input, target: ``(*)``
+        - output: scalar, or ``(*)`` with ``reduction='none'``
+
+    Example:
+        >>> import tinynet
+        >>> import tinynet.nn.functional as F
+        >>> F.mse_loss(tinynet.tensor([1.0, 2.0]), tinynet.tensor([1.0, 4.0]))
+        tensor(2.)
+    """
+    return _regression(SquaredError, "mse_loss", input, target, size_average, reduce, reduction, weight)
+
+
+def l1_loss(
+    input: Tensor, target: Tensor, size_average=None, reduce=None, reduction: str = "mean", weight=None
+) -> Tensor:
+    """Mean absolute error ``|input - target|``, reduced over all elements.
+
+    Args:
+        input: any shape, floating point.
+        target: same shape (broadcasting is allowed, with PyTorch's warning).
+        size_average, reduce: PyTorch's deprecated spelling of ``reduction``.
+        reduction: ``'none'`` | ``'mean'`` | ``'sum'``.
+        weight: optional per-element weight of ``input``'s shape (``'mean'`` divides by ``Σ w``).
+
+    Shape:
+        - input, target: ``(*)``
+        - output: scalar, or ``(*)`` with ``reduction='none'``
+
+    Example:
+        >>> import tinynet
+        >>> import tinynet.nn.functional as F
+        >>> F.l1_loss(tinynet.tensor([1.0, 2.0]), tinynet.tensor([1.0, 4.0]))
+        tensor(1.)
+    """
+    return _regression(AbsoluteError, "l1_loss", input, target, size_average, reduce, reduction, weight)
+
+
+# --------------------------------------------------------------------------- soft Dice
+class Dice(Function):
+    """1 - soft Dice per (sample, class) on softmax probabilities; see :func:`dice_loss`.
+
+    With p = softmax(x), y the one-hot target and v the 0/1 mask of non-ignored
+    positions, I = Σ_i v p y, U = Σ_i v (p + y) and D = (2I + s) / (U + s):
+    dL/dp_i = v_i (D - 2 y_i) / (U + s) for L = 1 - D, then through the softmax.
+    """
+
+    @staticmethod
+    def forward(ctx, x, t1, valid1, smooth, reduction):
+        n, c = x.shape[:2]
+        dt = x.dtype.type
+        _, p = _log_softmax_and_softmax(x)
+        p3 = p.reshape(n, c, -1)
+        v3 = valid1.reshape(n, -1, 1)  # (N, L, 1)
+        p_sum = np.matmul(p3, v3)[..., 0]  # (N, C): Σ_i v_i p_ci as a batched mat-vec
+        # Per (sample, class) totals over the positions whose target is that class:
+        # bincount over the flat index n*C + t (no one-hot array of size N*C*L is built).
+        flat = (np.arange(n)[:, None] * c + t1.reshape(n, -1)).ravel()
+        p_target = _gather_classes(p, t1) * valid1
+        inter = np.bincount(flat, weights=p_target.ravel(), minlength=n * c).reshape(n, c).astype(x.dtype)
+        y_sum = np.bincount(flat, weights=valid1.ravel(), minlength=n * c).reshape(n, c).astype(x.dtype)
+        den = p_sum + y_sum + dt(smooth)
+        with np.errstate(invalid="ignore", divide="ignore"):  # smooth = 0 and an empty class: nan, documented
+            dice = (2 * inter + dt(smooth)) / den
+        ctx.save_for_backward(p, t1, valid1, dice, den)
+        ctx.reduction = reduction
+        return _reduce(1 - dice, reduction, n * c)
+
+    @staticmethod
+    def backward(ctx, grad):
+        p, t1, valid1, dice, den = ctx.saved_arrays
+        n, c = dice.shape
+        spatial = (1,) * (p.ndim - 2)
+        g = _upstream(grad, ctx.reduction, n * c, class_axis=False)
+        g = np.broadcast_to(g, (n, c))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            a = (g * dice / den).reshape((n, c) + spatial)  # dL/dp = v (A - B y)
+            b = (2 * g / den).reshape((n, c) + spatial)
+        gp = a * valid1  # (N, C, *)
+        _scatter_classes(gp, t1, -_gather_classes(b, t1) * valid1)  # the -B y term at the target class
+        return _softmax_adjoint(p, gp), None, None, None, None
+
+
+def dice_loss(
+    input: Tensor, target: Tensor, smooth: float = 1.0, ignore_index: int = -100, reduction: str = "mean"
+) -> Tensor:
+    """Multi-class soft Dice loss on softmax probabilities (PyTorch has no built-in Dice loss).
+
+    With p = softmax(input, dim=1), y the one-hot encoding of ``target`` and the sums over
+    the spatial positions i of one sample n whose target is not ``ignore_index``::
+
+        dice[n, c] = (2 Σ_i p[n,c,i] y[n,c,i] + smooth) / (Σ_i p[n,c,i] + Σ_i y[n,c,i] + smooth)
+        loss[n, c] = 1 - dice[n, c]
+
+    A class absent from a sample and (correctly) not predicted scores dice = 1 thanks to
+    ``smooth``; with ``smooth=0`` such a class gives 0/0 = nan. The loss is bounded in [0, 1],
+    insensitive to class imbalance, and is often added to cross-entropy for segmentation.
+
+    Args:
+        input: logits ``(N, C, *)``, e.g. ``(N, C, H, W)``.
+        target: integer class indices ``(N, *)`` in ``[0, C)`` or ``ignore_index``.
+        smooth: additive smoothing, >= 0 (default 1).
+        ignore_index: positions with this target count in neither sum.
+        reduction: ``'mean'`` over N and C (default), ``'sum'``, or ``'none'``.
+
+    Shape:
+        - input: ``(N, C, d1, ..., dk)``; target: ``(N, d1, ..., dk)``
+        - output: scalar, or ``(N, C)`` with ``reduction='none'``
+
+    Example:
+        >>> import tinynet
+        >>> import tinynet.nn.functional as F
+        >>> logits = tinynet.tensor([[[[0.0, 0.0]], [[0.0, 0.0]]]])     # N=1, C=2, H=1, W=2: p = 0.5 everywhere
+        >>> F.dice_loss(logits, tinynet.tensor([[[0, 1]]]), reduction="none")  # (2*0.5 + 1) / (1 + 1 + 1) = 2/3
+        tensor([[0.3333, 0.3333]])
+    """
+    op = "dice_loss"
+    _check_logits(input, op)
+    if input.ndim < 2:
+        raise ValueError(f"{op}: expected input of shape (N, C, *), got shape {tuple(input.shape)}")
+    reduction = _reduction(reduction, op)
+    if isinstance(smooth, bool) or not isinstance(smooth, numbers.Real) or smooth < 0:
+        raise ValueError(f"{op}: smooth must be a non-negative number, got {smooth!r}")
+    t1 = _check_class_target(input, target, op, ignore_index)
+    safe, _, valid1 = _target_weights(t1, None, ignore_index, input.dtype)
+    return Dice.apply(input, safe, valid1, float(smooth), reduction)

@@ -1,0 +1,197 @@
+"""``batch_norm``: normalise each channel by its statistics, then scale and shift.
+
+In training, channel c is normalised with the mean and the biased variance of
+its M = N·H·W values in the batch: x̂ = (x - μ) / sqrt(σ² + eps), y = γ x̂ + β.
+The running statistics follow ``r ← (1 - momentum) r + momentum · s`` with the
+*unbiased* variance σ² · M / (M - 1), exactly as PyTorch. In evaluation the
+running statistics replace the batch's, so the layer is a fixed per-channel
+affine map.
+
+Backward in training (per channel, sums over the M values, ĝ = dL/dy):
+μ and σ depend on every x, so dL/dx is not just γ ĝ / σ. Differentiating
+x̂_i = (x_i - μ) / σ through μ and σ gives the standard fused formula
+
+    dβ = Σ ĝ,   dγ = Σ ĝ x̂,   dx = γ / (M σ) · (M ĝ - dβ - x̂ dγ),
+
+written below with one temporary array and float32 kept throughout.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from tinynet.autograd import Function
+from tinynet.functional._validate import check_tensor
+from tinynet.tensor import Tensor
+
+__all__ = ["batch_norm"]
+
+
+def _channel_sum(a3: np.ndarray) -> np.ndarray:
+    """Sum a ``(N, C, L)`` array over N and L: per-channel totals, shape (C,).
+
+    Summing the contiguous L axis first lets numpy use its pairwise summation,
+    which keeps float32 sums of 10⁵ values accurate to a few ulps.
+    """
+    return a3.sum(axis=2).sum(axis=0)
+
+
+class BatchNorm(Function):
+    @staticmethod
+    def forward(ctx, x, weight, bias, running_mean, running_var, training, momentum, eps):
+        n, c = x.shape[:2]
+        x3 = x.reshape(n, c, -1)  # (N, C, L) with L = H*W (1 for (N, C) inputs)
+        dt = x.dtype.type
+        ctx.x_shape = x.shape
+        if training:
+            m = x3.shape[0] * x3.shape[2]  # values per channel
+            mean = _channel_sum(x3) / dt(m)
+            xhat = x3 - mean[:, None]  # becomes x̂ in place; saved for backward
+            y = np.square(xhat)  # temporary for the variance, then reused as the output
+            var = _channel_sum(y) / dt(m)  # biased: this is what normalises
+            invstd = dt(1) / np.sqrt(var + dt(eps))
+            xhat *= invstd[:, None]
+            if running_mean is not None:
+                running_mean *= 1 - momentum
+                running_mean += momentum * mean
+            if running_var is not None:
+                running_var *= 1 - momentum
+                running_var += momentum * var * dt(m / (m - 1))  # unbiased, as PyTorch stores it
+            if weight is not None:
+                np.multiply(xhat, weight[:, None], out=y)
+            else:
+                np.copyto(y, xhat)
+            if bias is not None:
+                y += bias[:, None]
+            ctx.save_for_backward(xhat, weight, invstd)
+        else:
+            # Evaluation: a fixed per-channel affine map y = x * scale + shift.
+            invstd = dt(1) / np.sqrt(running_var.astype(x.dtype) + dt(eps))
+            scale = invstd if weight is None else invstd * weight
+            shift = -running_mean.astype(x.dtype) * scale
+            if bias is not None:
+                shift += bias
+            y = x3 * scale[:, None]
+            y += shift[:, None]
+            need_x = ctx.needs_input_grad[1]  # dγ needs x̂, recomputed from x
+            ctx.save_for_backward(
+                x3 if need_x else None, running_mean.astype(x.dtype) if need_x else None, invstd, scale
+            )
+        ctx.training = training
+        ctx.has_weight, ctx.has_bias = weight is not None, bias is not None
+        return y.reshape(x.shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        n, c = ctx.x_shape[:2]
+        g3 = grad.reshape(n, c, -1)
+        need_x, need_w, need_b = ctx.needs_input_grad[:3]
+        gx = gw = gb = None
+        if ctx.training:
+            xhat, weight, invstd = ctx.saved_arrays
+            dt = xhat.dtype.type
+            m = xhat.shape[0] * xhat.shape[2]
+            dbeta = _channel_sum(g3)
+            tmp = g3 * xhat  # the one temporary: first ĝ x̂, then dx
+            dgamma = _channel_sum(tmp)
+            if need_x:
+                # dx = γ σ⁻¹ / M · (M ĝ - dβ - x̂ dγ) = γ σ⁻¹ · (ĝ - (dβ + x̂ dγ) / M)
+                np.multiply(xhat, (dgamma / dt(m))[:, None], out=tmp)
+                tmp += (dbeta / dt(m))[:, None]
+                np.subtract(g3, tmp, out=tmp)
+                tmp *= (invstd if weight is None else invstd * weight)[:, None]
+                gx = tmp.reshape(ctx.x_shape)
+            gw = dgamma if need_w else None
+            gb = dbeta if need_b else None
+        else:
+            x3, running_mean, invstd, scale = ctx.saved_arrays
+            if need_x:
+                gx = (g3 * scale[:, None]).reshape(ctx.x_shape)  # a diagonal map: its own adjoint
+            if need_w:
+                gw = _channel_sum(g3 * ((x3 - running_mean[:, None]) * invstd[:, None]))
+            if need_b:
+                gb = _channel_sum(g3)
+        return gx, gw, gb, None, None, None, None, None
+
+
+def _check_channel_vector(t, name: str, c: int, x: Tensor, *, same_dtype: bool) -> None:
+    check_tensor(t, "batch_norm", name, floating=True)
+    if t.shape != (c,):
+        raise RuntimeError(
+            f"batch_norm: {name} should contain {c} elements (one per channel of input shape "
+            f"{tuple(x.shape)}), got shape {tuple(t.shape)}"
+        )
+    if same_dtype and t.dtype != x.dtype:
+        raise TypeError(f"batch_norm: {name} ({t.dtype}) and input ({x.dtype}) must have the same dtype")
+
+
+def batch_norm(
+    input: Tensor,
+    running_mean: Tensor | None,
+    running_var: Tensor | None,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    training: bool = False,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+) -> Tensor:
+    """Batch normalisation over dimension 1 (channels), PyTorch's ``F.batch_norm``.
+
+    Args:
+        input: ``(N, C)``, ``(N, C, L)`` or ``(N, C, H, W)``, floating point.
+        running_mean, running_var: ``(C,)`` buffers, updated in place when ``training``
+            (with the unbiased batch variance); used for normalising when not ``training``.
+            May be None in training (nothing is tracked).
+        weight, bias: ``(C,)`` affine parameters γ and β, or None.
+        training: normalise with the batch's statistics (True) or the running ones (False).
+        momentum: weight of the new batch in the running averages.
+        eps: added to the variance before the square root.
+
+    Shape:
+        output has the shape of ``input``.
+
+    Example:
+        >>> import tinynet
+        >>> import tinynet.nn.functional as F
+        >>> x = tinynet.tensor([[1.0], [3.0]])          # N=2, C=1
+        >>> rm, rv = tinynet.zeros(1), tinynet.ones(1)
+        >>> F.batch_norm(x, rm, rv, training=True)      # mean 2, biased variance 1
+        tensor([[-1.],
+                [ 1.]])
+        >>> rm, rv                                       # 0.9*0 + 0.1*2, 0.9*1 + 0.1*2 (unbiased var)
+        (tensor([0.2]), tensor([1.1]))
+    """
+    check_tensor(input, "batch_norm", "input", floating=True)
+    if input.ndim < 2:
+        raise ValueError(
+            f"batch_norm: expected input of shape (N, C, ...), got {input.ndim}-D shape {tuple(input.shape)}"
+        )
+    c = input.shape[1]
+    for name, t in (("running_mean", running_mean), ("running_var", running_var)):
+        if t is not None:
+            _check_channel_vector(t, name, c, input, same_dtype=False)
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None:
+            _check_channel_vector(t, name, c, input, same_dtype=True)
+    if not isinstance(training, (bool, np.bool_)):
+        raise TypeError(f"batch_norm: training must be a bool, got {training!r}")
+    if isinstance(momentum, bool) or not isinstance(momentum, numbers.Real):
+        raise TypeError(f"batch_norm: momentum must be a number, got {momentum!r}")
+    if isinstance(eps, bool) or not isinstance(eps, numbers.Real):
+        raise TypeError(f"batch_norm: eps must be a number, got {eps!r}")
+    if training:
+        per_channel = input.size(0) * int(np.prod(input.shape[2:]))
+        if per_channel == 1:
+            raise ValueError(
+                f"batch_norm: Expected more than 1 value per channel when training, got input size {tuple(input.shape)}"
+            )
+        if eps <= 0:
+            raise ValueError(f"batch_norm: eps must be positive during training, but got {eps}")
+    else:
+        if eps < 0:
+            raise ValueError(f"batch_norm: eps must be non-negative, but got {eps}")
+        if running_mean is None or running_var is None:
+            raise RuntimeError("batch_norm: running_mean and running_var must be defined in evaluation mode")
+    return BatchNorm.apply(input, weight, bias, running_mean, running_var, bool(training), float(momentum), float(eps))
