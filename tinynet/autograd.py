@@ -246,6 +246,7 @@ class Context:
         self.out_meta = ()  # per output: (shape, dtype)
         self.freed = False
         self.created_at = None
+        self.versions = ()  # (version box, version, argument index) of inputs whose memory was saved
 
     def save_for_backward(self, *arrays) -> None:
         """Keep arrays (or anything) for ``backward``; released after it runs."""
@@ -274,7 +275,17 @@ class Context:
         self.freed = self.freed or dropped
 
 
-_CONTEXT_FIELDS = {"fn", "needs_input_grad", "_saved", "parents", "in_meta", "out_meta", "freed", "created_at"}
+_CONTEXT_FIELDS = {
+    "fn",
+    "needs_input_grad",
+    "_saved",
+    "parents",
+    "in_meta",
+    "out_meta",
+    "freed",
+    "created_at",
+    "versions",
+}
 
 
 def _holds_array(value) -> bool:
@@ -324,22 +335,48 @@ class Function:
             where = "".join(traceback.format_stack(limit=12)[:-1])
             _check_finite(outs, "forward", cls.__name__, None)
             ctx.created_at = where
-        results = []
+        tensors = [a for a in args if isinstance(a, Tensor)]
+        results = [_wrap_output(np.asarray(o), tensors) for o in outs]
         if record:
             ctx.parents = tuple(_parent_of(a, n) for a, n in zip(args, needs))
             ctx.in_meta = tuple((a.data.shape, a.data.dtype) if isinstance(a, Tensor) else None for a in args)
             ctx.out_meta = tuple((np.shape(o), getattr(o, "dtype", None)) for o in outs)
-            for i, o in enumerate(outs):
-                o = np.asarray(o)
-                differentiable = o.dtype.kind == "f"
-                t = Tensor._wrap(o, requires_grad=differentiable)
-                if differentiable:
+            ctx.versions = _saved_versions(ctx, args)
+            for i, t in enumerate(results):
+                if t.data.dtype.kind == "f":  # integer outputs (indices) are not differentiable
+                    t._requires_grad = True
                     t._node = ctx
                     t._out_idx = i
-                results.append(t)
-        else:
-            results = [Tensor._wrap(np.asarray(o)) for o in outs]
         return results[0] if single else tuple(results)
+
+
+def _wrap_output(array: np.ndarray, inputs: list):
+    """Wrap a forward output; a view of an input shares the input's version counter."""
+    from tinynet.tensor import Tensor
+
+    t = Tensor._wrap(array)
+    if array.base is not None:
+        for a in inputs:
+            if np.may_share_memory(array, a.data):
+                t._version_box = a._version
+                break
+    return t
+
+
+def _saved_versions(ctx: Context, args: tuple) -> tuple:
+    """The version of every Tensor argument whose memory the node saved, to detect later in-place writes.
+
+    PyTorch's rule: modifying a saved input in place (``x.mul_(2)`` after ``y = w * x``)
+    would make backward silently use the new values, so backward refuses instead.
+    """
+    saved = [s for s in ctx._saved if isinstance(s, np.ndarray)]
+    if not saved:
+        return ()
+    return tuple(
+        (a._version, a._version[0], i)
+        for i, a in enumerate(args)
+        if hasattr(a, "_version") and any(np.may_share_memory(s, a.data) for s in saved)
+    )
 
 
 def _parent_of(t, needs_grad: bool):
@@ -431,6 +468,14 @@ def run_backward(tensor, gradient=None, retain_graph: bool = False) -> None:
                 continue
             if node.freed:
                 raise _freed_error(node.fn.__name__)
+            for box, version, i in node.versions:
+                if box[0] != version:
+                    raise RuntimeError(
+                        f"one of the arrays needed for gradient computation has been modified by an in-place "
+                        f"operation: argument {i} of {node.fn.__name__} (shape {node.in_meta[i][0]}) is at "
+                        f"version {box[0]}; expected version {version}. Write out of place (y = x * 2) or "
+                        "make the change after backward()"
+                    )
             in_grads = node.fn.backward(node, *out_grads)
             if not isinstance(in_grads, tuple):
                 in_grads = (in_grads,)

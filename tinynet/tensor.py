@@ -99,7 +99,7 @@ class Tensor:
                 [6., 8.]])
     """
 
-    __slots__ = ("data", "grad", "_requires_grad", "_node", "_out_idx", "__weakref__")
+    __slots__ = ("data", "grad", "_requires_grad", "_node", "_out_idx", "_version_box", "__weakref__")
     __array_priority__ = 1000  # numpy defers to our operators in ``ndarray * Tensor``
 
     def __init__(self, data, requires_grad: bool = False, dtype=None):
@@ -140,6 +140,15 @@ class Tensor:
             raise RuntimeError("requires_grad can only be turned off on leaf tensors; use detach()")
         self._requires_grad = bool(requires_grad)
         return self
+
+    @property
+    def _version(self) -> list:
+        """``[n]``: n counts the in-place writes to this memory; shared with views of it (see autograd)."""
+        try:
+            return self._version_box
+        except AttributeError:  # created lazily, so subclasses need not set it
+            self._version_box = [0]
+            return self._version_box
 
     @property
     def is_leaf(self) -> bool:
@@ -196,8 +205,10 @@ class Tensor:
         return self.data.tolist()
 
     def detach(self) -> "Tensor":
-        """The same data, cut from the tape."""
-        return Tensor._wrap(self.data)
+        """The same data, cut from the tape (in-place writes to either are seen by both)."""
+        t = Tensor._wrap(self.data)
+        t._version_box = self._version
+        return t
 
     def clone(self) -> "Tensor":
         return tf.Add.apply(self, self.data.dtype.type(0)) if self._requires_grad else Tensor._wrap(self.data.copy())
@@ -236,6 +247,7 @@ class Tensor:
         return self
 
     def _check_inplace(self, what: str, value=None) -> None:
+        """Refuse in-place writes the tape cannot honour; otherwise count the write (``_version``)."""
         if self._requires_grad and (is_grad_enabled() or self._node is not None):
             raise RuntimeError(
                 f"{what}: a tensor that requires grad cannot be modified in place while the tape is "
@@ -248,6 +260,7 @@ class Tensor:
                 "gradient (in-place ops are not recorded); build the result out of place with "
                 "tinynet.cat/stack/where, or write value.detach() if no gradient is wanted"
             )
+        self._version[0] += 1
 
     # ---------------------------------------------------------------- dtype
     def to(self, dtype) -> "Tensor":
@@ -342,19 +355,19 @@ class Tensor:
         return self**exponent
 
     # in-place updates: allowed on tensors that are not being recorded
-    def _inplace(self, other, op, what):
+    def _inplace(self, other, op, what, alpha=1):
         self._check_inplace(what, other)
         value = other.data if isinstance(other, Tensor) else other
+        if alpha != 1:
+            value = np.asarray(value) * alpha
         op(self.data, value, out=self.data, casting="same_kind")
         return self
 
     def add_(self, other, alpha=1):
-        self._check_inplace("add_", other)
-        return self._inplace(other if alpha == 1 else _scale(other, alpha), np.add, "add_")
+        return self._inplace(other, np.add, "add_", alpha)
 
     def sub_(self, other, alpha=1):
-        self._check_inplace("sub_", other)
-        return self._inplace(other if alpha == 1 else _scale(other, alpha), np.subtract, "sub_")
+        return self._inplace(other, np.subtract, "sub_", alpha)
 
     def mul_(self, other):
         return self._inplace(other, np.multiply, "mul_")
@@ -621,10 +634,6 @@ class Tensor:
 
 
 # ------------------------------------------------------------------- helpers
-def _scale(other, alpha):
-    return (other.data if isinstance(other, Tensor) else np.asarray(other)) * alpha
-
-
 def _one_dim(dim, ndim: int) -> int:
     n = max(ndim, 1)
     if not isinstance(dim, (int, np.integer)):
