@@ -175,6 +175,46 @@ def test_no_reference_cycles_in_a_graph(no_gc):
     assert node() is None
 
 
+# ------------------------------------------------------------------------------------------ in-place writes after forward
+def test_in_place_write_to_a_saved_input_makes_backward_raise():
+    w = f64(1.0, 2.0)
+    x = f64(3.0, 4.0, requires_grad=False)
+    loss = (w * x).sum()  # Mul saved x to compute w's gradient
+    x.mul_(10)
+    with pytest.raises(RuntimeError, match=r"modified by an in-place operation: argument 1 of Mul.*version 1"):
+        loss.backward()
+
+
+def test_in_place_write_to_an_input_that_was_not_saved_is_fine_as_in_pytorch():
+    w = f64(1.0, 2.0)
+    x = f64(3.0, 4.0, requires_grad=False)
+    loss = (w + x).sum()  # Add saves nothing
+    x.mul_(10)
+    loss.backward()
+    np.testing.assert_array_equal(w.grad.data, [1.0, 1.0])
+
+
+def test_in_place_writes_through_views_and_detach_are_seen():
+    for make_alias in (lambda t: t.detach(), lambda t: t.reshape(-1), lambda t: t.T):
+        w = tinynet.ones(2, 2, dtype=tinynet.float64, requires_grad=True)
+        loss = (w * w).sum()
+        with tinynet.no_grad():
+            make_alias(w).add_(1.0)
+        with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+            loss.backward()
+
+
+def test_parameter_update_after_backward_is_fine():
+    w = f64(1.0, 2.0)
+    for _ in range(3):
+        loss = (w * w).sum()
+        loss.backward()
+        with tinynet.no_grad():
+            w.sub_(w.grad, alpha=0.25)
+        w.grad = None
+    np.testing.assert_allclose(w.data, [0.125, 0.25])
+
+
 # ------------------------------------------------------------------------------------------ grad modes
 def test_no_grad_records_nothing():
     x = f64(1.0, 2.0)
