@@ -556,16 +556,23 @@ class Tensor:
         return MaxResult(*tf.MaxDim.apply(self, dim, keepdim, False))
 
     def argmax(self, dim=None, keepdim: bool = False):
-        if dim is None:
-            return Tensor._wrap(np.asarray(np.argmax(self.data), dtype=np.int64))
-        d = _one_dim(dim, self.ndim)
-        return Tensor._wrap(np.argmax(self.data, axis=d, keepdims=keepdim).astype(np.int64))
+        """Index of the largest element (of the flattened tensor when ``dim`` is None); ties give the first."""
+        return self._arg_extreme(np.argmax, dim, keepdim)
 
     def argmin(self, dim=None, keepdim: bool = False):
+        """Index of the smallest element (of the flattened tensor when ``dim`` is None); ties give the first."""
+        return self._arg_extreme(np.argmin, dim, keepdim)
+
+    def _arg_extreme(self, fn, dim, keepdim: bool) -> "Tensor":
+        if self.data.size == 0:
+            raise RuntimeError(f"{fn.__name__}(): expected a non-empty tensor, got shape {self.shape}")
         if dim is None:
-            return Tensor._wrap(np.asarray(np.argmin(self.data), dtype=np.int64))
+            idx = np.asarray(fn(self.data), dtype=np.int64)
+            return Tensor._wrap(idx.reshape((1,) * self.ndim) if keepdim else idx)
         d = _one_dim(dim, self.ndim)
-        return Tensor._wrap(np.argmin(self.data, axis=d, keepdims=keepdim).astype(np.int64))
+        if self.ndim == 0:
+            return Tensor._wrap(np.zeros((), dtype=np.int64))
+        return Tensor._wrap(fn(self.data, axis=d, keepdims=keepdim).astype(np.int64))
 
     # ---------------------------------------------------------------- shapes
     def reshape(self, *shape):

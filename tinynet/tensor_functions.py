@@ -297,6 +297,8 @@ def _norm_dims(dim, ndim: int) -> tuple | None:
     if dim is None:
         return None
     dims = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
+    if not dims:  # dim=() reduces over everything, as in PyTorch
+        return None
     out = []
     for d in dims:
         if not isinstance(d, (int, np.integer)):
