@@ -338,3 +338,20 @@ def test_writing_a_tensor_that_requires_grad_into_one_that_does_not_is_refused()
     with tinynet.no_grad():
         out[0] = h
     assert out[0].tolist() == [2.0, 2.0, 2.0]
+
+
+def test_empty_dim_tuple_reduces_everything_with_the_right_gradient():
+    # torch 2.13's var backward gets dim=() wrong (4x off for 4 elements); tinynet follows the math.
+    from tinynet.testing import gradcheck
+
+    x = tinynet.tensor(np.array([[1.0, 2.0], [3.0, 5.0]]), requires_grad=True)
+    assert x.sum(dim=()).shape == () and x.var(dim=()).item() == x.var().item()
+    assert gradcheck(lambda t: t.var(dim=(), correction=0), [x])
+    assert gradcheck(lambda t: t.mean(dim=(), keepdim=True), [x])
+
+
+def test_argmax_without_dim_and_keepdim_keeps_every_axis():
+    x = tinynet.tensor([[1.0, 5.0], [3.0, 2.0]])
+    assert x.argmax(keepdim=True).shape == (1, 1) and x.argmax(keepdim=True).item() == 1
+    with pytest.raises(RuntimeError, match="non-empty"):
+        tinynet.zeros(0).argmax()
