@@ -25,5 +25,13 @@ from tinynet.functional.loss import (
     nll_loss,
 )
 from tinynet.functional.normalization import batch_norm
+from tinynet.functional.pooling import (
+    adaptive_avg_pool2d,
+    avg_pool2d,
+    max_pool2d,
+    max_pool2d_with_indices,
+    max_unpool2d,
+)
+from tinynet.functional.resample import interpolate, pixel_shuffle, pixel_unshuffle, upsample
 
 __all__ = sorted(n for n, v in globals().items() if not n.startswith("_") and not isinstance(v, _types.ModuleType))

@@ -18,3 +18,5 @@ from tinynet.nn.layers import (
 from tinynet.nn.loss import BCEWithLogitsLoss, CrossEntropyLoss, DiceLoss, L1Loss, MSELoss, NLLLoss
 from tinynet.nn.module import Module, Parameter
 from tinynet.nn.normalization import BatchNorm1d, BatchNorm2d
+from tinynet.nn.pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d, MaxUnpool2d
+from tinynet.nn.upsampling import PixelShuffle, PixelUnshuffle, Upsample, UpsamplingBilinear2d, UpsamplingNearest2d

@@ -1,0 +1,466 @@
+"""Pooling and max-unpooling, each forward next to its adjoint (PyTorch's semantics, NCHW).
+
+Every op folds batch and channels into one axis of planes, ``(N*C, H, W)``, and
+hands the planes to a kernel in :mod:`tinynet.kernels.pool`. The linear ops come
+in adjoint pairs, as in the seeds (a matrix C and its transpose Cᵀ):
+
+* max-pool at fixed switches gathers ``x[idx]``; its backward scatter-adds the
+  gradient to ``idx``, and that same scatter is max-unpooling's forward, whose
+  backward gathers again;
+* average pooling sums each window; its backward spreads each gradient evenly
+  over the window (``avg_pool2d`` and ``adaptive_avg_pool2d``).
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+import numpy as np
+
+from tinynet.autograd import Function
+from tinynet.functional._validate import check_tensor, int_tuple
+from tinynet.kernels import pool as K
+from tinynet.tensor import Tensor
+
+__all__ = [
+    "max_pool2d",
+    "max_pool2d_with_indices",
+    "avg_pool2d",
+    "max_unpool2d",
+    "adaptive_avg_pool2d",
+]
+
+
+# --------------------------------------------------------------------------- validation and shapes
+def check_planes_input(input, op: str, *, allow_int: bool = False) -> None:
+    """``input`` must be (N, C, H, W) or unbatched (C, H, W), float32/float64 (or integer), C, H, W > 0."""
+    check_tensor(input, op, "input", ndim=(3, 4))
+    kind = input.dtype.kind
+    if not (input.dtype in (np.float32, np.float64) or (allow_int and kind in "iu")):
+        want = "float32, float64 or an integer dtype" if allow_int else "float32 or float64"
+        raise TypeError(f"{op}: input must be {want}, got dtype {input.dtype}")
+    if 0 in input.shape[-3:]:
+        raise RuntimeError(
+            f"{op}: expected input (N, C, H, W) or (C, H, W) with non-zero C, H and W (only N may be 0), "
+            f"got shape {tuple(input.shape)}"
+        )
+
+
+def as_planes(x: np.ndarray) -> np.ndarray:
+    """(N, C, H, W) or (C, H, W) -> contiguous (N*C, H, W), a view when ``x`` is already contiguous."""
+    return np.ascontiguousarray(x).reshape(math.prod(x.shape[:-2]), x.shape[-2], x.shape[-1])
+
+
+def window_args(op: str, kernel_size, stride, padding, dilation=1) -> tuple:
+    """kernel_size, stride (None or () means kernel_size), padding and dilation as checked pairs."""
+    k = int_tuple(kernel_size, 2, op, "kernel_size")
+    no_stride = stride is None or (isinstance(stride, (tuple, list)) and len(stride) == 0)  # PyTorch: [] too
+    s = k if no_stride else int_tuple(stride, 2, op, "stride")
+    p = int_tuple(padding, 2, op, "padding")
+    d = int_tuple(dilation, 2, op, "dilation")
+    for name, value, pair, least in (
+        ("kernel_size", kernel_size, k, 1),
+        ("stride", stride, s, 1),
+        ("dilation", dilation, d, 1),
+        ("padding", padding, p, 0),
+    ):
+        if min(pair) < least:
+            must = "positive" if least else "non-negative"
+            raise RuntimeError(f"{op}: {name} must be {must}, got {name}={value!r}")
+    return k, s, p, d
+
+
+def pool_window_args(op: str, kernel_size, stride, padding, dilation=1) -> tuple:
+    """:func:`window_args`, plus padding at most half the effective kernel (kernel_size − 1)·dilation + 1."""
+    k, s, p, d = window_args(op, kernel_size, stride, padding, dilation)
+    # Padding beyond half the (dilated) window would create windows that see only padding.
+    effective = tuple((ki - 1) * di + 1 for ki, di in zip(k, d))
+    if any(pi > ei // 2 for pi, ei in zip(p, effective)):
+        what = "the kernel size" if d == (1, 1) else "the effective kernel size (kernel_size - 1) * dilation + 1"
+        raise RuntimeError(
+            f"{op}: padding must be at most half of {what}, got padding={p} with kernel_size={k}"
+            + ("" if d == (1, 1) else f", dilation={d} (effective size {effective})")
+            + f": at most {tuple(e // 2 for e in effective)}"
+        )
+    return k, s, p, d
+
+
+def pool_output_size(L: int, k: int, s: int, p: int, d: int, ceil_mode: bool) -> int:
+    """⌊(L + 2p − d(k−1) − 1 + (ceil_mode ? s−1 : 0)) / s⌋ + 1, minus one if ceil_mode's last window starts past L + p."""
+    out = (L + 2 * p - d * (k - 1) - 1 + (s - 1 if ceil_mode else 0)) // s + 1
+    if ceil_mode and (out - 1) * s >= L + p:
+        out -= 1  # the last window must start inside the input or the left padding
+    return out
+
+
+def pool_output_shape(op: str, input: Tensor, k, s, p, d, ceil_mode: bool) -> tuple:
+    H, W = input.shape[-2:]
+    Ho = pool_output_size(H, k[0], s[0], p[0], d[0], ceil_mode)
+    Wo = pool_output_size(W, k[1], s[1], p[1], d[1], ceil_mode)
+    if Ho < 1 or Wo < 1:
+        raise RuntimeError(
+            f"{op}: the window does not fit: input {H}x{W} with kernel_size={k}, stride={s}, padding={p}, "
+            f"dilation={d} gives an output of {Ho}x{Wo}; the (dilated) kernel must not be larger than the "
+            "padded input"
+        )
+    return Ho, Wo
+
+
+def _flag(value, op: str, name: str) -> bool:
+    if not isinstance(value, (bool, np.bool_, numbers.Integral)):
+        raise TypeError(f"{op}: {name} must be a bool, got {value!r}")
+    return bool(value)
+
+
+# --------------------------------------------------------------------------- max-pool
+class MaxPool2dFn(Function):
+    """y = max over each window, with the argmax switches; backward scatter-adds to the switches."""
+
+    @staticmethod
+    def forward(ctx, x, k, s, p, d, out_hw):
+        planes = as_planes(x)
+        lowest = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
+        out, argmax = K.max_pool2d_forward(planes, *k, *s, *p, *d, *out_hw, x.dtype.type(lowest))
+        ctx.save_for_backward(argmax)
+        ctx.in_shape = x.shape
+        shape = x.shape[:-2] + tuple(out_hw)
+        return out.reshape(shape), argmax.reshape(shape)
+
+    @staticmethod
+    def backward(ctx, grad, grad_indices):
+        # The adjoint of the gather y = x[idx] is the scatter-add of grad to idx (see the kernel).
+        (argmax,) = ctx.saved_arrays
+        H, W = ctx.in_shape[-2:]
+        P = argmax.shape[0]
+        g = np.ascontiguousarray(grad).reshape(P, -1)
+        gx = K.scatter_add_at_indices(g, argmax.reshape(P, -1), H * W)
+        return gx.reshape(ctx.in_shape), None, None, None, None, None
+
+
+def max_pool2d(
+    input: Tensor,
+    kernel_size,
+    stride=None,
+    padding=0,
+    dilation=1,
+    ceil_mode: bool = False,
+    return_indices: bool = False,
+):
+    """2-D max pooling over (N, C, H, W) or (C, H, W) input, as ``torch.nn.functional.max_pool2d``.
+
+    Each output is the maximum of a ``kernel_size`` window (spaced by ``dilation``)
+    that moves by ``stride``. Padding counts as -inf, so it never wins. The first
+    maximum of a window wins ties; a NaN always propagates (PyTorch's rule).
+    The gradient goes to the position of the maximum and adds up where
+    overlapping windows share it.
+
+    Args:
+        input: (N, C, H, W) or (C, H, W), float32/float64 (integers work without gradients).
+        kernel_size: int or (kH, kW), positive.
+        stride: int or pair; ``None`` (the default) means ``kernel_size``.
+        padding: implicit -inf on both sides, at most half the effective kernel
+            ``(kernel_size - 1) * dilation + 1``.
+        dilation: spacing between the window's elements.
+        ceil_mode: round the output size up, as long as the last window starts
+            inside the input or the left padding.
+        return_indices: also return the switches, the flat index ``ih * W + iw`` of
+            each maximum within its (unpadded) H×W plane, for :func:`max_unpool2d`.
+
+    Shape:
+        - Input: (N, C, H, W) or (C, H, W)
+        - Output: (N, C, H_out, W_out) or (C, H_out, W_out), with
+          H_out = ⌊(H + 2·padding[0] − dilation[0]·(kernel_size[0] − 1) − 1 + c) / stride[0]⌋ + 1,
+          c = stride[0] − 1 if ceil_mode else 0 (minus 1 if that last window starts at or past
+          H + padding[0]); W_out likewise. Indices have the output's shape, dtype int64.
+
+    Example:
+        >>> import tinynet
+        >>> import tinynet.nn.functional as F
+        >>> x = tinynet.tensor([[[[1.0, 2.0, 5.0, 0.0], [3.0, 4.0, 1.0, 1.0]]]])
+        >>> y, idx = F.max_pool2d(x, 2, return_indices=True)
+        >>> y
+        tensor([[[[4., 5.]]]])
+        >>> idx
+        tensor([[[[5, 2]]]])
+    """
+    op = "max_pool2d"
+    check_planes_input(input, op, allow_int=True)
+    k, s, p, d = pool_window_args(op, kernel_size, stride, padding, dilation)
+    ceil_mode = _flag(ceil_mode, op, "ceil_mode")
+    out_hw = pool_output_shape(op, input, k, s, p, d, ceil_mode)
+    out, indices = MaxPool2dFn.apply(input, k, s, p, d, out_hw)
+    return (out, indices) if _flag(return_indices, op, "return_indices") else out
+
+
+def max_pool2d_with_indices(input: Tensor, kernel_size, stride=None, padding=0, dilation=1, ceil_mode: bool = False):
+    """:func:`max_pool2d` with ``return_indices=True``: returns ``(output, indices)``.
+
+    Example:
+        >>> import tinynet
+        >>> import tinynet.nn.functional as F
+        >>> F.max_pool2d_with_indices(tinynet.tensor([[[[1.0, 3.0]]]]), (1, 2))[1]
+        tensor([[[[1]]]])
+    """
+    return max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices=True)
+
+
+# --------------------------------------------------------------------------- max-unpool
+class MaxUnpool2dFn(Function):
+    """y = Cᵀ x, the scatter-add of x to its switches; backward gathers at the switches (C)."""
+
+    @staticmethod
+    def forward(ctx, x, indices, out_hw):
+        P = x.size // (x.shape[-1] * x.shape[-2])
+        idx = np.ascontiguousarray(indices, dtype=np.int64).reshape(P, -1)
+        out = K.scatter_add_at_indices(np.ascontiguousarray(x).reshape(P, -1), idx, out_hw[0] * out_hw[1])
+        ctx.save_for_backward(idx)
+        ctx.in_shape = x.shape
+        return out.reshape(x.shape[:-2] + tuple(out_hw))
+
+    @staticmethod
+    def backward(ctx, grad):
+        (idx,) = ctx.saved_arrays
+        if not ctx.needs_input_grad[0]:
+            return None, None, None
+        g = np.ascontiguousarray(grad).reshape(idx.shape[0], -1)
+        return K.gather_at_indices(g, idx).reshape(ctx.in_shape), None, None
+
+
+def unpool_output_size(op: str, input: Tensor, k, s, p, output_size) -> tuple:
+    """(H−1)·s − 2p + k per axis, or ``output_size`` (last two entries) within ±stride of it (exclusive)."""
+    default = tuple((n - 1) * si - 2 * pi + ki for n, si, pi, ki in zip(input.shape[-2:], s, p, k))
+    if output_size is None:
+        size = default
+    else:
+        if not isinstance(output_size, (tuple, list)) or not all(
+            isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in output_size
+        ):
+            raise TypeError(f"{op}: output_size must be a sequence of ints, got {output_size!r}")
+        size = tuple(int(v) for v in output_size)
+        if len(size) == input.ndim and size[:-2] == tuple(input.shape[:-2]):
+            size = size[-2:]
+        if len(size) != 2:
+            raise ValueError(
+                f"{op}: output_size must hold 2 entries (H, W) or the full output shape "
+                f"{tuple(input.shape[:-2]) + ('H', 'W')}, got {output_size!r}"
+            )
+        for axis, (n, dflt, si) in enumerate(zip(size, default, s)):
+            if not dflt - si < n < dflt + si:
+                raise ValueError(
+                    f"{op}: invalid output_size {output_size!r}: entry {axis} must be between "
+                    f"{dflt - si} and {dflt + si} (exclusive) for input size {input.shape[-2 + axis]}, "
+                    f"kernel_size={k[axis]}, stride={si}, padding={p[axis]}"
+                )
+    if min(size) < 1:
+        raise RuntimeError(
+            f"{op}: the output would be {size[0]}x{size[1]} for input {tuple(input.shape)} with kernel_size={k}, "
+            f"stride={s}, padding={p}; each output size must be positive"
+        )
+    return size
+
+
+def max_unpool2d(input: Tensor, indices: Tensor, kernel_size, stride=None, padding=0, output_size=None) -> Tensor:
+    """Max-unpooling with the switches of :func:`max_pool2d`: a partial inverse of max pooling.
+
+    Each value goes to its flat index ``ih * W_out + iw`` in its plane; the rest
+    is zero. This is the transpose Cᵀ of max-pooling's selection matrix C (the
+    seeds' "switches"), the same scatter that max-pool's backward uses, and its
+    backward gathers the gradient at the indices, exactly PyTorch's backward.
+
+    Duplicate indices: two values sent to the same position (overlapping pool
+    windows that picked the same maximum) are **added**. PyTorch writes one of
+    them instead. We add because only then is the op a linear map whose
+    backward (the gather PyTorch also uses) is its true adjoint: forward,
+    gradient and ``adjoint_check`` then agree for every index tensor. Whenever
+    the indices of a plane are distinct, as after any pooling with
+    stride >= kernel_size, the result equals PyTorch's.
+
+    Args:
+        input: (N, C, H, W) or (C, H, W) values, typically max_pool2d's output.
+        indices: int64 (any integer dtype) tensor of the same shape, each in
+            [0, H_out * W_out), typically max_pool2d's indices.
+        kernel_size, stride, padding: those of the max_pool2d being inverted
+            (stride defaults to kernel_size); they set the default output size.
+        output_size: (H_out, W_out) or the full output shape, to undo a pooling
+            that dropped rows or columns; each entry must be within ±stride of
+            the default (exclusive).
+
+    Shape:
+        - Input, indices: (N, C, H, W) or (C, H, W)
+        - Output: (N, C, H_out, W_out) or (C, H_out, W_out), with
+          H_out = (H − 1)·stride[0] − 2·padding[0] + kernel_size[0], W_out likewise, or ``output_size``.
+
+    Example:
+        >>> import tinynet
+        >>> import tinynet.nn.functional as F
+        >>> x = tinynet.tensor([[[[1.0, 2.0, 5.0, 0.0], [3.0, 4.0, 1.0, 1.0]]]])
+        >>> y, idx = F.max_pool2d(x, 2, return_indices=True)
+        >>> F.max_unpool2d(y, idx, 2)
+        tensor([[[[0., 0., 5., 0.],
+                  [0., 4., 0., 0.]]]])
+    """
+    op = "max_unpool2d"
+    check_planes_input(input, op, allow_int=True)
+    check_tensor(indices, op, "indices")
+    if indices.dtype.kind not in "iu":
+        raise RuntimeError(f"{op}: indices must be an integer tensor (int64), got dtype {indices.dtype}")
+    if tuple(indices.shape) != tuple(input.shape):
+        raise RuntimeError(
+            f"{op}: indices must have the input's shape {tuple(input.shape)}, got shape {tuple(indices.shape)}"
+        )
+    k, s, p, _ = window_args(op, kernel_size, stride, padding)
+    out_hw = unpool_output_size(op, input, k, s, p, output_size)
+    if indices.data.size:
+        lo, hi = int(indices.data.min()), int(indices.data.max())
+        size = out_hw[0] * out_hw[1]
+        if lo < 0 or hi >= size:
+            bad = lo if lo < 0 else hi
+            raise RuntimeError(
+                f"{op}: found an invalid index {bad} in indices: the output planes are {out_hw[0]}x{out_hw[1]}, "
+                f"so indices must lie in [0, {size})"
+            )
+    return MaxUnpool2dFn.apply(input, indices, out_hw)
+
+
+# --------------------------------------------------------------------------- average pools
+def avg_pool_windows(L: int, k: int, s: int, p: int, out: int, count_include_pad: bool) -> tuple:
+    """avg_pool2d's windows on one axis: clipped [start, end) and the count PyTorch divides by.
+
+    The padded window [o·s − p, o·s − p + k) is first cut at L + p (a ceil_mode
+    window can hang past the right padding, and that part never counts); its
+    length is the count with padding, its overlap with [0, L) the count without.
+    """
+    start = np.arange(out, dtype=np.int64) * s - p
+    end = np.minimum(start + k, L + p)
+    padded = end - start
+    start, end = np.maximum(start, 0), np.minimum(end, L)
+    return start, end, padded if count_include_pad else end - start
+
+
+def adaptive_windows(L: int, out: int) -> tuple:
+    """adaptive_avg_pool2d's windows on one axis: [⌊o·L/out⌋, ⌈(o+1)·L/out⌉) and their lengths."""
+    o = np.arange(out, dtype=np.int64)
+    start, end = (o * L) // out, ((o + 1) * L + out - 1) // out
+    return start, end, end - start
+
+
+class WindowMean(Function):
+    """y = window sums / divisor (both average pools); backward spreads g / divisor over each window (Cᵀ)."""
+
+    @staticmethod
+    def forward(ctx, x, rows, cols, divisor):
+        ctx.tables = (rows, cols, divisor)
+        ctx.in_shape = x.shape
+        out = K.window_mean_forward(as_planes(x), *rows, *cols, divisor)
+        return out.reshape(x.shape[:-2] + out.shape[-2:])
+
+    @staticmethod
+    def backward(ctx, grad):
+        rows, cols, divisor = ctx.tables
+        H, W = ctx.in_shape[-2:]
+        gx = K.window_mean_backward(as_planes(grad), H, W, *rows, *cols, divisor)
+        return gx.reshape(ctx.in_shape), None, None, None
+
+
+def avg_pool2d(
+    input: Tensor,
+    kernel_size,
+    stride=None,
+    padding=0,
+    ceil_mode: bool = False,
+    count_include_pad: bool = True,
+    divisor_override=None,
+) -> Tensor:
+    """2-D average pooling, as ``torch.nn.functional.avg_pool2d``, divisor rules included.
+
+    Each output is the sum of its window over a divisor: ``divisor_override`` if
+    given; else, with ``count_include_pad``, the window's size counting zero
+    padding but not the part of a ceil_mode window that hangs past the padding;
+    else the number of real input elements in the window.
+
+    Args:
+        input: (N, C, H, W) or (C, H, W), float32/float64.
+        kernel_size: int or (kH, kW), positive.
+        stride: int or pair; ``None`` means ``kernel_size``.
+        padding: implicit zeros on both sides, at most half the kernel size.
+        ceil_mode: round the output size up (the last window must start inside
+            the input or the left padding).
+        count_include_pad: count the zero padding in the divisor.
+        divisor_override: a nonzero int used as the divisor of every window.
+
+    Shape:
+        - Input: (N, C, H, W) or (C, H, W)
+        - Output: (N, C, H_out, W_out) or (C, H_out, W_out), with
+          H_out = ⌊(H + 2·padding[0] − kernel_size[0] + c) / stride[0]⌋ + 1,
+          c = stride[0] − 1 if ceil_mode else 0 (minus 1 if that last window starts at or past
+          H + padding[0]); W_out likewise.
+
+    Example:
+        >>> import tinynet
+        >>> import tinynet.nn.functional as F
+        >>> x = tinynet.tensor([[[[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]]])
+        >>> F.avg_pool2d(x, 2, stride=1)
+        tensor([[[[3., 4.]]]])
+        >>> F.avg_pool2d(x, 2, padding=1, count_include_pad=False)
+        tensor([[[[1. , 2.5],
+                  [4. , 5.5]]]])
+    """
+    op = "avg_pool2d"
+    check_planes_input(input, op)
+    k, s, p, _ = pool_window_args(op, kernel_size, stride, padding)
+    ceil_mode = _flag(ceil_mode, op, "ceil_mode")
+    count_include_pad = _flag(count_include_pad, op, "count_include_pad")
+    divisor = 0  # the kernel's "no override"
+    if divisor_override is not None:
+        if not isinstance(divisor_override, numbers.Integral) or isinstance(divisor_override, bool):
+            raise TypeError(f"{op}: divisor_override must be an int or None, got {divisor_override!r}")
+        if divisor_override == 0:
+            raise RuntimeError(f"{op}: divisor_override must not be zero, got {divisor_override!r}")
+        divisor = int(divisor_override)
+    out_hw = pool_output_shape(op, input, k, s, p, (1, 1), ceil_mode)
+    rows, cols = (
+        avg_pool_windows(L, *args, count_include_pad) for L, args in zip(input.shape[-2:], zip(k, s, p, out_hw))
+    )
+    return WindowMean.apply(input, rows, cols, divisor)
+
+
+def adaptive_output_size(op: str, input: Tensor, output_size) -> tuple:
+    """An int, or a pair of ints where ``None`` keeps the input's size on that axis."""
+    sizes = output_size if isinstance(output_size, (tuple, list)) else (output_size,) * 2
+    if len(sizes) != 2 or not all(
+        v is None or (isinstance(v, numbers.Integral) and not isinstance(v, bool)) for v in sizes
+    ):
+        raise TypeError(f"{op}: output_size must be an int or a pair of ints (None keeps a size), got {output_size!r}")
+    out = tuple(int(input.shape[-2 + i]) if v is None else int(v) for i, v in enumerate(sizes))
+    if min(out) < 0:
+        raise RuntimeError(f"{op}: output_size must be >= 0, got {output_size!r}")
+    return out
+
+
+def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:
+    """Average pooling to a fixed output size, as ``torch.nn.functional.adaptive_avg_pool2d``.
+
+    Output row ``i`` of ``H_out`` averages input rows ⌊i·H/H_out⌋ to
+    ⌈(i+1)·H/H_out⌉ − 1, so the windows cover the input and may overlap by one.
+
+    Args:
+        input: (N, C, H, W) or (C, H, W), float32/float64.
+        output_size: int or (H_out, W_out); ``None`` in the pair keeps that input size.
+
+    Shape:
+        - Input: (N, C, H, W) or (C, H, W)
+        - Output: (N, C, H_out, W_out) or (C, H_out, W_out)
+
+    Example:
+        >>> import tinynet
+        >>> import tinynet.nn.functional as F
+        >>> x = tinynet.tensor([[[[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]]])
+        >>> F.adaptive_avg_pool2d(x, (1, 2))
+        tensor([[[[3., 4.]]]])
+    """
+    op = "adaptive_avg_pool2d"
+    check_planes_input(input, op)
+    out_hw = adaptive_output_size(op, input, output_size)
+    rows, cols = (adaptive_windows(L, n) for L, n in zip(input.shape[-2:], out_hw))
+    return WindowMean.apply(input, rows, cols, 0)

@@ -1,0 +1,100 @@
+"""Resampling kernels on planes: index gathers and scatters (nearest, bed of nails) and bilinear weights.
+
+Every kernel takes a stack of planes ``(P, H, W)`` with ``P = N*C`` and runs the
+planes in parallel (each plane owns its outputs, so the scatters are race-free).
+The coordinate maps, PyTorch's source-index formulas, are computed once per
+axis by the functional layer and arrive here as small tables:
+
+* ``rows[oh]``, ``cols[ow]``: an integer index per output row and column;
+* ``top[oh], bottom[oh], w_top[oh], w_bottom[oh]`` (and the same for columns):
+  the two neighbouring source rows of output row ``oh`` and their weights.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+
+# --------------------------------------------------------------------------- index maps
+@njit(cache=True, parallel=True)
+def gather_rows_cols(x, rows, cols):
+    """out[p, i, j] = x[p, rows[i], cols[j]]; x: (P, H, W) -> out: (P, len(rows), len(cols)).
+
+    Nearest-neighbour upsampling (rows, cols: the source of each output pixel)
+    and strided subsampling, the adjoint of bed of nails (rows = s*i).
+    """
+    P = x.shape[0]
+    Ho, Wo = rows.shape[0], cols.shape[0]
+    out = np.empty((P, Ho, Wo), dtype=x.dtype)
+    for p in prange(P):
+        for i in range(Ho):
+            r = rows[i]
+            for j in range(Wo):
+                out[p, i, j] = x[p, r, cols[j]]
+    return out
+
+
+# The gather above is y[i, j] = x[rows[i], cols[j]]: row (i, j) of the matrix C has one 1,
+# in column (rows[i], cols[j]). Cᵀ sends g[i, j] back to (rows[i], cols[j]) and adds up
+# everything that arrives at the same pixel: for nearest upsampling that is the sum over
+# each source pixel's block. With injective maps (rows = s*i, bed of nails) nothing
+# collides and the same scatter places each value at the top-left of its block.
+@njit(cache=True, parallel=True)
+def scatter_add_rows_cols(g, rows, cols, H, W):
+    """out[p, rows[i], cols[j]] += g[p, i, j]; g: (P, len(rows), len(cols)) -> out: (P, H, W)."""
+    P, Ho, Wo = g.shape
+    out = np.zeros((P, H, W), dtype=g.dtype)
+    for p in prange(P):
+        for i in range(Ho):
+            r = rows[i]
+            for j in range(Wo):
+                out[p, r, cols[j]] += g[p, i, j]
+    return out
+
+
+# --------------------------------------------------------------------------- bilinear
+@njit(cache=True, parallel=True)
+def bilinear_forward(x, top, bottom, w_top, w_bottom, left, right, w_left, w_right):
+    """Bilinear interpolation from per-axis tables; x: (P, H, W) -> out: (P, Ho, Wo).
+
+    out[p, oh, ow] = w_top[oh] * (w_left[ow] x[top, left] + w_right[ow] x[top, right])
+                   + w_bottom[oh] * (w_left[ow] x[bottom, left] + w_right[ow] x[bottom, right])
+    """
+    P = x.shape[0]
+    Ho, Wo = top.shape[0], left.shape[0]
+    out = np.empty((P, Ho, Wo), dtype=x.dtype)
+    for p in prange(P):
+        for oh in range(Ho):
+            t, b = top[oh], bottom[oh]
+            wt, wb = w_top[oh], w_bottom[oh]
+            for ow in range(Wo):
+                lc, rc = left[ow], right[ow]
+                wl, wr = w_left[ow], w_right[ow]
+                out[p, oh, ow] = wt * (wl * x[p, t, lc] + wr * x[p, t, rc]) + wb * (wl * x[p, b, lc] + wr * x[p, b, rc])
+    return out
+
+
+# Row (oh, ow) of the bilinear matrix C holds four weights, w_top*w_left at (top, left) and so
+# on. Cᵀ therefore scatters g[oh, ow] to the same four source pixels with the same four
+# weights, adding where the footprints of neighbouring outputs overlap (same loop nest,
+# read and write swapped). At the border top == bottom (or left == right) and the two
+# weights land on one pixel, exactly as the forward read it twice.
+@njit(cache=True, parallel=True)
+def bilinear_backward(g, top, bottom, w_top, w_bottom, left, right, w_left, w_right, H, W):
+    """Scatter each g[p, oh, ow] to its four source pixels with the bilinear weights -> (P, H, W)."""
+    P, Ho, Wo = g.shape
+    out = np.zeros((P, H, W), dtype=g.dtype)
+    for p in prange(P):
+        for oh in range(Ho):
+            t, b = top[oh], bottom[oh]
+            wt, wb = w_top[oh], w_bottom[oh]
+            for ow in range(Wo):
+                lc, rc = left[ow], right[ow]
+                wl, wr = w_left[ow], w_right[ow]
+                v = g[p, oh, ow]
+                out[p, t, lc] += wt * wl * v
+                out[p, t, rc] += wt * wr * v
+                out[p, b, lc] += wb * wl * v
+                out[p, b, rc] += wb * wr * v
+    return out
