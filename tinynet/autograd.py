@@ -315,33 +315,24 @@ class Function:
 
     @classmethod
     def apply(cls, *args, **kwargs):
-        from tinynet.tensor import Tensor  # tensor.py imports this module
-
-        raw = []
-        needs = []
-        for a in args:
-            if isinstance(a, Tensor):
-                raw.append(a.data)
-                needs.append(a.requires_grad)
-            else:
-                raw.append(a)
-                needs.append(False)
+        Tensor = _tensor_class()
+        raw = [a.data if isinstance(a, Tensor) else a for a in args]
+        needs = tuple(isinstance(a, Tensor) and a._requires_grad for a in args)
         record = _mode.enabled and any(needs)
-        ctx = Context(cls, tuple(needs) if record else (False,) * len(args))
+        ctx = Context(cls, needs if record else (False,) * len(args))
         out = cls.forward(ctx, *raw, **kwargs)
         single = not isinstance(out, tuple)
-        outs = (out,) if single else out
+        outs = [np.asarray(o) for o in ((out,) if single else out)]
         if _mode.anomaly:
-            where = "".join(traceback.format_stack(limit=12)[:-1])
             _check_finite(outs, "forward", cls.__name__, None)
-            ctx.created_at = where
-        tensors = [a for a in args if isinstance(a, Tensor)]
-        results = [_wrap_output(np.asarray(o), tensors) for o in outs]
+            ctx.created_at = "".join(traceback.format_stack(limit=12)[:-1])
+        inputs = [a for a in args if isinstance(a, Tensor)]
+        results = [_wrap_output(Tensor, o, inputs) for o in outs]
         if record:
             ctx.parents = tuple(_parent_of(a, n) for a, n in zip(args, needs))
             ctx.in_meta = tuple((a.data.shape, a.data.dtype) if isinstance(a, Tensor) else None for a in args)
-            ctx.out_meta = tuple((np.shape(o), getattr(o, "dtype", None)) for o in outs)
-            ctx.versions = _saved_versions(ctx, args)
+            ctx.out_meta = tuple((o.shape, o.dtype) for o in outs)
+            ctx.versions = _saved_versions(ctx, args, Tensor)
             for i, t in enumerate(results):
                 if t.data.dtype.kind == "f":  # integer outputs (indices) are not differentiable
                     t._requires_grad = True
@@ -350,20 +341,36 @@ class Function:
         return results[0] if single else tuple(results)
 
 
-def _wrap_output(array: np.ndarray, inputs: list):
-    """Wrap a forward output; a view of an input shares the input's version counter."""
-    from tinynet.tensor import Tensor
+_Tensor = None
 
+
+def _tensor_class() -> type:
+    """``tinynet.tensor.Tensor``, imported on first use (tensor.py imports this module)."""
+    global _Tensor
+    if _Tensor is None:
+        from tinynet.tensor import Tensor
+
+        _Tensor = Tensor
+    return _Tensor
+
+
+def _shares_memory(a: np.ndarray, b: np.ndarray) -> bool:
+    # Arrays that own their memory (no .base) overlap only if they are the same array.
+    return a is b or ((a.base is not None or b.base is not None) and np.may_share_memory(a, b))
+
+
+def _wrap_output(Tensor: type, array: np.ndarray, inputs: list):
+    """Wrap a forward output; a view of an input shares the input's version counter."""
     t = Tensor._wrap(array)
     if array.base is not None:
         for a in inputs:
-            if np.may_share_memory(array, a.data):
+            if _shares_memory(array, a.data):
                 t._version_box = a._version
                 break
     return t
 
 
-def _saved_versions(ctx: Context, args: tuple) -> tuple:
+def _saved_versions(ctx: Context, args: tuple, Tensor: type) -> tuple:
     """The version of every Tensor argument whose memory the node saved, to detect later in-place writes.
 
     PyTorch's rule: modifying a saved input in place (``x.mul_(2)`` after ``y = w * x``)
@@ -375,7 +382,7 @@ def _saved_versions(ctx: Context, args: tuple) -> tuple:
     return tuple(
         (a._version, a._version[0], i)
         for i, a in enumerate(args)
-        if hasattr(a, "_version") and any(np.may_share_memory(s, a.data) for s in saved)
+        if isinstance(a, Tensor) and any(_shares_memory(s, a.data) for s in saved)
     )
 
 
@@ -432,7 +439,7 @@ def _topological_order(root) -> list:
 
 def run_backward(tensor, gradient=None, retain_graph: bool = False) -> None:
     """Backpropagate from ``tensor`` and accumulate gradients into the leaves' ``.grad``."""
-    from tinynet.tensor import Tensor
+    Tensor = _tensor_class()
 
     if not tensor.requires_grad:
         raise RuntimeError(
@@ -505,7 +512,7 @@ def run_backward(tensor, gradient=None, retain_graph: bool = False) -> None:
 
 
 def _accumulate_leaf(leaf, g: np.ndarray) -> None:
-    from tinynet.tensor import Tensor
+    Tensor = _tensor_class()
 
     if leaf.grad is None:
         # Own the memory: the same array may reach several leaves or be reused by a kernel.

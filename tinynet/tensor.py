@@ -687,6 +687,8 @@ def _index_arg(index):
 
 
 def _check_broadcast(a: tuple, b: tuple, op: str = "op") -> tuple:
+    if a == b:
+        return tuple(a)
     try:
         return np.broadcast_shapes(a, b)
     except ValueError:
