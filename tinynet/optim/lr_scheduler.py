@@ -336,6 +336,14 @@ class OneCycleLR(LRScheduler):
                 _phase(float(pct * steps) - 1, "initial_lr", "max_lr", "max_momentum", "base_momentum"),
                 _phase(steps - 1, "max_lr", "min_lr", "base_momentum", "max_momentum"),
             ]
+        start = 0.0
+        for i, phase in enumerate(self._schedule_phases):
+            if not phase["end_step"] > start:  # PyTorch would divide by zero when it reaches this phase
+                raise ValueError(
+                    f"OneCycleLR: phase {i} of the schedule is empty (it would end at step {phase['end_step']} and "
+                    f"start at step {start}); with total_steps={steps}, pct_start={pct} is too small or too large"
+                )
+            start = phase["end_step"]
         max_lrs = _per_group("max_lr", optimizer, max_lr)
         if last_epoch == -1:
             for lr, group in zip(max_lrs, optimizer.param_groups):

@@ -48,6 +48,11 @@ class Optimizer:
                 f"{name}: params argument given to the optimizer should be an iterable of Tensors or dicts, "
                 "but got a Tensor (pass model.parameters() or [tensor])"
             )
+        if isinstance(params, set):
+            raise TypeError(
+                f"{name}: optimizer parameters need to be organized in ordered collections, but the ordering of "
+                "tensors in sets will change between runs. Please use a list instead."
+            )
         if isinstance(params, (str, bytes)) or not hasattr(params, "__iter__"):
             raise TypeError(f"{name}: params should be an iterable of Tensors or dicts, got {type(params).__name__}")
         groups = list(params)
