@@ -112,12 +112,16 @@ def test_gradcheck_needs_float64_inputs_that_require_grad():
         gradcheck(lambda t: t * 2, [f64((2,), requires_grad=False)])
 
 
-def test_gradcheck_leaves_inputs_unchanged():
-    x = f64((2, 2))
+def test_gradcheck_leaves_inputs_and_their_grads_unchanged():
+    x = f64((2, 3))
     before = x.data.copy()
     gradcheck(lambda t: t.exp(), [x])
     np.testing.assert_array_equal(x.data, before)
     assert x.grad is None
+    (x * 3).sum().backward()
+    with pytest.raises(GradcheckError):
+        gradcheck(SquareWrongAtOneElement.apply, [x])
+    np.testing.assert_array_equal(x.grad.data, np.full((2, 3), 3.0))
 
 
 # ------------------------------------------------------------------------------------------ adjoint_check

@@ -92,9 +92,7 @@ def gradcheck(
             res = _outputs(fn(*values))
         return float(sum(np.sum(o.data.astype(np.float64) * v) for o, v in zip(res, vs)))
 
-    # analytical: one backward of L = Σ v·out
-    for i in wrt:
-        inputs[i].grad = None
+    # analytical: one backward of L = Σ v·out (the inputs' own .grad is put back afterwards)
     loss = None
     for o, v in zip(outs, vs):
         if o.requires_grad:
@@ -102,11 +100,22 @@ def gradcheck(
             loss = term if loss is None else loss + term
     if loss is None:
         raise GradcheckError("gradcheck: no output of fn depends on an input that requires grad")
-    loss.backward()
+    user_grads = {i: inputs[i].grad for i in wrt}
+    try:
+        for i in wrt:
+            inputs[i].grad = None
+        loss.backward()
+        grads = {
+            i: np.zeros(inputs[i].shape) if inputs[i].grad is None else inputs[i].grad.data.astype(np.float64)
+            for i in wrt
+        }
+    finally:
+        for i in wrt:
+            inputs[i].grad = user_grads[i]
 
     for i in wrt:
         x = inputs[i]
-        analytical = np.zeros(x.shape) if x.grad is None else x.grad.data.astype(np.float64)
+        analytical = grads[i]
         numerical = np.zeros(x.shape)
         for k in np.ndindex(x.shape):  # nudge x.data itself, whatever its memory layout
             old = x.data[k]
@@ -126,8 +135,6 @@ def gradcheck(
                 f"atol + rtol*|numerical| = {atol + rtol * abs(numerical[worst]):.3g}); "
                 f"{int((err > 0).sum())} of {err.size} elements fail"
             )
-    for i in wrt:
-        inputs[i].grad = None
     return True
 
 
