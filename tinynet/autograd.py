@@ -63,7 +63,14 @@ _mode = _GradMode()
 
 
 def is_grad_enabled() -> bool:
-    """True when operations are being recorded on the tape."""
+    """True when operations are being recorded on the tape (per thread).
+
+    Example:
+        >>> import tinynet
+        >>> with tinynet.no_grad():
+        ...     tinynet.is_grad_enabled()
+        False
+    """
     return _mode.enabled
 
 
@@ -175,6 +182,7 @@ class AnomalyError(RuntimeError):
 
 
 def is_anomaly_enabled() -> bool:
+    """True inside ``detect_anomaly()``."""
     return _mode.anomaly
 
 
@@ -254,6 +262,7 @@ class Context:
 
     @property
     def saved_arrays(self) -> tuple:
+        """What ``save_for_backward`` kept; raises once the graph has been freed."""
         if self.freed:
             raise _freed_error(self.fn.__name__)
         return self._saved
@@ -307,14 +316,21 @@ class Function:
 
     @staticmethod
     def forward(ctx: Context, *args, **kwargs):
+        """Compute the output array(s) from arrays; save what backward needs on ``ctx``."""
         raise NotImplementedError
 
     @staticmethod
     def backward(ctx: Context, *grads):
+        """Given dL/d(output) per output, return dL/d(input) per forward argument (None where not needed)."""
         raise NotImplementedError
 
     @classmethod
     def apply(cls, *args, **kwargs):
+        """Run ``forward`` on the arrays of the Tensor arguments, wrap the outputs, and record a node.
+
+        A node is recorded when grad mode is on and some Tensor argument requires
+        grad; floating-point outputs then require grad, integer outputs never do.
+        """
         Tensor = _tensor_class()
         raw = [a.data if isinstance(a, Tensor) else a for a in args]
         needs = tuple(isinstance(a, Tensor) and a._requires_grad for a in args)
@@ -400,6 +416,16 @@ def unbroadcast(grad: np.ndarray, shape: tuple) -> np.ndarray:
 
     Broadcasting copies an array along new leading axes and along axes of
     length 1; the adjoint of a copy is a sum, so we sum over exactly those axes.
+
+    Shape:
+        grad (..., *B) with B broadcast from ``shape`` -> ``shape``.
+
+    Example:
+        >>> import numpy as np
+        >>> from tinynet.autograd import unbroadcast
+        >>> unbroadcast(np.ones((4, 2, 3)), (2, 1))
+        array([[12.],
+               [12.]])
     """
     if grad.shape == tuple(shape):
         return grad
@@ -438,7 +464,24 @@ def _topological_order(root) -> list:
 
 
 def run_backward(tensor, gradient=None, retain_graph: bool = False) -> None:
-    """Backpropagate from ``tensor`` and accumulate gradients into the leaves' ``.grad``."""
+    """Backpropagate from ``tensor`` and accumulate gradients into the leaves' ``.grad``.
+
+    This is ``Tensor.backward``: the nodes are visited once each, in topological
+    order (every node after all the nodes it feeds), so a node's output gradient
+    is complete, summed over all its uses, before its ``backward`` runs.
+
+    Args:
+        tensor: where to start; needs ``gradient`` unless it has one element.
+        gradient: dL/d(tensor), same shape as ``tensor``.
+        retain_graph: keep the saved arrays for another backward through this graph.
+
+    Example:
+        >>> import tinynet
+        >>> x = tinynet.tensor([1.0, 2.0], requires_grad=True)
+        >>> (x * x).backward(tinynet.tensor([1.0, 1.0]))
+        >>> x.grad
+        tensor([2., 4.])
+    """
     Tensor = _tensor_class()
 
     if not tensor.requires_grad:

@@ -34,6 +34,7 @@ class Generator:
         self._seed = seed
 
     def manual_seed(self, seed: int) -> "Generator":
+        """Reset the generator to the stream of ``seed`` (a non-negative int); returns the generator."""
         if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
             raise TypeError(f"manual_seed: seed must be an int, got {seed!r}")
         if seed < 0:
@@ -43,6 +44,7 @@ class Generator:
         return self
 
     def initial_seed(self):
+        """The seed last given (None when seeded from the operating system's entropy)."""
         return self._seed
 
     def get_state(self) -> dict:
@@ -50,6 +52,7 @@ class Generator:
         return self._np.bit_generator.state
 
     def set_state(self, state: dict) -> None:
+        """Restore a state returned by ``get_state``."""
         self._np.bit_generator.state = state
 
     def __getattr__(self, name):
@@ -63,7 +66,14 @@ _default = Generator()
 
 
 def default_generator() -> Generator:
-    """The global generator used when no ``generator`` is passed."""
+    """The global generator used when no ``generator`` is passed (seeded by ``tinynet.manual_seed``).
+
+    Example:
+        >>> import tinynet
+        >>> from tinynet.random import default_generator
+        >>> default_generator() is tinynet.manual_seed(0)
+        True
+    """
     return _default
 
 
@@ -81,15 +91,32 @@ def manual_seed(seed: int) -> Generator:
 
 
 def seed() -> int:
-    """Seed the global generator from the operating system's entropy; returns the seed."""
+    """Seed the global generator from the operating system's entropy; returns the seed.
+
+    Example:
+        >>> import tinynet
+        >>> isinstance(tinynet.seed(), int)
+        True
+    """
     s = int(np.random.SeedSequence().entropy % (2**63))
     _default.manual_seed(s)
     return s
 
 
 def get_rng_state() -> dict:
+    """The global generator's state (a plain dict); ``set_rng_state`` restores it.
+
+    Example:
+        >>> import tinynet
+        >>> state = tinynet.get_rng_state()
+        >>> a = tinynet.rand(2)
+        >>> tinynet.set_rng_state(state)
+        >>> bool((tinynet.rand(2) == a).all())
+        True
+    """
     return _default.get_state()
 
 
 def set_rng_state(state: dict) -> None:
+    """Restore the global generator's state from ``get_rng_state``."""
     _default.set_state(state)

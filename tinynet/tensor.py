@@ -125,6 +125,7 @@ class Tensor:
     # ---------------------------------------------------------------- attributes
     @property
     def requires_grad(self) -> bool:
+        """Whether operations on this tensor are recorded for ``backward()`` (floats only)."""
         return self._requires_grad
 
     @requires_grad.setter
@@ -132,6 +133,13 @@ class Tensor:
         self.requires_grad_(value)
 
     def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
+        """Set ``requires_grad`` in place and return the tensor (floating-point tensors only).
+
+        Example:
+            >>> import tinynet
+            >>> tinynet.zeros(2).requires_grad_().requires_grad
+            True
+        """
         if requires_grad and self.data.dtype.kind != "f":
             raise RuntimeError(
                 f"only floating-point tensors can require gradients, this one has dtype {self.data.dtype}"
@@ -152,6 +160,7 @@ class Tensor:
 
     @property
     def is_leaf(self) -> bool:
+        """True for tensors not produced by a recorded op (their ``.grad`` is filled by ``backward()``)."""
         return self._node is None
 
     @property
@@ -161,23 +170,36 @@ class Tensor:
 
     @property
     def shape(self) -> tuple:
+        """The sizes of the dimensions, a tuple (PyTorch's ``torch.Size``)."""
         return self.data.shape
 
     @property
     def dtype(self):
+        """The numpy dtype of the data (``tinynet.float32`` ...)."""
         return self.data.dtype
 
     @property
     def ndim(self) -> int:
+        """The number of dimensions."""
         return self.data.ndim
 
     def dim(self) -> int:
+        """The number of dimensions (``ndim``)."""
         return self.data.ndim
 
     def size(self, dim: int | None = None):
+        """The shape, or the size of one dimension.
+
+        Example:
+            >>> import tinynet
+            >>> x = tinynet.zeros(2, 3)
+            >>> x.size(), x.size(-1)
+            ((2, 3), 3)
+        """
         return self.data.shape if dim is None else self.data.shape[dim]
 
     def numel(self) -> int:
+        """The number of elements."""
         return int(self.data.size)
 
     def __len__(self) -> int:
@@ -194,6 +216,13 @@ class Tensor:
         return self.data
 
     def item(self):
+        """The value of a one-element tensor as a Python number.
+
+        Example:
+            >>> import tinynet
+            >>> tinynet.tensor([[2.5]]).item()
+            2.5
+        """
         if self.data.size != 1:
             raise RuntimeError(
                 f"item(): a Tensor with {self.data.size} elements cannot be converted to a Python scalar "
@@ -202,6 +231,7 @@ class Tensor:
         return self.data.reshape(()).item()
 
     def tolist(self):
+        """The data as (nested) Python lists."""
         return self.data.tolist()
 
     def detach(self) -> "Tensor":
@@ -211,6 +241,7 @@ class Tensor:
         return t
 
     def clone(self) -> "Tensor":
+        """A copy of the data; the copy stays on the tape (its gradient flows back to ``self``)."""
         return tf.Add.apply(self, self.data.dtype.type(0)) if self._requires_grad else Tensor._wrap(self.data.copy())
 
     def __array__(self, dtype=None, copy=None):
@@ -237,11 +268,13 @@ class Tensor:
         run_backward(self, gradient, retain_graph)
 
     def zero_(self) -> "Tensor":
+        """Fill with zeros in place (refused on tensors that require grad while recording)."""
         self._check_inplace("zero_")
         self.data[...] = 0
         return self
 
     def fill_(self, value) -> "Tensor":
+        """Fill with ``value`` in place (refused on tensors that require grad while recording)."""
         self._check_inplace("fill_")
         self.data[...] = value
         return self
@@ -264,27 +297,40 @@ class Tensor:
 
     # ---------------------------------------------------------------- dtype
     def to(self, dtype) -> "Tensor":
+        """The tensor converted to ``dtype`` (itself if it already has it); differentiable between floats.
+
+        Example:
+            >>> import tinynet
+            >>> tinynet.tensor([1, 2]).to(tinynet.float64).dtype
+            dtype('float64')
+        """
         dt = _as_dtype(dtype)
         if dt == self.data.dtype:
             return self
         return tf.Cast.apply(self, dt)
 
     def type(self, dtype) -> "Tensor":
+        """Same as ``to(dtype)``."""
         return self.to(dtype)
 
     def float(self) -> "Tensor":
+        """``to(tinynet.float32)``."""
         return self.to(np.float32)
 
     def double(self) -> "Tensor":
+        """``to(tinynet.float64)``."""
         return self.to(np.float64)
 
     def long(self) -> "Tensor":
+        """``to(tinynet.int64)``."""
         return self.to(np.int64)
 
     def int(self) -> "Tensor":
+        """``to(tinynet.int32)``."""
         return self.to(np.int32)
 
     def bool(self) -> "Tensor":
+        """``to(tinynet.bool_)``."""
         return self.to(np.bool_)
 
     # ---------------------------------------------------------------- arithmetic
@@ -337,21 +383,38 @@ class Tensor:
         return Tensor(other).__matmul__(self)
 
     def matmul(self, other):
+        """Matrix product ``self @ other`` with PyTorch's rules for 1-D and batched operands.
+
+        Shape:
+            (..., n, k) @ (..., k, m) -> (..., n, m), batch dimensions broadcast; a 1-D operand
+            gets a dimension of size 1 added (in front for the left one, behind for the right one)
+            and removed again from the result.
+
+        Example:
+            >>> import tinynet
+            >>> (tinynet.ones(2, 3) @ tinynet.ones(3)).shape
+            (2,)
+        """
         return self @ other
 
     def add(self, other):
+        """``self + other`` (broadcasting)."""
         return self + other
 
     def sub(self, other):
+        """``self - other`` (broadcasting)."""
         return self - other
 
     def mul(self, other):
+        """``self * other`` (broadcasting)."""
         return self * other
 
     def div(self, other):
+        """``self / other`` (true division; integers give float32)."""
         return self / other
 
     def pow(self, exponent):
+        """``self ** exponent`` (broadcasting)."""
         return self**exponent
 
     # in-place updates: allowed on tensors that are not being recorded
@@ -364,18 +427,32 @@ class Tensor:
         return self
 
     def add_(self, other, alpha=1):
+        """In place ``self += alpha * other``; allowed on leaves that require grad only under ``no_grad``.
+
+        Example:
+            >>> import tinynet
+            >>> w = tinynet.ones(2, requires_grad=True)
+            >>> with tinynet.no_grad():
+            ...     _ = w.add_(tinynet.tensor([1.0, 2.0]), alpha=-0.5)
+            >>> w
+            tensor([0.5, 0. ], requires_grad=True)
+        """
         return self._inplace(other, np.add, "add_", alpha)
 
     def sub_(self, other, alpha=1):
+        """In place ``self -= alpha * other`` (see ``add_``)."""
         return self._inplace(other, np.subtract, "sub_", alpha)
 
     def mul_(self, other):
+        """In place ``self *= other`` (see ``add_``)."""
         return self._inplace(other, np.multiply, "mul_")
 
     def div_(self, other):
+        """In place ``self /= other`` (see ``add_``)."""
         return self._inplace(other, np.divide, "div_")
 
     def copy_(self, src):
+        """Copy ``src`` (broadcast) into this tensor in place (see ``add_``)."""
         self._check_inplace("copy_", src)
         src = src.data if isinstance(src, Tensor) else np.asarray(src)
         self.data[...] = src
@@ -429,9 +506,11 @@ class Tensor:
         return int(self.item())
 
     def all(self, dim=None, keepdim: bool = False) -> "Tensor":
+        """True where every element (along ``dim``) is nonzero."""
         return Tensor._wrap(np.asarray(np.all(self.data, axis=dim, keepdims=keepdim)))
 
     def any(self, dim=None, keepdim: bool = False) -> "Tensor":
+        """True where some element (along ``dim``) is nonzero."""
         return Tensor._wrap(np.asarray(np.any(self.data, axis=dim, keepdims=keepdim)))
 
     def __invert__(self):
@@ -447,24 +526,31 @@ class Tensor:
 
     # ---------------------------------------------------------------- pointwise math
     def exp(self):
+        """e to the power of each element."""
         return tf.Exp.apply(self._floating("exp"))
 
     def log(self):
+        """Natural logarithm of each element (nan below 0, -inf at 0)."""
         return tf.Log.apply(self._floating("log"))
 
     def sqrt(self):
+        """Square root of each element."""
         return tf.Sqrt.apply(self._floating("sqrt"))
 
     def abs(self):
+        """Absolute value of each element (gradient 0 at 0, as in PyTorch)."""
         return tf.Abs.apply(self)
 
     def tanh(self):
+        """Hyperbolic tangent of each element."""
         return tf.Tanh.apply(self._floating("tanh"))
 
     def sigmoid(self):
+        """``1 / (1 + exp(-x))`` of each element, without overflow."""
         return tf.Sigmoid.apply(self._floating("sigmoid"))
 
     def relu(self):
+        """``max(x, 0)`` of each element (gradient 0 at 0, as in PyTorch)."""
         return tf.ReLU.apply(self)
 
     def clip(self, min=None, max=None):
@@ -526,9 +612,21 @@ class Tensor:
 
     # ---------------------------------------------------------------- reductions
     def sum(self, dim=None, keepdim: bool = False):
+        """Sum over all elements, or over ``dim`` (an int or a tuple of ints).
+
+        Shape:
+            the dimensions in ``dim`` are removed, or kept with size 1 when ``keepdim=True``.
+
+        Example:
+            >>> import tinynet
+            >>> x = tinynet.ones(2, 3, 4)
+            >>> x.sum(dim=(0, 2)), x.sum(dim=1, keepdim=True).shape
+            (tensor([8., 8., 8.]), (2, 1, 4))
+        """
         return tf.Sum.apply(self, dim, keepdim)
 
     def mean(self, dim=None, keepdim: bool = False):
+        """Mean over all elements, or over ``dim`` (see ``sum``); floating-point tensors only."""
         if self.data.dtype.kind != "f":
             raise RuntimeError(
                 f"mean(): could not infer output dtype. Input dtype must be floating point, got {self.data.dtype}"
@@ -536,12 +634,27 @@ class Tensor:
         return tf.Mean.apply(self, dim, keepdim)
 
     def var(self, dim=None, unbiased: bool | None = None, keepdim: bool = False, *, correction: int | None = None):
+        """Variance over all elements or over ``dim``: ``sum((x - mean)^2) / (N - correction)``.
+
+        Args:
+            dim: an int, a tuple of ints, or None for all elements.
+            unbiased: the older spelling: True means ``correction=1``, False ``correction=0``.
+            keepdim: keep the reduced dimensions with size 1.
+            correction: 1 by default (Bessel's correction), as in PyTorch.
+
+        Example:
+            >>> import tinynet
+            >>> x = tinynet.tensor([1.0, 2.0, 3.0, 4.0])
+            >>> x.var(), x.var(correction=0)
+            (tensor(1.6667), tensor(1.25))
+        """
         if unbiased is not None and correction is not None:
             raise ValueError("var(): give either unbiased or correction, not both")
         corr = correction if correction is not None else (0 if unbiased is False else 1)
         return tf.Var.apply(self._floating("var"), dim, corr, keepdim)
 
     def std(self, dim=None, unbiased: bool | None = None, keepdim: bool = False, *, correction: int | None = None):
+        """Standard deviation, ``var(...).sqrt()`` (same arguments as ``var``)."""
         return self.var(dim, unbiased, keepdim, correction=correction).sqrt()
 
     def max(self, dim=None, keepdim: bool = False):
@@ -551,6 +664,7 @@ class Tensor:
         return MaxResult(*tf.MaxDim.apply(self, dim, keepdim, True))
 
     def min(self, dim=None, keepdim: bool = False):
+        """min() over all elements, or ``(values, indices)`` along ``dim`` (see ``max``)."""
         if dim is None:
             return tf.MaxAll.apply(self, False)
         return MaxResult(*tf.MaxDim.apply(self, dim, keepdim, False))
@@ -576,12 +690,30 @@ class Tensor:
 
     # ---------------------------------------------------------------- shapes
     def reshape(self, *shape):
+        """The same elements in a new shape; one entry may be -1 (inferred).
+
+        Example:
+            >>> import tinynet
+            >>> tinynet.arange(6).reshape(2, -1).shape
+            (2, 3)
+        """
         return tf.Reshape.apply(self, _infer_shape(_shape_arg(shape), self.shape))
 
     def view(self, *shape):
+        """Same as ``reshape`` (tinynet does not distinguish contiguous views)."""
         return self.reshape(*shape)
 
     def flatten(self, start_dim: int = 0, end_dim: int = -1):
+        """Merge dimensions ``start_dim`` to ``end_dim`` (inclusive) into one.
+
+        Shape:
+            (d0, ..., d_start, ..., d_end, ...) -> (d0, ..., d_start * ... * d_end, ...)
+
+        Example:
+            >>> import tinynet
+            >>> tinynet.zeros(2, 3, 4, 5).flatten(1).shape
+            (2, 60)
+        """
         if self.ndim == 0:
             return self.reshape(1)
         s = _one_dim(start_dim, self.ndim)
@@ -592,12 +724,20 @@ class Tensor:
         return self.reshape(shape)
 
     def permute(self, *dims):
+        """Reorder the dimensions: output dimension i is input dimension ``dims[i]``.
+
+        Example:
+            >>> import tinynet
+            >>> tinynet.zeros(2, 3, 4).permute(2, 0, 1).shape
+            (4, 2, 3)
+        """
         dims = _shape_arg(dims)
         if sorted(_one_dim(d, self.ndim) for d in dims) != list(range(self.ndim)):
             raise ValueError(f"permute(): dims {tuple(dims)} are not a permutation of the {self.ndim} dimensions")
         return tf.Permute.apply(self, tuple(_one_dim(d, self.ndim) for d in dims))
 
     def transpose(self, dim0: int, dim1: int):
+        """Swap two dimensions."""
         axes = list(range(self.ndim))
         a, b = _one_dim(dim0, self.ndim), _one_dim(dim1, self.ndim)
         axes[a], axes[b] = axes[b], axes[a]
@@ -605,13 +745,22 @@ class Tensor:
 
     @property
     def T(self):
+        """The tensor with its dimensions reversed (the matrix transpose for 2-D tensors)."""
         return tf.Permute.apply(self, tuple(reversed(range(self.ndim))))
 
     def unsqueeze(self, dim: int):
+        """Insert a dimension of size 1 at ``dim`` (``-1`` appends).
+
+        Example:
+            >>> import tinynet
+            >>> tinynet.zeros(2, 3).unsqueeze(1).shape
+            (2, 1, 3)
+        """
         d = _one_dim(dim, self.ndim + 1)
         return self.reshape(self.shape[:d] + (1,) + self.shape[d:])
 
     def squeeze(self, dim=None):
+        """Remove dimensions of size 1: all of them, or those in ``dim`` (an int or a tuple)."""
         if dim is None:
             return self.reshape(tuple(n for n in self.shape if n != 1))
         dims = _norm_dims_list(dim, self.ndim)
@@ -800,19 +949,47 @@ def _size_args(size) -> tuple:
 
 
 def zeros(*size, dtype=None, requires_grad: bool = False) -> Tensor:
-    """A tensor of zeros (float32 unless ``dtype`` says otherwise)."""
+    """A tensor of zeros (float32 unless ``dtype`` says otherwise).
+
+    Args:
+        *size: the shape, as separate ints or one tuple/list.
+        dtype: the dtype (default float32).
+        requires_grad: make it a leaf that records operations.
+
+    Example:
+        >>> import tinynet
+        >>> tinynet.zeros(2, 3).shape, tinynet.zeros((2,), dtype=tinynet.int64)
+        ((2, 3), tensor([0, 0]))
+    """
     t = Tensor._wrap(np.zeros(_size_args(size), dtype=_as_dtype(dtype) or np.float32))
     return t.requires_grad_(requires_grad) if requires_grad else t
 
 
 def ones(*size, dtype=None, requires_grad: bool = False) -> Tensor:
-    """A tensor of ones (float32 unless ``dtype`` says otherwise)."""
+    """A tensor of ones (float32 unless ``dtype`` says otherwise); arguments as ``zeros``.
+
+    Example:
+        >>> import tinynet
+        >>> tinynet.ones(3)
+        tensor([1., 1., 1.])
+    """
     t = Tensor._wrap(np.ones(_size_args(size), dtype=_as_dtype(dtype) or np.float32))
     return t.requires_grad_(requires_grad) if requires_grad else t
 
 
 def full(size, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
-    """A tensor filled with ``fill_value``; the dtype follows the value like PyTorch."""
+    """A tensor of shape ``size`` filled with ``fill_value``.
+
+    Args:
+        size: an int or a tuple of ints.
+        fill_value: the value; without ``dtype`` a float gives float32, an int int64, a bool bool.
+        dtype, requires_grad: as ``zeros``.
+
+    Example:
+        >>> import tinynet
+        >>> tinynet.full((2,), 7), tinynet.full((2,), 0.5)
+        (tensor([7, 7]), tensor([0.5, 0.5]))
+    """
     if dtype is None:
         dtype = np.bool_ if isinstance(fill_value, bool) else np.int64 if isinstance(fill_value, int) else np.float32
     t = Tensor._wrap(
@@ -822,10 +999,24 @@ def full(size, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
 
 
 def zeros_like(t: Tensor, dtype=None, requires_grad: bool = False) -> Tensor:
+    """Zeros with the shape (and, unless ``dtype`` is given, the dtype) of ``t``.
+
+    Example:
+        >>> import tinynet
+        >>> tinynet.zeros_like(tinynet.arange(3))
+        tensor([0, 0, 0])
+    """
     return zeros(t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad)
 
 
 def ones_like(t: Tensor, dtype=None, requires_grad: bool = False) -> Tensor:
+    """Ones with the shape (and, unless ``dtype`` is given, the dtype) of ``t``.
+
+    Example:
+        >>> import tinynet
+        >>> tinynet.ones_like(tinynet.zeros(2, dtype=tinynet.float64))
+        tensor([1., 1.], dtype=tinynet.float64)
+    """
     return ones(t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad)
 
 
@@ -849,14 +1040,34 @@ def arange(start, end=None, step=1, dtype=None, requires_grad: bool = False) -> 
 
 
 def rand(*size, dtype=None, requires_grad: bool = False, generator=None) -> Tensor:
-    """Uniform samples in [0, 1) from tinynet's generator (see ``manual_seed``)."""
+    """Uniform samples in [0, 1) (float32 unless ``dtype`` says otherwise).
+
+    Args:
+        *size: the shape, as separate ints or one tuple.
+        dtype, requires_grad: as ``zeros``.
+        generator: a ``tinynet.Generator``; default the global one, seeded by ``tinynet.manual_seed``.
+
+    Example:
+        >>> import tinynet
+        >>> _ = tinynet.manual_seed(0)
+        >>> x = tinynet.rand(2, 3)
+        >>> x.shape, bool(((x >= 0) & (x < 1)).all())
+        ((2, 3), True)
+    """
     g = generator or default_generator()
     t = Tensor._wrap(g.random(_size_args(size), dtype=np.float64).astype(_as_dtype(dtype) or np.float32))
     return t.requires_grad_(requires_grad) if requires_grad else t
 
 
 def randn(*size, dtype=None, requires_grad: bool = False, generator=None) -> Tensor:
-    """Standard normal samples from tinynet's generator (see ``manual_seed``)."""
+    """Standard normal samples (mean 0, variance 1); arguments as ``rand``.
+
+    Example:
+        >>> import tinynet
+        >>> _ = tinynet.manual_seed(0)
+        >>> tinynet.randn(4, dtype=tinynet.float64).dtype
+        dtype('float64')
+    """
     g = generator or default_generator()
     t = Tensor._wrap(g.standard_normal(_size_args(size)).astype(_as_dtype(dtype) or np.float32))
     return t.requires_grad_(requires_grad) if requires_grad else t
@@ -882,6 +1093,13 @@ def randint(low, high=None, size=(), dtype=None, generator=None) -> Tensor:
 
 
 def randperm(n: int, generator=None) -> Tensor:
+    """A random permutation of ``0 .. n-1`` (int64).
+
+    Example:
+        >>> import tinynet
+        >>> sorted(tinynet.randperm(4).tolist())
+        [0, 1, 2, 3]
+    """
     g = generator or default_generator()
     return Tensor._wrap(g.permutation(n).astype(np.int64))
 
@@ -893,7 +1111,20 @@ def _tensor_list(tensors: Sequence, what: str) -> list:
 
 
 def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
-    """Concatenate along an existing dimension."""
+    """Concatenate tensors along an existing dimension (differentiable; dtypes promoted as in PyTorch).
+
+    Args:
+        tensors: a non-empty sequence of tensors with equal sizes except in ``dim``.
+        dim: the dimension to join along.
+
+    Shape:
+        sizes along ``dim`` add up: (2, 3) and (4, 3) along dim 0 give (6, 3).
+
+    Example:
+        >>> import tinynet
+        >>> tinynet.cat([tinynet.zeros(2, 3), tinynet.ones(4, 3)]).shape
+        (6, 3)
+    """
     ts = _tensor_list(tensors, "cat")
     ndim = ts[0].ndim
     d = _one_dim(dim, ndim)
@@ -907,7 +1138,16 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
 
 
 def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
-    """Stack along a new dimension."""
+    """Stack tensors of one shape along a new dimension ``dim`` (differentiable).
+
+    Shape:
+        k tensors of shape S give shape S with k inserted at position ``dim``.
+
+    Example:
+        >>> import tinynet
+        >>> tinynet.stack([tinynet.zeros(2, 3)] * 4, dim=1).shape
+        (2, 4, 3)
+    """
     ts = _tensor_list(tensors, "stack")
     for i, t in enumerate(ts):
         if t.shape != ts[0].shape:
@@ -918,7 +1158,21 @@ def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
 
 
 def where(condition, input, other) -> Tensor:
-    """``input`` where ``condition`` holds, else ``other`` (differentiable in both)."""
+    """``input`` where ``condition`` holds, else ``other``; differentiable in both.
+
+    Args:
+        condition: a bool tensor.
+        input, other: tensors or numbers.
+
+    Shape:
+        condition, input and other broadcast together.
+
+    Example:
+        >>> import tinynet
+        >>> x = tinynet.tensor([-1.0, 2.0])
+        >>> tinynet.where(x > 0, x, 0.0)
+        tensor([0., 2.])
+    """
     cond = condition.data if isinstance(condition, Tensor) else np.asarray(condition)
     if cond.dtype != np.bool_:
         raise TypeError(f"where(): condition must be a bool tensor, got dtype {cond.dtype}")
@@ -931,7 +1185,16 @@ def where(condition, input, other) -> Tensor:
 
 
 def from_numpy(array: np.ndarray) -> Tensor:
-    """Wrap an array without copying (shares memory, keeps dtype)."""
+    """Wrap a numpy array without copying (shares memory, keeps the dtype).
+
+    Example:
+        >>> import numpy as np, tinynet
+        >>> a = np.zeros(2)
+        >>> t = tinynet.from_numpy(a)
+        >>> a[0] = 5
+        >>> t
+        tensor([5., 0.], dtype=tinynet.float64)
+    """
     if not isinstance(array, np.ndarray):
         raise TypeError(f"from_numpy() expects a numpy array, got {type(array).__name__}")
     if array.dtype.kind not in "fiub":

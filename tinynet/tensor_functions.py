@@ -15,6 +15,8 @@ from tinynet.autograd import Function
 
 # --------------------------------------------------------------------------- arithmetic
 class Add(Function):
+    """a + b."""
+
     @staticmethod
     def forward(ctx, a, b):
         return np.add(a, b)
@@ -26,6 +28,8 @@ class Add(Function):
 
 
 class Sub(Function):
+    """a - b."""
+
     @staticmethod
     def forward(ctx, a, b):
         return np.subtract(a, b)
@@ -36,6 +40,8 @@ class Sub(Function):
 
 
 class Mul(Function):
+    """a * b (elementwise)."""
+
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
@@ -51,6 +57,8 @@ class Mul(Function):
 
 
 class Div(Function):
+    """a / b (true division)."""
+
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
@@ -66,6 +74,8 @@ class Div(Function):
 
 
 class Neg(Function):
+    """-a."""
+
     @staticmethod
     def forward(ctx, a):
         return np.negative(a)
@@ -76,6 +86,8 @@ class Neg(Function):
 
 
 class Pow(Function):
+    """a ** b (elementwise; either may be a scalar)."""
+
     @staticmethod
     def forward(ctx, a, b):
         out = np.power(a, b)
@@ -130,6 +142,8 @@ class MatMul(Function):
 
 # --------------------------------------------------------------------------- pointwise
 class Exp(Function):
+    """e ** x."""
+
     @staticmethod
     def forward(ctx, x):
         y = np.exp(x)
@@ -143,6 +157,8 @@ class Exp(Function):
 
 
 class Log(Function):
+    """Natural logarithm."""
+
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
@@ -156,6 +172,8 @@ class Log(Function):
 
 
 class Sqrt(Function):
+    """Square root."""
+
     @staticmethod
     def forward(ctx, x):
         with np.errstate(invalid="ignore"):
@@ -171,6 +189,8 @@ class Sqrt(Function):
 
 
 class Abs(Function):
+    """|x|."""
+
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
@@ -183,6 +203,8 @@ class Abs(Function):
 
 
 class Tanh(Function):
+    """tanh(x)."""
+
     @staticmethod
     def forward(ctx, x):
         y = np.tanh(x)
@@ -206,6 +228,8 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
 
 
 class Sigmoid(Function):
+    """1 / (1 + e^-x)."""
+
     @staticmethod
     def forward(ctx, x):
         y = _sigmoid(x)
@@ -219,6 +243,8 @@ class Sigmoid(Function):
 
 
 class ReLU(Function):
+    """max(x, 0)."""
+
     @staticmethod
     def forward(ctx, x):
         y = np.maximum(x, 0)
@@ -232,6 +258,8 @@ class ReLU(Function):
 
 
 class LeakyReLU(Function):
+    """x for x > 0, negative_slope * x otherwise."""
+
     @staticmethod
     def forward(ctx, x, negative_slope):
         ctx.save_for_backward(x)
@@ -282,6 +310,8 @@ class Clip(Function):
 
 
 class Cast(Function):
+    """x converted to another dtype; the gradient is converted back."""
+
     @staticmethod
     def forward(ctx, x, dtype):
         return x.astype(dtype)
@@ -323,6 +353,8 @@ def _expand_reduced(grad: np.ndarray, shape: tuple, dims, keepdim: bool) -> np.n
 
 
 class Sum(Function):
+    """Sum over dims (None: all)."""
+
     @staticmethod
     def forward(ctx, x, dim, keepdim):
         ctx.shape = x.shape
@@ -338,6 +370,8 @@ class Sum(Function):
 
 
 class Mean(Function):
+    """Mean over dims (None: all)."""
+
     @staticmethod
     def forward(ctx, x, dim, keepdim):
         ctx.shape = x.shape
@@ -354,6 +388,8 @@ class Mean(Function):
 
 
 class Var(Function):
+    """Variance over dims with a correction (N - correction in the denominator)."""
+
     @staticmethod
     def forward(ctx, x, dim, correction, keepdim):
         dims = _norm_dims(dim, x.ndim)
@@ -429,6 +465,8 @@ class MaxDim(Function):
 
 # --------------------------------------------------------------------------- softmax family
 class Softmax(Function):
+    """exp(x) / sum(exp(x)) along one dim."""
+
     @staticmethod
     def forward(ctx, x, dim):
         z = x - np.max(x, axis=dim, keepdims=True)
@@ -446,6 +484,8 @@ class Softmax(Function):
 
 
 class LogSoftmax(Function):
+    """x - log(sum(exp(x))) along one dim."""
+
     @staticmethod
     def forward(ctx, x, dim):
         z = x - np.max(x, axis=dim, keepdims=True)
@@ -463,6 +503,8 @@ class LogSoftmax(Function):
 
 # --------------------------------------------------------------------------- shapes
 class Reshape(Function):
+    """The same elements in a new shape."""
+
     @staticmethod
     def forward(ctx, x, shape):
         ctx.shape = x.shape
@@ -474,6 +516,8 @@ class Reshape(Function):
 
 
 class Permute(Function):
+    """Reorder the axes."""
+
     @staticmethod
     def forward(ctx, x, axes):
         ctx.axes = axes
@@ -486,6 +530,8 @@ class Permute(Function):
 
 
 class Expand(Function):
+    """Broadcast to a larger shape (a read-only view)."""
+
     @staticmethod
     def forward(ctx, x, shape):
         return np.broadcast_to(x, shape)
@@ -526,6 +572,8 @@ def _is_basic_index(index) -> bool:
 
 
 class Cat(Function):
+    """Concatenate along dim (dim comes first, then the arrays)."""
+
     @staticmethod
     def forward(ctx, dim, *xs):
         ctx.dim = dim
@@ -540,6 +588,8 @@ class Cat(Function):
 
 
 class Stack(Function):
+    """Stack along a new dim (dim comes first, then the arrays)."""
+
     @staticmethod
     def forward(ctx, dim, *xs):
         ctx.dim = dim
@@ -552,6 +602,8 @@ class Stack(Function):
 
 
 class Where(Function):
+    """a where cond else b."""
+
     @staticmethod
     def forward(ctx, cond, a, b):
         ctx.save_for_backward(cond)
