@@ -582,3 +582,13 @@ def test_creation_and_integer_results_match_torch(make, torch):
     assert ours.shape == tuple(theirs.shape)
     assert str(ours.dtype) == _torch_dtype_name(theirs)
     np.testing.assert_array_equal(ours.data, theirs.numpy())
+
+
+def test_max_with_ties_splits_the_gradient_like_torch(torch):
+    """max()/min() over everything share the gradient among tied elements; max(dim) gives it to the first."""
+    x = np.array([[1.0, 3.0, 3.0], [3.0, 0.0, 0.0]])
+    for fn in (lambda t: t.max(), lambda t: t.min(), lambda t: t.max(dim=1).values, lambda t: t.min(dim=0).values):
+        ours, theirs = tinynet.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+        fn(ours).sum().backward()
+        fn(theirs).sum().backward()
+        np.testing.assert_array_equal(ours.grad.data, theirs.grad.numpy())
