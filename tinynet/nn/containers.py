@@ -268,12 +268,15 @@ class ModuleDict(Module):
         return module
 
     def keys(self):
+        """The keys, in insertion order."""
         return self._modules.keys()
 
     def values(self):
+        """The modules, in insertion order."""
         return self._modules.values()
 
     def items(self):
+        """``(key, module)`` pairs, in insertion order."""
         return self._modules.items()
 
     def update(self, modules) -> None:

@@ -79,28 +79,40 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
 
 
 def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator=None) -> Tensor:
+    """Fill ``tensor`` in place with samples of U(a, b) from tinynet's generator; returns it."""
     _check(tensor, "uniform_")
     g = generator or default_generator()
     return _fill(tensor, g.uniform(a, b, size=tensor.shape))
 
 
 def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator=None) -> Tensor:
+    """Fill ``tensor`` in place with samples of N(mean, std²) from tinynet's generator; returns it."""
     _check(tensor, "normal_")
     g = generator or default_generator()
     return _fill(tensor, g.normal(mean, std, size=tensor.shape))
 
 
 def constant_(tensor: Tensor, val: float) -> Tensor:
+    """Fill ``tensor`` in place with ``val``; returns it.
+
+    Example:
+        >>> import tinynet
+        >>> from tinynet.nn import init
+        >>> init.constant_(tinynet.zeros(2), 0.5)
+        tensor([0.5, 0.5])
+    """
     _check(tensor, "constant_")
     tensor.data[...] = val
     return tensor
 
 
 def zeros_(tensor: Tensor) -> Tensor:
+    """Fill ``tensor`` with 0 in place (a bias's usual start); returns it."""
     return constant_(tensor, 0.0)
 
 
 def ones_(tensor: Tensor) -> Tensor:
+    """Fill ``tensor`` with 1 in place (BatchNorm's γ starts here); returns it."""
     return constant_(tensor, 1.0)
 
 
@@ -114,7 +126,19 @@ def _fan(tensor: Tensor, mode: str, fn: str) -> int:
 def kaiming_uniform_(
     tensor: Tensor, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu", generator=None
 ) -> Tensor:
-    """U(-b, b) with b = gain * sqrt(3 / fan); He et al. (2015)."""
+    """Fill ``tensor`` from U(-b, b) with b = gain · sqrt(3 / fan) (He et al., 2015); returns it.
+
+    ``fan`` is fan_in = C_in · kH · kW (or fan_out = C_out · kH · kW) of a weight shaped
+    (C_out, C_in, kH, kW) or (out, in); gain = sqrt(2 / (1 + a²)) for leaky_relu. PyTorch's
+    default for Linear and Conv weights is ``a=sqrt(5)``, which gives b = 1 / sqrt(fan_in).
+
+    Example:
+        >>> import math, tinynet
+        >>> from tinynet.nn import init
+        >>> w = init.kaiming_uniform_(tinynet.zeros(64, 25), a=math.sqrt(5))
+        >>> bool(w.abs().max() <= 1 / math.sqrt(25))
+        True
+    """
     _check(tensor, "kaiming_uniform_")
     fan = _fan(tensor, mode, "kaiming_uniform_")
     if fan == 0:
@@ -126,7 +150,10 @@ def kaiming_uniform_(
 def kaiming_normal_(
     tensor: Tensor, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu", generator=None
 ) -> Tensor:
-    """N(0, std²) with std = gain / sqrt(fan); He et al. (2015)."""
+    """Fill ``tensor`` from N(0, std²) with std = gain / sqrt(fan) (He et al., 2015); returns it.
+
+    ``mode`` picks fan_in (keeps the forward variance) or fan_out (keeps the backward's).
+    """
     _check(tensor, "kaiming_normal_")
     fan = _fan(tensor, mode, "kaiming_normal_")
     if fan == 0:
@@ -136,7 +163,15 @@ def kaiming_normal_(
 
 
 def xavier_uniform_(tensor: Tensor, gain: float = 1.0, generator=None) -> Tensor:
-    """U(-b, b) with b = gain * sqrt(6 / (fan_in + fan_out)); Glorot & Bengio (2010)."""
+    """Fill ``tensor`` from U(-b, b) with b = gain · sqrt(6 / (fan_in + fan_out)) (Glorot & Bengio, 2010).
+
+    Example:
+        >>> import tinynet
+        >>> from tinynet.nn import init
+        >>> w = init.xavier_uniform_(tinynet.zeros(3, 5))   # b = sqrt(6 / 8)
+        >>> bool(w.abs().max() <= 0.8661)
+        True
+    """
     _check(tensor, "xavier_uniform_")
     fan_in, fan_out = _fans(tensor, "xavier_uniform_")
     bound = gain * math.sqrt(6.0 / max(fan_in + fan_out, 1))
@@ -144,6 +179,7 @@ def xavier_uniform_(tensor: Tensor, gain: float = 1.0, generator=None) -> Tensor
 
 
 def xavier_normal_(tensor: Tensor, gain: float = 1.0, generator=None) -> Tensor:
+    """Fill ``tensor`` from N(0, std²) with std = gain · sqrt(2 / (fan_in + fan_out)); returns it."""
     _check(tensor, "xavier_normal_")
     fan_in, fan_out = _fans(tensor, "xavier_normal_")
     std = gain * math.sqrt(2.0 / max(fan_in + fan_out, 1))

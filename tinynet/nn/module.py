@@ -80,6 +80,7 @@ class Module:
         object.__setattr__(self, "_forward_hooks", OrderedDict())
 
     def forward(self, *args, **kwargs):
+        """The computation of the module; subclasses define it and callers use ``module(x)``."""
         raise NotImplementedError(f"{type(self).__name__} has no forward() method")
 
     def __call__(self, *args, **kwargs):
@@ -234,10 +235,12 @@ class Module:
             stack.extend(reversed(kids))
 
     def modules(self) -> Iterator[Module]:
+        """Self and every descendant module, depth first (each shared module once)."""
         for _, m in self.named_modules():
             yield m
 
     def named_children(self) -> Iterator[tuple[str, Module]]:
+        """``(name, module)`` for the direct submodules, in registration order."""
         seen = set()
         for name, m in self._modules.items():
             if m is not None and id(m) not in seen:
@@ -245,6 +248,7 @@ class Module:
                 yield name, m
 
     def children(self) -> Iterator[Module]:
+        """The direct submodules, in registration order."""
         for _, m in self.named_children():
             yield m
 
@@ -259,16 +263,26 @@ class Module:
                 yield (f"{mod_name}.{k}" if mod_name else k), v
 
     def named_parameters(self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True):
+        """``(dotted name, Parameter)`` pairs, the names of ``state_dict``; a shared Parameter appears once.
+
+        Example:
+            >>> from tinynet import nn
+            >>> [name for name, _ in nn.Sequential(nn.Linear(2, 2)).named_parameters()]
+            ['0.weight', '0.bias']
+        """
         yield from self._named_members("_parameters", prefix, recurse, remove_duplicate)
 
     def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
+        """Every Parameter of the module and its submodules (what an optimizer needs)."""
         for _, p in self.named_parameters(recurse=recurse):
             yield p
 
     def named_buffers(self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True):
+        """``(dotted name, Tensor)`` for every buffer, persistent or not."""
         yield from self._named_members("_buffers", prefix, recurse, remove_duplicate)
 
     def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
+        """Every buffer of the module and its submodules (e.g. BatchNorm's running statistics)."""
         for _, b in self.named_buffers(recurse=recurse):
             yield b
 
@@ -287,14 +301,17 @@ class Module:
         return self
 
     def eval(self) -> "Module":
+        """Evaluation mode (``train(False)``): dropout off, BatchNorm uses its running statistics."""
         return self.train(False)
 
     def requires_grad_(self, requires_grad: bool = True) -> "Module":
+        """Turn gradient recording for every parameter on or off (freeze a network with ``False``)."""
         for p in self.parameters():
             p.requires_grad_(requires_grad)
         return self
 
     def zero_grad(self, set_to_none: bool = True) -> None:
+        """Reset every parameter's ``.grad``: to None (the default, as PyTorch 2.x) or to zeros."""
         for p in self.parameters():
             if p.grad is not None:
                 if set_to_none:
@@ -461,6 +478,7 @@ class Module:
 
     # ------------------------------------------------------------ printing
     def extra_repr(self) -> str:
+        """The text inside the parentheses of ``repr(module)`` (layers show their arguments)."""
         return ""
 
     def __repr__(self) -> str:
