@@ -27,7 +27,7 @@ def f64(*values, requires_grad=True):
     return tinynet.tensor(np.array(values, dtype=np.float64), requires_grad=requires_grad)
 
 
-# ------------------------------------------------------------------------------------------ accumulation and reuse
+# ------------------------------------------------------------ accumulation and reuse
 def test_grad_accumulates_across_backward_calls_like_pytorch():
     x = f64(1.0, 2.0)
     (x * x).sum().backward()
@@ -94,7 +94,7 @@ def test_backward_accepts_a_gradient_of_the_output_shape():
     np.testing.assert_allclose(x.grad.data, [2.0, 0.0, -6.0])
 
 
-# ------------------------------------------------------------------------------------------ freeing
+# ------------------------------------------------------------ freeing
 def test_second_backward_through_a_freed_graph_mentions_retain_graph():
     x = f64(1.0, 2.0)
     y = (x.exp() * x).sum()
@@ -175,7 +175,7 @@ def test_no_reference_cycles_in_a_graph(no_gc):
     assert node() is None
 
 
-# ------------------------------------------------------------------------------------------ in-place writes after forward
+# ------------------------------------------------------------ in-place writes after forward
 def test_in_place_write_to_a_saved_input_makes_backward_raise():
     w = f64(1.0, 2.0)
     x = f64(3.0, 4.0, requires_grad=False)
@@ -215,7 +215,7 @@ def test_parameter_update_after_backward_is_fine():
     np.testing.assert_allclose(w.data, [0.125, 0.25])
 
 
-# ------------------------------------------------------------------------------------------ grad modes
+# ------------------------------------------------------------ grad modes
 def test_no_grad_records_nothing():
     x = f64(1.0, 2.0)
     with tinynet.no_grad():
@@ -327,7 +327,7 @@ def test_detach_cuts_the_tape_and_shares_memory():
     assert x.data[0] == 5.0
 
 
-# ------------------------------------------------------------------------------------------ errors
+# ------------------------------------------------------------ errors
 def test_backward_on_a_non_scalar_without_gradient_raises():
     y = f64(1.0, 2.0) * 2
     with pytest.raises(RuntimeError, match="only for scalar outputs"):
@@ -345,7 +345,7 @@ def test_backward_on_a_tensor_that_does_not_require_grad_raises():
         tinynet.ones(2).sum().backward()
 
 
-# ------------------------------------------------------------------------------------------ dtypes on the tape
+# ------------------------------------------------------------ dtypes on the tape
 def test_float32_graph_gives_float32_gradients():
     w = tinynet.randn(3, 2, requires_grad=True)
     x = tinynet.randn(4, 3)
@@ -371,7 +371,7 @@ def test_cast_between_float_dtypes_is_differentiable():
     np.testing.assert_allclose(x.grad.data, [3.0, 5.0])
 
 
-# ------------------------------------------------------------------------------------------ broadcasting is undone in one place
+# ------------------------------------------------------------ broadcasting is undone in one place
 def test_unbroadcast_sums_leading_and_stretched_axes():
     g = np.arange(24.0).reshape(2, 3, 4)
     np.testing.assert_array_equal(unbroadcast(g, (3, 1)), g.sum(axis=(0, 2)).reshape(3, 1))
@@ -384,7 +384,7 @@ def test_broadcasting_backward_is_the_adjoint_of_broadcasting():
     assert adjoint_check(lambda x: x + tinynet.zeros(2, 5, 3, dtype=tinynet.float64), (5, 1))
 
 
-# ------------------------------------------------------------------------------------------ the Function API
+# ------------------------------------------------------------ the Function API
 class ScaleAndSplit(Function):
     """forward(x, k) -> (k*x, integer argmax): two outputs, one of them integer, and a non-Tensor argument."""
 
@@ -459,7 +459,7 @@ def test_needs_input_grad_lets_backward_skip_work():
     assert y.grad_fn.needs_input_grad == (True, False)
 
 
-# ------------------------------------------------------------------------------------------ anomaly mode
+# ------------------------------------------------------------ anomaly mode
 def test_detect_anomaly_names_the_forward_op():
     x = f64(-1.0)
     with detect_anomaly(), pytest.raises(AnomalyError, match="Log forward produced nan"):

@@ -13,7 +13,7 @@ import pytest
 
 import tinynet
 
-# ------------------------------------------------------------------------------------------ dtypes
+# ------------------------------------------------------------ dtypes
 DEFAULT_DTYPES = [
     (1.5, np.float32),
     ([1.0, 2], np.float32),
@@ -57,7 +57,7 @@ def test_non_numeric_data_raises_type_error(data):
         tinynet.tensor(data)
 
 
-# ------------------------------------------------------------------------------------------ attributes
+# ------------------------------------------------------------ attributes
 def test_attributes_and_methods():
     x = tinynet.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], requires_grad=True)
     assert x.shape == (2, 3) and x.ndim == 2 and x.dim() == 2 and len(x) == 2
@@ -111,7 +111,7 @@ def test_numpy_array_on_the_left_defers_to_the_tensor():
     assert isinstance(y, tinynet.Tensor) and y.requires_grad
 
 
-# ------------------------------------------------------------------------------------------ creation
+# ------------------------------------------------------------ creation
 def test_creation_shapes_accept_varargs_and_tuples():
     assert tinynet.zeros(2, 3).shape == tinynet.zeros((2, 3)).shape == tinynet.ones([2, 3]).shape == (2, 3)
     assert tinynet.zeros(()).shape == ()
@@ -173,7 +173,7 @@ def test_cat_stack_where_errors_name_the_shapes():
         tinynet.where(tinynet.tensor([True, False]), tinynet.ones(2), tinynet.zeros(3))
 
 
-# ------------------------------------------------------------------------------------------ shape errors
+# ------------------------------------------------------------ shape errors
 ARITHMETIC = [operator.add, operator.sub, operator.mul, operator.truediv, operator.pow]
 
 
@@ -247,7 +247,7 @@ def test_mean_of_integers_raises_like_pytorch():
         tinynet.arange(3).mean()
 
 
-# ------------------------------------------------------------------------------------------ indexing
+# ------------------------------------------------------------ indexing
 def test_indexing_with_ints_slices_arrays_and_masks():
     x = tinynet.arange(12).reshape(3, 4)
     assert x[1].tolist() == [4, 5, 6, 7]
@@ -280,7 +280,7 @@ def test_index_errors():
         x[tinynet.tensor([0.5])]
 
 
-# ------------------------------------------------------------------------------------------ in-place rules
+# ------------------------------------------------------------ in-place rules
 INPLACE = [
     ("zero_", lambda t: t.zero_()),
     ("fill_", lambda t: t.fill_(1.0)),

@@ -35,7 +35,7 @@ class Case:
         return f"Case({self.desc}; input shapes {[a.shape for a in self.arrays]})"
 
 
-# ------------------------------------------------------------------------------------------ input values
+# ------------------------------------------------------------ input values
 def _values(rng: np.random.Generator, shape: tuple, kind: str) -> np.ndarray:
     n = int(np.prod(shape))
     if kind == "normal":
@@ -82,7 +82,7 @@ def _dims(draw, ndim: int, allow_empty: bool = True):
     return tuple(d - ndim if draw(st.booleans(), label="negative") else d for d in picked)
 
 
-# ------------------------------------------------------------------------------------------ case builders
+# ------------------------------------------------------------ case builders
 def unary(fn, desc: str, kind: str = "normal", shapes=SHAPES):
     @st.composite
     def strategy(draw):
@@ -420,7 +420,7 @@ OPS = {
 }
 
 
-# ------------------------------------------------------------------------------------------ the two checks
+# ------------------------------------------------------------ the two checks
 @pytest.mark.parametrize("name", sorted(OPS))
 @given(data=st.data())
 def test_gradcheck_float64(name, data):
@@ -471,7 +471,7 @@ def test_float32_in_gives_float32_out_and_float32_grads(name, data):
     assert [x.grad.dtype for x in inputs] == [np.float32] * len(inputs)
 
 
-# ------------------------------------------------------------------------------------------ no gradient
+# ------------------------------------------------------------ no gradient
 COMPARISONS = [operator.eq, operator.ne, operator.lt, operator.le, operator.gt, operator.ge]
 
 

@@ -21,7 +21,7 @@ def f64(shape, seed=0, requires_grad=True):
     return tinynet.tensor(data, requires_grad=requires_grad)
 
 
-# ------------------------------------------------------------------------------------------ broken Functions
+# ------------------------------------------------------------ broken Functions
 class SquareWrongAtOneElement(Function):
     """x*x whose backward is off by one at flat element 5."""
 
@@ -76,7 +76,7 @@ class ScaleWithWrongBackward(Function):
         return 3.01 * grad
 
 
-# ------------------------------------------------------------------------------------------ gradcheck
+# ------------------------------------------------------------ gradcheck
 def test_gradcheck_passes_correct_ops():
     x, w = f64((2, 3)), f64((3, 4), seed=1)
     assert gradcheck(lambda a, b: (a @ b).tanh(), [x, w])
@@ -124,7 +124,7 @@ def test_gradcheck_leaves_inputs_and_their_grads_unchanged():
     np.testing.assert_array_equal(x.grad.data, np.full((2, 3), 3.0))
 
 
-# ------------------------------------------------------------------------------------------ adjoint_check
+# ------------------------------------------------------------ adjoint_check
 LINEAR_MAPS = {
     "transpose": (lambda x: x.transpose(0, 1), (2, 3)),
     "permute": (lambda x: x.permute(2, 0, 1), (2, 3, 4)),
@@ -181,7 +181,7 @@ def test_adjoint_check_refuses_an_adjoint_of_the_wrong_shape():
         adjoint_check(lambda x: x.transpose(0, 1), (2, 3), adjoint=lambda y: y)
 
 
-# ------------------------------------------------------------------------------------------ operator_matrix
+# ------------------------------------------------------------ operator_matrix
 def test_operator_matrix_of_transpose_is_the_permutation_matrix():
     m = operator_matrix(lambda x: x.transpose(0, 1), (2, 3))
     expected = np.zeros((6, 6))

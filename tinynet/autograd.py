@@ -227,7 +227,8 @@ def _check_finite(arrays, what: str, fn_name: str, where: str | None) -> None:
             continue
         if not np.isfinite(a).all():
             bad = "nan" if np.isnan(a).any() else "inf"
-            msg = f"{fn_name} {what} produced {bad} in {'output' if what == 'forward' else 'gradient'} {i} (shape {a.shape})"
+            kind = "output" if what == "forward" else "gradient"
+            msg = f"{fn_name} {what} produced {bad} in {kind} {i} (shape {a.shape})"
             if where:
                 msg += f"\nThe {fn_name} node was created at:\n{where}"
             raise AnomalyError(msg)

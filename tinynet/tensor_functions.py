@@ -330,14 +330,13 @@ def _norm_dims(dim, ndim: int) -> tuple | None:
     if not dims:  # dim=() reduces over everything, as in PyTorch
         return None
     out = []
+    n = max(ndim, 1)
     for d in dims:
         if not isinstance(d, (int, np.integer)):
             raise TypeError(f"dim must be an int or a tuple of ints, got {dim!r}")
-        if not -max(ndim, 1) <= d < max(ndim, 1):
-            raise IndexError(
-                f"Dimension out of range (expected to be in range of [{-max(ndim, 1)}, {max(ndim, 1) - 1}], but got {d})"
-            )
-        out.append(int(d) % max(ndim, 1))
+        if not -n <= d < n:
+            raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {d})")
+        out.append(int(d) % n)
     if len(set(out)) != len(out):
         raise ValueError(f"dim {dim!r} names a dimension twice")
     return tuple(out) if ndim else ()
