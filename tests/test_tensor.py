@@ -13,6 +13,21 @@ import pytest
 
 import tinynet
 
+ISSUE_NAMES = "tensor zeros ones full arange rand randn zeros_like ones_like cat stack where no_grad enable_grad"
+ISSUE_METHODS = (
+    "backward zero_ requires_grad_ numpy item detach size numel reshape view transpose permute flatten unsqueeze "
+    "squeeze sum mean max min var exp log sqrt abs pow tanh sigmoid relu clip softmax log_softmax argmax"
+)
+
+
+def test_the_issue_names_exist_at_module_level_and_on_tensor():
+    for name in ISSUE_NAMES.split() + ["manual_seed", "float32", "float64", "int64", "Tensor"]:
+        assert hasattr(tinynet, name), name
+    x = tinynet.zeros(2, 2)
+    for name in ISSUE_METHODS.split() + ["data", "grad", "requires_grad", "shape", "dtype", "ndim", "T"]:
+        assert hasattr(x, name), name
+
+
 # ------------------------------------------------------------ dtypes
 DEFAULT_DTYPES = [
     (1.5, np.float32),
