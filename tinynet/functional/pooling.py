@@ -52,6 +52,11 @@ def as_planes(x: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(x).reshape(math.prod(x.shape[:-2]), x.shape[-2], x.shape[-1])
 
 
+def as_flat_planes(x: np.ndarray, dtype=None) -> np.ndarray:
+    """(N, C, H, W) or (C, H, W) -> contiguous (N*C, H*W): each plane as one row, indexed by ih*W + iw."""
+    return np.ascontiguousarray(x, dtype=dtype).reshape(math.prod(x.shape[:-2]), x.shape[-2] * x.shape[-1])
+
+
 def window_args(op: str, kernel_size, stride, padding, dilation=1) -> tuple:
     """kernel_size, stride (None or () means kernel_size), padding and dilation as checked pairs."""
     k = int_tuple(kernel_size, 2, op, "kernel_size")
@@ -72,16 +77,13 @@ def window_args(op: str, kernel_size, stride, padding, dilation=1) -> tuple:
 
 
 def pool_window_args(op: str, kernel_size, stride, padding, dilation=1) -> tuple:
-    """:func:`window_args`, plus padding at most half the effective kernel (kernel_size − 1)·dilation + 1."""
+    """:func:`window_args`, plus PyTorch's rule padding <= kernel_size // 2 (dilation does not widen it)."""
     k, s, p, d = window_args(op, kernel_size, stride, padding, dilation)
-    # Padding beyond half the (dilated) window would create windows that see only padding.
-    effective = tuple((ki - 1) * di + 1 for ki, di in zip(k, d))
-    if any(pi > ei // 2 for pi, ei in zip(p, effective)):
-        what = "the kernel size" if d == (1, 1) else "the effective kernel size (kernel_size - 1) * dilation + 1"
+    # Wider padding would create windows that see only padding.
+    if any(pi > ki // 2 for pi, ki in zip(p, k)):
         raise RuntimeError(
-            f"{op}: padding must be at most half of {what}, got padding={p} with kernel_size={k}"
-            + ("" if d == (1, 1) else f", dilation={d} (effective size {effective})")
-            + f": at most {tuple(e // 2 for e in effective)}"
+            f"{op}: padding must be at most half of the kernel size, got padding={p} with kernel_size={k}: "
+            f"at most {tuple(ki // 2 for ki in k)}"
         )
     return k, s, p, d
 
@@ -132,9 +134,7 @@ class MaxPool2dFn(Function):
         # The adjoint of the gather y = x[idx] is the scatter-add of grad to idx (see the kernel).
         (argmax,) = ctx.saved_arrays
         H, W = ctx.in_shape[-2:]
-        P = argmax.shape[0]
-        g = np.ascontiguousarray(grad).reshape(P, -1)
-        gx = K.scatter_add_at_indices(g, argmax.reshape(P, -1), H * W)
+        gx = K.scatter_add_at_indices(as_flat_planes(grad), as_flat_planes(argmax), H * W)
         return gx.reshape(ctx.in_shape), None, None, None, None, None
 
 
@@ -159,8 +159,8 @@ def max_pool2d(
         input: (N, C, H, W) or (C, H, W), float32/float64 (integers work without gradients).
         kernel_size: int or (kH, kW), positive.
         stride: int or pair; ``None`` (the default) means ``kernel_size``.
-        padding: implicit -inf on both sides, at most half the effective kernel
-            ``(kernel_size - 1) * dilation + 1``.
+        padding: implicit -inf on both sides, at most ``kernel_size // 2`` (PyTorch's
+            rule; dilation does not widen it).
         dilation: spacing between the window's elements.
         ceil_mode: round the output size up, as long as the last window starts
             inside the input or the left padding.
@@ -211,9 +211,8 @@ class MaxUnpool2dFn(Function):
 
     @staticmethod
     def forward(ctx, x, indices, out_hw):
-        P = x.size // (x.shape[-1] * x.shape[-2])
-        idx = np.ascontiguousarray(indices, dtype=np.int64).reshape(P, -1)
-        out = K.scatter_add_at_indices(np.ascontiguousarray(x).reshape(P, -1), idx, out_hw[0] * out_hw[1])
+        idx = as_flat_planes(indices, np.int64)
+        out = K.scatter_add_at_indices(as_flat_planes(x), idx, out_hw[0] * out_hw[1])
         ctx.save_for_backward(idx)
         ctx.in_shape = x.shape
         return out.reshape(x.shape[:-2] + tuple(out_hw))
@@ -223,8 +222,7 @@ class MaxUnpool2dFn(Function):
         (idx,) = ctx.saved_arrays
         if not ctx.needs_input_grad[0]:
             return None, None, None
-        g = np.ascontiguousarray(grad).reshape(idx.shape[0], -1)
-        return K.gather_at_indices(g, idx).reshape(ctx.in_shape), None, None
+        return K.gather_at_indices(as_flat_planes(grad), idx).reshape(ctx.in_shape), None, None
 
 
 def unpool_output_size(op: str, input: Tensor, k, s, p, output_size) -> tuple:

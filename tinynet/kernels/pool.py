@@ -14,11 +14,39 @@ over the edge give PyTorch's numbers.
 
 from __future__ import annotations
 
+import functools
+
+import numba
 import numpy as np
 from numba import njit, prange
 
+# PyTorch's at::internal::GRAIN_SIZE: below this many elements a parallel loop runs on one
+# thread, because waking the other threads costs more than the work (on a busy machine a
+# sleeping thread can take a whole scheduler tick, milliseconds, to join).
+GRAIN_SIZE = 32768
+
+
+def grain_sized(kernel):
+    """Run a ``parallel=True`` kernel on one thread when its largest array is smaller than GRAIN_SIZE."""
+
+    @functools.wraps(kernel)
+    def run(*args):
+        work = max((a.size for a in args if isinstance(a, np.ndarray)), default=0)
+        if work >= GRAIN_SIZE:
+            return kernel(*args)
+        threads = numba.get_num_threads()
+        numba.set_num_threads(1)
+        try:
+            return kernel(*args)
+        finally:
+            numba.set_num_threads(threads)
+
+    run.kernel = kernel  # the numba dispatcher itself
+    return run
+
 
 # --------------------------------------------------------------------------- max-pool and its switches
+@grain_sized
 @njit(cache=True, parallel=True)
 def max_pool2d_forward(x, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo, lowest):
     """Max over each (dilated) window; also the flat index ``ih*W + iw`` of the maximum (the switches).
@@ -62,6 +90,7 @@ def max_pool2d_forward(x, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo, lowest):
 # back to column idx[p, j] and *adds* when several rows share a column (overlapping
 # windows that picked the same maximum). That scatter-add is max-pool's backward and,
 # read as a forward map, max-unpooling: one kernel, two uses.
+@grain_sized
 @njit(cache=True, parallel=True)
 def scatter_add_at_indices(values, indices, size):
     """out[p, indices[p, j]] += values[p, j] for each plane p; indices outside [0, size) are skipped.
@@ -80,6 +109,7 @@ def scatter_add_at_indices(values, indices, size):
 
 # The adjoint of the scatter-add above: ⟨Cᵀy, g⟩ = Σ_j y[j] g[idx[j]] = ⟨y, C g⟩, so the
 # gradient of max-unpool reads each gradient back at the index its value was sent to.
+@grain_sized
 @njit(cache=True, parallel=True)
 def gather_at_indices(source, indices):
     """out[p, j] = source[p, indices[p, j]]; source: (P, M), indices: (P, L) -> out: (P, L).
@@ -95,6 +125,7 @@ def gather_at_indices(source, indices):
 
 
 # --------------------------------------------------------------------------- average pools
+@grain_sized
 @njit(cache=True, parallel=True)
 def window_mean_forward(x, h_start, h_end, h_count, w_start, w_end, w_count, divisor):
     """Sum of x over each window [h_start, h_end) × [w_start, w_end), divided by h_count·w_count.
@@ -126,6 +157,7 @@ def window_mean_forward(x, h_start, h_end, h_count, w_start, w_end, w_count, div
 # its window. Cᵀ sends g[o] / d[o] to every i of window(o), adding where windows overlap.
 # So the backward spreads each gradient evenly over the window it averaged, with the same
 # windows and divisors (the same loop nest with read and write swapped).
+@grain_sized
 @njit(cache=True, parallel=True)
 def window_mean_backward(g, H, W, h_start, h_end, h_count, w_start, w_end, w_count, divisor):
     """Spread each g[p, oh, ow] / divisor over its window; g: (P, Ho, Wo) -> grad: (P, H, W)."""

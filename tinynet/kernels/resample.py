@@ -15,8 +15,11 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from tinynet.kernels.pool import grain_sized
+
 
 # --------------------------------------------------------------------------- index maps
+@grain_sized
 @njit(cache=True, parallel=True)
 def gather_rows_cols(x, rows, cols):
     """out[p, i, j] = x[p, rows[i], cols[j]]; x: (P, H, W) -> out: (P, len(rows), len(cols)).
@@ -40,6 +43,7 @@ def gather_rows_cols(x, rows, cols):
 # everything that arrives at the same pixel: for nearest upsampling that is the sum over
 # each source pixel's block. With injective maps (rows = s*i, bed of nails) nothing
 # collides and the same scatter places each value at the top-left of its block.
+@grain_sized
 @njit(cache=True, parallel=True)
 def scatter_add_rows_cols(g, rows, cols, H, W):
     """out[p, rows[i], cols[j]] += g[p, i, j]; g: (P, len(rows), len(cols)) -> out: (P, H, W)."""
@@ -54,6 +58,7 @@ def scatter_add_rows_cols(g, rows, cols, H, W):
 
 
 # --------------------------------------------------------------------------- bilinear
+@grain_sized
 @njit(cache=True, parallel=True)
 def bilinear_forward(x, top, bottom, w_top, w_bottom, left, right, w_left, w_right):
     """Bilinear interpolation from per-axis tables; x: (P, H, W) -> out: (P, Ho, Wo).
@@ -80,6 +85,7 @@ def bilinear_forward(x, top, bottom, w_top, w_bottom, left, right, w_left, w_rig
 # weights, adding where the footprints of neighbouring outputs overlap (same loop nest,
 # read and write swapped). At the border top == bottom (or left == right) and the two
 # weights land on one pixel, exactly as the forward read it twice.
+@grain_sized
 @njit(cache=True, parallel=True)
 def bilinear_backward(g, top, bottom, w_top, w_bottom, left, right, w_left, w_right, H, W):
     """Scatter each g[p, oh, ow] to its four source pixels with the bilinear weights -> (P, H, W)."""
