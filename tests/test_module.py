@@ -77,6 +77,7 @@ def test_state_dict_keys_shapes_and_dtypes_match_torch_twin(torch):
 
 
 def test_weights_move_tinynet_to_torch_and_outputs_agree(torch):
+    tinynet.manual_seed(0)
     tiny, ref = _Block.build(nn), _Block.build(torch.nn)
     result = ref.load_state_dict(_to_torch_state(tiny.state_dict()), strict=True)
     assert not result.missing_keys and not result.unexpected_keys
@@ -87,7 +88,8 @@ def test_weights_move_tinynet_to_torch_and_outputs_agree(torch):
     with torch.no_grad():
         theirs = ref(torch.from_numpy(x))
     for a, b in zip(ours, theirs):
-        np.testing.assert_allclose(a.data, b.numpy(), rtol=1e-5, atol=1e-6)
+        # float32 sums of O(1) terms can cancel to small outputs: compare on the scale of the terms
+        np.testing.assert_allclose(a.data, b.numpy(), rtol=1e-5, atol=1e-5)
 
 
 def test_weights_move_torch_to_tinynet_from_torch_tensors_and_numpy(torch):

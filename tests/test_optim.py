@@ -29,6 +29,7 @@ def _run_side_by_side(torch, make_ours, make_theirs, steps=6, seed=0, skip=None)
     """Step both optimizers with identical gradients; ``skip`` names a parameter left without a gradient."""
     ours, theirs = _params(torch, seed)
     opt, ref = make_ours(ours), make_theirs(theirs)
+    arrays = [p.data for p in ours]
     rng = np.random.default_rng(seed + 1)
     for _ in range(steps):
         opt.zero_grad()
@@ -40,8 +41,8 @@ def _run_side_by_side(torch, make_ours, make_theirs, steps=6, seed=0, skip=None)
             p.grad, q.grad = tinynet.tensor(g), torch.tensor(g)
         opt.step()
         ref.step()
-    for p, q in zip(ours, theirs):
-        assert p.dtype == np.float32
+    for p, q, a in zip(ours, theirs, arrays):
+        assert p.data is a and p.dtype == np.float32  # updated in place, still float32
         np.testing.assert_allclose(p.data, q.detach().numpy(), rtol=1e-5, atol=1e-6)
     return opt, ref, ours, theirs
 
