@@ -8,6 +8,7 @@ from tinynet import autograd, data, functional, io, nn, optim, testing  # noqa: 
 from tinynet.autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from tinynet.io import load, save
 from tinynet.random import Generator, get_rng_state, manual_seed, seed, set_rng_state
+from tinynet.summary import summary
 from tinynet.tensor import (
     Tensor,
     arange,
@@ -76,6 +77,7 @@ __all__ = [
     "io",
     "save",
     "load",
+    "summary",
 ]
 
 
