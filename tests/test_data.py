@@ -142,6 +142,20 @@ def test_dataloader_with_batch_sampler_and_custom_collate():
     assert len(loader) == 3
 
 
+def test_tensor_dataset_fast_path_equals_sample_by_sample_collation():
+    """The loader fetches TensorDataset batches with one fancy index per tensor; the result must not differ."""
+    x = tinynet.randn(13, 2, 3, requires_grad=True)
+    ds = TensorDataset(x, np.arange(13, dtype=np.int16), tinynet.from_numpy(np.arange(13) % 2 == 0))
+    subset = Subset(Subset(ds, list(range(12, -1, -1))), [0, 5, 2, 7, 1, 9, 3])
+    for data in (ds, subset):
+        fast = list(DataLoader(data, batch_size=4, shuffle=True, seed=3))
+        slow = list(DataLoader(data, batch_size=4, shuffle=True, seed=3, collate_fn=lambda b: default_collate(b)))
+        assert len(fast) == len(slow)
+        for f, g in zip(fast, slow):
+            _same(_to_np(f), _to_np(g))
+            assert not f[0].requires_grad
+
+
 def test_dataloader_uses_getitems_for_a_whole_batch():
     calls = []
 

@@ -313,26 +313,39 @@ def _pickle_refusal(what: str, torch_file: bool = False) -> str:
 
 
 def _read_member(archive: zipfile.ZipFile, name: str, fail) -> np.ndarray:
+    """One .npy member: its bytes (CRC-checked by zipfile), its header (no object dtypes), then the array.
+
+    The bytes are read into a bytearray and the array is a view of it, so each
+    array is copied once, from the file into its final memory.
+    """
     try:
-        raw = archive.read(name)  # checks the CRC-32
+        with archive.open(name) as member:
+            raw = bytearray(archive.getinfo(name).file_size)
+            view, n = memoryview(raw), 0
+            while n < len(raw):
+                got = member.readinto(view[n:])
+                if not got:
+                    break
+                n += got
+            if n != len(raw) or member.read(1):  # reading to the end also checks the CRC-32
+                raise zipfile.BadZipFile(f"{name!r} is not {len(raw)} bytes long")
     except Exception as e:
         raise fail(f"is truncated or corrupt: reading array {name!r} failed ({type(e).__name__}: {e})") from None
-    buffer = _io.BytesIO(raw)
+    header = _io.BytesIO(raw)
     try:
-        version = np.lib.format.read_magic(buffer)
-        if version == (1, 0):
-            _, _, dtype = np.lib.format.read_array_header_1_0(buffer)
-        else:
-            _, _, dtype = np.lib.format.read_array_header_2_0(buffer)
+        version = np.lib.format.read_magic(header)
+        read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+        shape, fortran, dtype = read_header(header)
     except Exception as e:
         raise fail(f"is corrupt: array {name!r} has a damaged .npy header ({e})") from None
     if dtype.hasobject:
         raise fail(_pickle_refusal(f"holds pickled Python objects (array {name[:-4]!r} has dtype {dtype})"))
-    buffer.seek(0)
-    try:
-        return np.lib.format.read_array(buffer, allow_pickle=False)
-    except Exception as e:
-        raise fail(f"is corrupt: array {name!r} cannot be read ({e})") from None
+    count = int(np.prod(shape, dtype=np.int64))
+    offset = header.tell()
+    if len(raw) - offset != count * dtype.itemsize:
+        raise fail(f"is corrupt: array {name!r} should hold {count * dtype.itemsize} bytes, it has {len(raw) - offset}")
+    array = np.frombuffer(raw, dtype=dtype, count=count, offset=offset).reshape(shape, order="F" if fortran else "C")
+    return array if array.flags.aligned else array.copy()
 
 
 def _parse_manifest(array: np.ndarray, fail) -> dict:

@@ -16,7 +16,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from tinynet.data.dataset import IterableDataset
+from tinynet.data.dataset import IterableDataset, Subset, TensorDataset
 from tinynet.data.sampler import BatchSampler, RandomSampler, SequentialSampler
 from tinynet.random import Generator
 from tinynet.tensor import Tensor
@@ -264,6 +264,10 @@ class DataLoader:
     def _fetch(self, key):
         if not self._auto_collation:
             return self.collate_fn(self.dataset[key])
+        if self.collate_fn is default_collate:
+            batch = _tensor_rows(self.dataset, key)
+            if batch is not None:
+                return batch
         if hasattr(self.dataset, "__getitems__"):
             samples = self.dataset.__getitems__(key)
         else:
@@ -355,6 +359,21 @@ class DataLoader:
             if not 0 <= done <= len(batches):
                 raise ValueError(f"DataLoader.load_state_dict: batches_yielded={done} is outside 0..{len(batches)}")
             self._resume = (batches, done)
+
+
+def _tensor_rows(dataset, indices):
+    """default_collate of a TensorDataset's samples, by one fancy index per tensor (or None for other datasets).
+
+    Equal to ``default_collate([dataset[i] for i in indices])`` (a list of stacked
+    tensors), without splitting the rows into samples and stacking them again.
+    """
+    while isinstance(dataset, Subset):
+        indices = [dataset.indices[i] for i in indices]
+        dataset = dataset.dataset
+    if type(dataset) is not TensorDataset:
+        return None
+    idx = np.asarray(indices, dtype=np.int64)
+    return [Tensor._wrap(t.data[idx]) for t in dataset.tensors]
 
 
 def _generator_state(sampler):
