@@ -51,6 +51,7 @@ Mult-adds (multiply-accumulates with weights; bias additions are not counted)
   (each input value is multiplied by every weight of its group);
 * linear: output elements × in_features;
 * normalisation layers (BatchNorm, ...): one per output element (the folded scale-and-shift);
+* ``AtrousPyramid(merge="weighted")``: one per branch and output element (besides its convolutions);
 * activations, pooling, upsampling, unpooling, dropout, reshapes: 0;
 * a leaf module of unknown type that holds parameters: unknown ("?"), left out
   of the total and listed in ``Summary.unknown_mult_adds``.
@@ -684,6 +685,8 @@ def _own_mult_adds(m, x, y) -> int | None:
         return 0 if not own else None
     if name.startswith(_NORM_PREFIXES):
         return int(y0.numel())
+    if name == "AtrousPyramid" and getattr(m, "merge", None) == "weighted":
+        return int(y0.numel()) * len(m.rates)  # one learned scale per branch and element
     if weight is not None and weight.ndim >= 3 and hasattr(m, "kernel_size"):
         per = int(np.prod(weight.shape[1:]))
         if getattr(m, "transposed", "Transpose" in name):
