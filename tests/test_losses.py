@@ -106,6 +106,29 @@ def test_cross_entropy_on_unbatched_input_matches_torch(torch):
             )
 
 
+def test_losses_accept_non_contiguous_logits(torch):
+    # channels-last logits permuted to (N, C, H, W): a strided view, as after a permute in a model
+    rng = np.random.default_rng(11)
+    nhwc = rng.standard_normal((2, 3, 4, 5)).astype(np.float32)
+    t = rng.integers(0, 5, (2, 3, 4))
+    for ours_fn, theirs_fn in [
+        (F.cross_entropy, torch.nn.functional.cross_entropy),
+        (lambda x, t: F.cross_entropy(x, t, label_smoothing=0.2), lambda x, t: torch.nn.functional.cross_entropy(
+            x, t, label_smoothing=0.2)),
+        (F.nll_loss, lambda x, t: torch.nn.functional.nll_loss(x.contiguous(), t)),  # torch's backward needs it
+    ]:  # fmt: skip
+        xt = _t(nhwc, True)
+        xr = torch.tensor(nhwc, requires_grad=True)
+        y = ours_fn(xt.permute(0, 3, 1, 2), _t(t))
+        yr = theirs_fn(xr.permute(0, 3, 1, 2), torch.tensor(t))
+        np.testing.assert_allclose(y.item(), yr.item(), rtol=1e-5)
+        y.backward()
+        yr.backward()
+        np.testing.assert_allclose(xt.grad.data, xr.grad.numpy(), rtol=1e-5, atol=1e-7)
+    dice = F.dice_loss(_t(nhwc).permute(0, 3, 1, 2), _t(t)).item()
+    assert dice == pytest.approx(F.dice_loss(_t(np.ascontiguousarray(nhwc.transpose(0, 3, 1, 2))), _t(t)).item())
+
+
 def test_cross_entropy_is_stable_for_huge_logits():
     x = _t(np.array([[1e4, -1e4, 0.0], [-3e4, 3e4, 3e4]], dtype=np.float32), requires_grad=True)
     loss = F.cross_entropy(x, _t([1, 2]), reduction="none")

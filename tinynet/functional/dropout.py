@@ -27,9 +27,13 @@ class MaskScale(Function):
 
     @staticmethod
     def forward(ctx, x, mask, scale):
-        y = np.multiply(x, mask, dtype=x.dtype)
-        y *= x.dtype.type(scale)
-        ctx.save_for_backward(mask)  # one byte per element (or per channel), like PyTorch's bool mask
+        if mask.size < x.size:  # a per-channel mask: fold the scale into it, one pass over x
+            mask = mask * x.dtype.type(scale)
+            y = x * mask
+        else:  # a full-size mask stays boolean (1 byte per element, like PyTorch's)
+            y = np.multiply(x, mask, dtype=x.dtype)
+            y *= x.dtype.type(scale)
+        ctx.save_for_backward(mask)
         ctx.scale = scale
         return y
 
@@ -37,9 +41,11 @@ class MaskScale(Function):
     def backward(ctx, grad):
         (mask,) = ctx.saved_arrays
         # A diagonal map is self-adjoint: multiply by the same mask and scale.
-        g = np.multiply(grad, mask, dtype=grad.dtype)
-        g *= grad.dtype.type(ctx.scale)
-        return g, None, None
+        if mask.dtype == bool:
+            g = np.multiply(grad, mask, dtype=grad.dtype)
+            g *= grad.dtype.type(ctx.scale)
+            return g, None, None
+        return grad * mask.astype(grad.dtype, copy=False), None, None
 
 
 def _check_p(p, op: str) -> float:

@@ -80,21 +80,34 @@ def _upstream(grad: np.ndarray, reduction: str, denom, class_axis: bool) -> np.n
     return grad / grad.dtype.type(denom)
 
 
-def _gather_classes(a: np.ndarray, t1: np.ndarray) -> np.ndarray:
-    """``a[n, t[n, i], i]`` for ``a`` of shape (N, C, *) and indices ``t1`` of shape (N, 1, *)."""
-    return np.take_along_axis(a, t1, axis=1)
+def _target_positions(t1: np.ndarray, c: int) -> np.ndarray:
+    """Flat (C-order) index of entry ``[n, t[n, i], i]`` of an (N, C, *) array, shaped like ``t1`` (N, 1, *).
+
+    Position i of sample n holds its C class scores at flat indices
+    ``(n·C + c)·L + i`` (L = the number of positions per sample), so the target's is ``(n·C + t)·L + i``.
+    """
+    n = t1.shape[0]
+    per_sample = t1[0].size  # L
+    rows = np.arange(n)[:, None] * c + t1.reshape(n, per_sample)  # (N, L): n*C + t
+    return (rows * per_sample + np.arange(per_sample)).reshape(t1.shape)
 
 
-def _scatter_classes(out: np.ndarray, t1: np.ndarray, values: np.ndarray) -> None:
+def _gather_classes(a: np.ndarray, positions: np.ndarray) -> np.ndarray:
+    """``a[n, t[n, i], i]`` for an (N, C, *) array: one entry per position, shaped (N, 1, *)."""
+    return np.take(a, positions)
+
+
+def _scatter_classes(out: np.ndarray, positions: np.ndarray, values) -> None:
     """``out[n, t[n, i], i] += values[n, 0, i]``: the adjoint of :func:`_gather_classes`.
 
     The gather reads one entry per position (n, i), so as a matrix it has a single 1 in
     each row; its transpose sends each value back to the one entry it was read from.
-    Distinct positions write distinct entries, so reading, adding and writing back is exact.
+    Distinct positions have distinct targets' entries, so ``+=`` through a fancy index is exact.
     """
-    current = np.take_along_axis(out, t1, axis=1)
-    current += values
-    np.put_along_axis(out, t1, current, axis=1)
+    if out.flags.c_contiguous:
+        out.reshape(-1)[positions] += values
+    else:
+        np.put(out, positions, np.take(out, positions) + values)
 
 
 def _log_softmax_and_softmax(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -219,7 +232,8 @@ class CrossEntropy(Function):
         eps = label_smoothing
         dt = x.dtype.type
         logp, p = _log_softmax_and_softmax(x)
-        loss = _gather_classes(logp, t1)  # (N, 1, *): log p of the target class
+        at_target = _target_positions(t1, c)
+        loss = _gather_classes(logp, at_target)  # (N, 1, *): log p of the target class
         loss *= -w1
         if eps:
             if weight is None:
@@ -230,13 +244,13 @@ class CrossEntropy(Function):
             loss *= dt(1 - eps)
             loss += dt(eps / c) * smooth
         denom = w1.sum(dtype=np.float64)  # PyTorch's mean divides by the total weight of the targets
-        ctx.save_for_backward(p, t1, w1, valid1, weight)
+        ctx.save_for_backward(p, at_target, w1, valid1, weight)
         ctx.reduction, ctx.denom, ctx.eps = reduction, denom, eps
         return _reduce(loss[:, 0], reduction, denom)
 
     @staticmethod
     def backward(ctx, grad):
-        p, t1, w1, valid1, weight = ctx.saved_arrays
+        p, at_target, w1, valid1, weight = ctx.saved_arrays
         c = p.shape[1]
         dt = p.dtype.type
         eps = ctx.eps
@@ -244,7 +258,7 @@ class CrossEntropy(Function):
         w_total = c if weight is None else weight.sum()
         s = dt(1 - eps) * w1 + dt(eps / c) * valid1 * dt(w_total)  # S = Σ_c a_c per position
         gx = p * (g * s)
-        _scatter_classes(gx, t1, -dt(1 - eps) * g * w1)  # - (1 - ε) w_t at the target class
+        _scatter_classes(gx, at_target, -dt(1 - eps) * g * w1)  # - (1 - ε) w_t at the target class
         if eps:  # - (ε / C) w_c at every class of a non-ignored position
             uniform = dt(eps / c) * g * valid1  # (N, 1, *)
             gx -= uniform if weight is None else uniform * _class_column(weight, p.ndim)
@@ -366,19 +380,20 @@ class NLLLoss(Function):
 
     @staticmethod
     def forward(ctx, x, t1, w1, reduction):
-        loss = _gather_classes(x, t1)
+        at_target = _target_positions(t1, x.shape[1])
+        loss = _gather_classes(x, at_target)
         loss *= -w1
         denom = w1.sum(dtype=np.float64)
-        ctx.save_for_backward(t1, w1)
+        ctx.save_for_backward(at_target, w1)
         ctx.x_shape, ctx.reduction, ctx.denom = x.shape, reduction, denom
         return _reduce(loss[:, 0], reduction, denom)
 
     @staticmethod
     def backward(ctx, grad):
-        t1, w1 = ctx.saved_arrays
+        at_target, w1 = ctx.saved_arrays
         g = _upstream(grad, ctx.reduction, ctx.denom, class_axis=True)
         gx = np.zeros(ctx.x_shape, dtype=grad.dtype)
-        _scatter_classes(gx, t1, -g * w1)
+        _scatter_classes(gx, at_target, -g * w1)
         return gx, None, None, None
 
 
@@ -685,29 +700,31 @@ class Dice(Function):
         p_sum = np.matmul(p3, v3)[..., 0]  # (N, C): Σ_i v_i p_ci as a batched mat-vec
         # Per (sample, class) totals over the positions whose target is that class:
         # bincount over the flat index n*C + t (no one-hot array of size N*C*L is built).
-        flat = (np.arange(n)[:, None] * c + t1.reshape(n, -1)).ravel()
-        p_target = _gather_classes(p, t1) * valid1
-        inter = np.bincount(flat, weights=p_target.ravel(), minlength=n * c).reshape(n, c).astype(x.dtype)
-        y_sum = np.bincount(flat, weights=valid1.ravel(), minlength=n * c).reshape(n, c).astype(x.dtype)
+        sample_class = (np.arange(n)[:, None] * c + t1.reshape(n, -1)).ravel()
+        at_target = _target_positions(t1, c)
+        p_target = _gather_classes(p, at_target) * valid1
+        inter = np.bincount(sample_class, weights=p_target.ravel(), minlength=n * c).reshape(n, c).astype(x.dtype)
+        y_sum = np.bincount(sample_class, weights=valid1.ravel(), minlength=n * c).reshape(n, c).astype(x.dtype)
         den = p_sum + y_sum + dt(smooth)
         with np.errstate(invalid="ignore", divide="ignore"):  # smooth = 0 and an empty class: nan, documented
             dice = (2 * inter + dt(smooth)) / den
-        ctx.save_for_backward(p, t1, valid1, dice, den)
+        ctx.save_for_backward(p, at_target, sample_class, valid1, dice, den)
         ctx.reduction = reduction
         return _reduce(1 - dice, reduction, n * c)
 
     @staticmethod
     def backward(ctx, grad):
-        p, t1, valid1, dice, den = ctx.saved_arrays
+        p, at_target, sample_class, valid1, dice, den = ctx.saved_arrays
         n, c = dice.shape
         spatial = (1,) * (p.ndim - 2)
         g = _upstream(grad, ctx.reduction, n * c, class_axis=False)
         g = np.broadcast_to(g, (n, c))
         with np.errstate(invalid="ignore", divide="ignore"):
             a = (g * dice / den).reshape((n, c) + spatial)  # dL/dp = v (A - B y)
-            b = (2 * g / den).reshape((n, c) + spatial)
+            b = 2 * g / den  # (N, C)
         gp = a * valid1  # (N, C, *)
-        _scatter_classes(gp, t1, -_gather_classes(b, t1) * valid1)  # the -B y term at the target class
+        b_at_target = np.take(b, sample_class).reshape(valid1.shape)  # B[n, t] at every position
+        _scatter_classes(gp, at_target, -b_at_target * valid1)  # the -B y term at the target class
         return _softmax_adjoint(p, gp), None, None, None, None
 
 
