@@ -51,7 +51,13 @@ def _fans(t: Tensor, fn: str) -> tuple[int, int]:
 
 
 def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
-    """The recommended gain for a nonlinearity (PyTorch's table)."""
+    """The recommended gain for a nonlinearity (PyTorch's table): the factor that keeps activations' scale.
+
+    Example:
+        >>> from tinynet.nn import init
+        >>> round(init.calculate_gain("relu"), 4), init.calculate_gain("tanh")
+        (1.4142, 1.6666666666666667)
+    """
     linear = {
         "linear",
         "conv1d",
@@ -79,14 +85,30 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
 
 
 def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator=None) -> Tensor:
-    """Fill ``tensor`` in place with samples of U(a, b) from tinynet's generator; returns it."""
+    """Fill ``tensor`` in place with samples of U(a, b) from tinynet's generator; returns it.
+
+    Example:
+        >>> import tinynet
+        >>> from tinynet.nn import init
+        >>> w = init.uniform_(tinynet.zeros(1000), -0.5, 0.5)
+        >>> bool((w.abs() <= 0.5).all())
+        True
+    """
     _check(tensor, "uniform_")
     g = generator or default_generator()
     return _fill(tensor, g.uniform(a, b, size=tensor.shape))
 
 
 def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator=None) -> Tensor:
-    """Fill ``tensor`` in place with samples of N(mean, std²) from tinynet's generator; returns it."""
+    """Fill ``tensor`` in place with samples of N(mean, std²) from tinynet's generator; returns it.
+
+    Example:
+        >>> import tinynet
+        >>> from tinynet.nn import init
+        >>> w = init.normal_(tinynet.zeros(10000), mean=3.0, std=0.1)
+        >>> round(float(w.mean()), 1)
+        3.0
+    """
     _check(tensor, "normal_")
     g = generator or default_generator()
     return _fill(tensor, g.normal(mean, std, size=tensor.shape))
@@ -107,12 +129,26 @@ def constant_(tensor: Tensor, val: float) -> Tensor:
 
 
 def zeros_(tensor: Tensor) -> Tensor:
-    """Fill ``tensor`` with 0 in place (a bias's usual start); returns it."""
+    """Fill ``tensor`` with 0 in place (a bias's usual start); returns it.
+
+    Example:
+        >>> import tinynet
+        >>> from tinynet.nn import init
+        >>> init.zeros_(tinynet.ones(2))
+        tensor([0., 0.])
+    """
     return constant_(tensor, 0.0)
 
 
 def ones_(tensor: Tensor) -> Tensor:
-    """Fill ``tensor`` with 1 in place (BatchNorm's γ starts here); returns it."""
+    """Fill ``tensor`` with 1 in place (BatchNorm's γ starts here); returns it.
+
+    Example:
+        >>> import tinynet
+        >>> from tinynet.nn import init
+        >>> init.ones_(tinynet.zeros(2))
+        tensor([1., 1.])
+    """
     return constant_(tensor, 1.0)
 
 
@@ -153,6 +189,13 @@ def kaiming_normal_(
     """Fill ``tensor`` from N(0, std²) with std = gain / sqrt(fan) (He et al., 2015); returns it.
 
     ``mode`` picks fan_in (keeps the forward variance) or fan_out (keeps the backward's).
+
+    Example:
+        >>> import tinynet
+        >>> from tinynet.nn import init
+        >>> w = init.kaiming_normal_(tinynet.zeros(256, 128, 3, 3), nonlinearity="relu")  # std sqrt(2 / 1152)
+        >>> round(float(w.std()) / (2 / 1152) ** 0.5, 1)
+        1.0
     """
     _check(tensor, "kaiming_normal_")
     fan = _fan(tensor, mode, "kaiming_normal_")
@@ -179,7 +222,15 @@ def xavier_uniform_(tensor: Tensor, gain: float = 1.0, generator=None) -> Tensor
 
 
 def xavier_normal_(tensor: Tensor, gain: float = 1.0, generator=None) -> Tensor:
-    """Fill ``tensor`` from N(0, std²) with std = gain · sqrt(2 / (fan_in + fan_out)); returns it."""
+    """Fill ``tensor`` from N(0, std²) with std = gain · sqrt(2 / (fan_in + fan_out)); returns it.
+
+    Example:
+        >>> import tinynet
+        >>> from tinynet.nn import init
+        >>> w = init.xavier_normal_(tinynet.zeros(500, 300))   # std sqrt(2 / 800) = 0.05
+        >>> round(float(w.std()), 2)
+        0.05
+    """
     _check(tensor, "xavier_normal_")
     fan_in, fan_out = _fans(tensor, "xavier_normal_")
     std = gain * math.sqrt(2.0 / max(fan_in + fan_out, 1))

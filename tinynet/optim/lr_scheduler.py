@@ -29,6 +29,19 @@ class LRScheduler:
     starts a fresh schedule; a resumed one needs ``initial_lr`` in each group.
 
     Subclasses implement ``get_lr()`` (and ``_get_closed_form_lr()`` for ``step(epoch)``).
+
+    Example:
+        >>> from tinynet import nn, optim
+        >>> class Halve(optim.lr_scheduler.LRScheduler):   # a custom schedule: halve every step
+        ...     def get_lr(self):
+        ...         return [base * 0.5**self.last_epoch for base in self.base_lrs]
+        >>> opt = optim.SGD(nn.Linear(2, 2).parameters(), lr=1.0)
+        >>> sched = Halve(opt)
+        >>> for _ in range(3):
+        ...     opt.step()
+        ...     sched.step()
+        >>> sched.get_last_lr()
+        [0.125]
     """
 
     def __init__(self, optimizer: Optimizer, last_epoch: int = -1):

@@ -35,6 +35,19 @@ class Optimizer:
         defaults: the options a group takes when it does not set them.
 
     Subclasses implement ``step()`` and ``_check_group(group)`` (argument validation).
+
+    Example:
+        >>> import tinynet
+        >>> from tinynet import nn, optim
+        >>> model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2))
+        >>> opt = optim.SGD([
+        ...     {"params": model[0].parameters()},              # uses the defaults below
+        ...     {"params": model[2].parameters(), "lr": 0.01},  # its own learning rate
+        ... ], lr=0.1, momentum=0.9)
+        >>> loss = nn.functional.cross_entropy(model(tinynet.randn(5, 4)), tinynet.tensor([0, 1, 1, 0, 1]))
+        >>> opt.zero_grad(); loss.backward(); opt.step()
+        >>> [g["lr"] for g in opt.param_groups], len(opt.state)
+        ([0.1, 0.01], 4)
     """
 
     def __init__(self, params, defaults: dict):
