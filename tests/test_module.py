@@ -367,3 +367,16 @@ def test_modulelist_and_moduledict_operations_match_torch(torch):
 def test_identity_ignores_arguments_and_returns_its_input():
     x = tinynet.ones(2)
     assert nn.Identity(54, unused="x")(x) is x
+
+
+def test_deepcopy_and_pickle_give_independent_modules():
+    import copy
+    import pickle
+
+    net = nn.Sequential(nn.Linear(2, 3), nn.BatchNorm1d(3))
+    for clone in (copy.deepcopy(net), pickle.loads(pickle.dumps(net))):
+        assert type(clone[0].weight) is nn.Parameter and clone[0].weight is not net[0].weight
+        assert list(clone.state_dict()) == list(net.state_dict())
+        np.testing.assert_array_equal(clone[0].weight.data, net[0].weight.data)
+        clone[0].weight.data[...] = 0  # a snapshot must not share memory with the live model
+        assert net[0].weight.data.any()
