@@ -88,8 +88,10 @@ def _target_positions(t1: np.ndarray, c: int) -> np.ndarray:
     """
     n = t1.shape[0]
     per_sample = t1[0].size  # L
-    rows = np.arange(n)[:, None] * c + t1.reshape(n, per_sample)  # (N, L): n*C + t
-    return (rows * per_sample + np.arange(per_sample)).reshape(t1.shape)
+    positions = t1.reshape(n, per_sample) + (np.arange(n) * c)[:, None]  # (N, L): n*C + t
+    positions *= per_sample
+    positions += np.arange(per_sample)
+    return positions.reshape(t1.shape)
 
 
 def _gather_classes(a: np.ndarray, positions: np.ndarray) -> np.ndarray:
@@ -118,6 +120,14 @@ def _log_softmax_and_softmax(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     p /= s
     z -= np.log(s)
     return z, p
+
+
+def _softmax(x: np.ndarray) -> np.ndarray:
+    """softmax along axis 1, computed in one full-size array."""
+    p = x - x.max(axis=1, keepdims=True)
+    np.exp(p, out=p)
+    p /= p.sum(axis=1, keepdims=True)
+    return p
 
 
 def _softmax_adjoint(p: np.ndarray, gp: np.ndarray) -> np.ndarray:
@@ -231,16 +241,24 @@ class CrossEntropy(Function):
         c = x.shape[1]
         eps = label_smoothing
         dt = x.dtype.type
-        logp, p = _log_softmax_and_softmax(x)
+        # log p = z - log s with z = x - max(x) and s = Σ_c e^z. Everything the loss needs from
+        # log p is read off z first, so z's memory can then hold p (one full-size array, not two).
+        z = x - x.max(axis=1, keepdims=True)
         at_target = _target_positions(t1, c)
-        loss = _gather_classes(logp, at_target)  # (N, 1, *): log p of the target class
-        loss *= -w1
+        z_target = _gather_classes(z, at_target)  # (N, 1, *)
         if eps:
-            if weight is None:
-                smooth = logp.sum(axis=1, keepdims=True)
-            else:
-                smooth = (logp * _class_column(weight, x.ndim)).sum(axis=1, keepdims=True)
-            smooth *= -valid1
+            wcol = None if weight is None else _class_column(weight, x.ndim)
+            z_sum = z.sum(axis=1, keepdims=True) if weight is None else (z * wcol).sum(axis=1, keepdims=True)
+        p = np.exp(z, out=z)
+        s = p.sum(axis=1, keepdims=True)
+        p /= s
+        log_s = np.log(s)
+        loss = log_s - z_target  # -log p of the target class
+        loss *= w1
+        if eps:
+            w_total = c if weight is None else weight.sum()
+            smooth = dt(w_total) * log_s - z_sum  # -Σ_c w_c log p_c
+            smooth *= valid1
             loss *= dt(1 - eps)
             loss += dt(eps / c) * smooth
         denom = w1.sum(dtype=np.float64)  # PyTorch's mean divides by the total weight of the targets
@@ -694,7 +712,7 @@ class Dice(Function):
     def forward(ctx, x, t1, valid1, smooth, reduction):
         n, c = x.shape[:2]
         dt = x.dtype.type
-        _, p = _log_softmax_and_softmax(x)
+        p = _softmax(x)
         p3 = p.reshape(n, c, -1)
         v3 = valid1.reshape(n, -1, 1)  # (N, L, 1)
         p_sum = np.matmul(p3, v3)[..., 0]  # (N, C): Σ_i v_i p_ci as a batched mat-vec
