@@ -14,6 +14,7 @@ from tinynet.functional.activation import (
     softmax,
     tanh,
 )
+from tinynet.functional.conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d, convolve2d
 from tinynet.functional.dropout import dropout, dropout2d
 from tinynet.functional.linear import linear
 from tinynet.functional.loss import (

@@ -2,6 +2,14 @@
 
 from tinynet.nn import functional, init
 from tinynet.nn.containers import ModuleDict, ModuleList, Sequential
+from tinynet.nn.conv import (
+    AtrousPyramid,
+    Conv1d,
+    Conv2d,
+    ConvTranspose1d,
+    ConvTranspose2d,
+    DepthwiseSeparableConv2d,
+)
 from tinynet.nn.layers import (
     Dropout,
     Dropout2d,

@@ -1,0 +1,546 @@
+"""Convolutions as one adjoint pair: conv (the matrix C) and transposed conv (Cᵀ).
+
+Everything here is built from three array routines that share one geometry:
+
+* :func:`_correlate`          y = C x     conv2d's forward            (im2col, then GEMM by W)
+* :func:`_correlate_adjoint`  x = Cᵀ y    conv_transpose2d's forward  (GEMM by Wᵀ, then col2im)
+* :func:`_correlate_weight`   dL/dW       the correlation of an image with an output gradient
+
+and they close under differentiation (STYLE.md, principle 1; Chainer's
+convolution/deconvolution pair):
+
+=================  ==============================  ==============================
+op                 input gradient                  weight gradient
+=================  ==============================  ==============================
+conv2d(x, W)       conv_transpose2d(gy, W)         _correlate_weight(x, gy)
+conv_transpose2d   conv2d(gy, W)                   _correlate_weight(gy, x)
+=================  ==============================  ==============================
+
+Both ops describe their geometry from the convolution's side: the "big" image is
+conv2d's input (conv_transpose2d's output), the "small" one conv2d's output
+(conv_transpose2d's input), and the weight is always (C_small, C_big/groups, kH, kW),
+which is exactly PyTorch's layout for both ops. conv1d, conv_transpose1d and
+convolve2d go through the same path (1-D as a height-1 image; convolve2d with the
+kernel flipped).
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import NamedTuple
+
+import numpy as np
+
+from tinynet.autograd import Function
+from tinynet.functional._validate import check_tensor, int_tuple, same_dtype
+from tinynet.kernels.conv import col2im, im2col
+from tinynet.tensor import Tensor
+
+__all__ = ["conv1d", "conv2d", "convolve2d", "conv_transpose1d", "conv_transpose2d"]
+
+# The batch is processed in chunks whose column matrix holds about this many bytes, so the
+# buffer stays in the L2/L3 cache between im2col and the GEMM instead of materialising the
+# columns of the whole batch (37 MB for 16 images of 16x64x64 with a 3x3 kernel).
+_CHUNK_BYTES = 1 << 23
+
+
+class _Geometry(NamedTuple):
+    """Where every kernel tap reads, seen from the convolution's side (2-D; 1-D has height 1)."""
+
+    kernel: tuple  # (kH, kW)
+    stride: tuple  # (sH, sW)
+    padding: tuple  # (pH, pW): top/left offsets; bottom/right follow from `big` and `small`
+    dilation: tuple  # (dH, dW)
+    groups: int
+    big: tuple  # (H, W): conv's input, conv_transpose's output
+    small: tuple  # (Ho, Wo): conv's output, conv_transpose's input
+    nd: int  # 1 or 2 spatial dimensions in the user's arrays
+    flip: bool = False  # convolve2d: use the kernel flipped in both spatial axes
+
+
+def _args(g: _Geometry) -> tuple:
+    """The integer arguments of im2col/col2im."""
+    (kH, kW), (sH, sW), (pH, pW), (dH, dW) = g.kernel, g.stride, g.padding, g.dilation
+    return kH, kW, sH, sW, pH, pW, dH, dW, g.small[0], g.small[1]
+
+
+def _chunks(n: int, image_bytes: int) -> list:
+    """Split the batch into runs of images whose columns take about _CHUNK_BYTES."""
+    step = max(1, min(n, _CHUNK_BYTES // max(image_bytes, 1)))
+    return [(n0, min(n, n0 + step)) for n0 in range(0, n, step)]
+
+
+class _Columns:
+    """One reusable, contiguous column buffer for the chunks of one call."""
+
+    def __init__(self, rows: int, chunks: list, pixels: int, dtype):
+        self.rows, self.pixels = rows, pixels
+        self.flat = np.empty(rows * max((n1 - n0 for n0, n1 in chunks), default=0) * pixels, dtype=dtype)
+
+    def take(self, n: int) -> np.ndarray:
+        return self.flat[: self.rows * n * self.pixels].reshape(self.rows, n, self.pixels)
+
+
+def _correlate(x: np.ndarray, w: np.ndarray, g: _Geometry) -> np.ndarray:
+    """y = C x: cross-correlate x (N, C_big, H, W) with w (C_small, C_big/G, kH, kW) -> (N, C_small, Ho, Wo)."""
+    N, Cb = x.shape[:2]
+    Cs, G = w.shape[0], g.groups
+    K, L = Cb * g.kernel[0] * g.kernel[1], g.small[0] * g.small[1]
+    w_g = w.reshape(G, Cs // G, K // G)  # one (C_small/G, C_big/G*kH*kW) matrix per group
+    y = np.empty((N, Cs) + g.small, dtype=x.dtype)
+    chunks = _chunks(N, K * L * x.itemsize)
+    cols_buf = _Columns(K, chunks, L, x.dtype)
+    for n0, n1 in chunks:
+        n = n1 - n0
+        cols = im2col(x[n0:n1], *_args(g), cols_buf.take(n))  # cols: (C_big*kH*kW, n, Ho*Wo)
+        y_t = np.matmul(w_g, cols.reshape(G, K // G, n * L))  # y_t: (C_small, n, Ho*Wo) as G blocks
+        y[n0:n1] = y_t.reshape(Cs, n, *g.small).transpose(1, 0, 2, 3)
+    return y
+
+
+# The adjoint of _correlate. Write the conv as C = W P, with P = im2col (a 0/1 matrix that copies
+# pixel (c, oh*s - p + kh*d, ow*s - p + kw*d) to column entry (c, kh, kw, oh, ow)) and W the
+# block-diagonal (one block per group) matrix of weights acting on each column. Then
+# Cᵀ = Pᵀ Wᵀ: multiply by the transposed weight matrix, then col2im = Pᵀ adds every column
+# entry back onto the pixel it was copied from. Entry (i, j) of C is w[kh, kw] when output j
+# reads pixel i through tap (kh, kw); Cᵀ sends output j's value back along the same tap. The
+# stride of C becomes the gap between scattered outputs in Cᵀ (zero insertion); the dilation
+# stays the gap between kernel taps; padding becomes cropping.
+def _correlate_adjoint(y: np.ndarray, w: np.ndarray, g: _Geometry) -> np.ndarray:
+    """x = Cᵀ y: the transposed convolution of y (N, C_small, Ho, Wo) -> (N, C_big, H, W)."""
+    N, Cs = y.shape[:2]
+    G = g.groups
+    Cb = w.shape[1] * G
+    K, L = Cb * g.kernel[0] * g.kernel[1], g.small[0] * g.small[1]
+    w_t = w.reshape(G, Cs // G, K // G).transpose(0, 2, 1)  # Wᵀ, one (C_big/G*kH*kW, C_small/G) block per group
+    x = np.empty((N, Cb) + g.big, dtype=y.dtype)
+    chunks = _chunks(N, K * L * y.itemsize)
+    cols_buf = _Columns(K, chunks, L, y.dtype)
+    for n0, n1 in chunks:
+        n = n1 - n0
+        y_t = np.ascontiguousarray(y[n0:n1].reshape(n, Cs, L).transpose(1, 0, 2))  # (C_small, n, Ho*Wo)
+        cols = cols_buf.take(n)  # cols: (C_big*kH*kW, n, Ho*Wo)
+        np.matmul(w_t, y_t.reshape(G, Cs // G, n * L), out=cols.reshape(G, K // G, n * L))
+        col2im(cols, *_args(g), x[n0:n1])
+    return x
+
+
+def _correlate_weight(x: np.ndarray, gy: np.ndarray, g: _Geometry) -> np.ndarray:
+    """dL/dW for y = C_W x: Σ over n, oh, ow of gy[n, o, oh, ow] times the pixel that tap (kh, kw) read.
+
+    In columns, y = W P x, so dL/dW = gy (P x)ᵀ: the output gradient times the transposed
+    columns, summed over the batch. The transposed convolution x = Cᵀ_W y uses the same
+    routine with the roles swapped, ``_correlate_weight(gx, y)``, since <gx, Cᵀ_W y> = <C_W gx, y>.
+    """
+    N, Cb = x.shape[:2]
+    Cs, G = gy.shape[1], g.groups
+    K, L = Cb * g.kernel[0] * g.kernel[1], g.small[0] * g.small[1]
+    gw = np.zeros((G, Cs // G, K // G), dtype=x.dtype)
+    chunks = _chunks(N, K * L * x.itemsize)
+    cols_buf = _Columns(K, chunks, L, x.dtype)
+    for n0, n1 in chunks:
+        n = n1 - n0
+        cols = im2col(x[n0:n1], *_args(g), cols_buf.take(n))  # cols: (C_big*kH*kW, n, Ho*Wo)
+        gy_t = np.ascontiguousarray(gy[n0:n1].reshape(n, Cs, L).transpose(1, 0, 2))  # (C_small, n, Ho*Wo)
+        gw += np.matmul(gy_t.reshape(G, Cs // G, n * L), cols.reshape(G, K // G, n * L).transpose(0, 2, 1))
+    return gw.reshape((Cs, Cb // G) + g.kernel)
+
+
+# ----------------------------------------------------------------------------- autograd
+def _as_4d(a: np.ndarray, g: _Geometry, hw: tuple) -> np.ndarray:
+    """View a batched or unbatched, 1-D or 2-D array as (N, C, H, W) (1-D: H = 1)."""
+    lead = a.shape[: a.ndim - g.nd - 1]
+    return np.ascontiguousarray(a).reshape((lead[0] if lead else 1, a.shape[a.ndim - g.nd - 1]) + hw)
+
+
+def _weight_4d(w: np.ndarray, g: _Geometry) -> np.ndarray:
+    w = np.ascontiguousarray(w).reshape(w.shape[:2] + g.kernel)
+    return np.ascontiguousarray(w[:, :, ::-1, ::-1]) if g.flip else w
+
+
+def _out_shape(a: np.ndarray, g: _Geometry, channels: int, hw: tuple) -> tuple:
+    return a.shape[: a.ndim - g.nd - 1] + (channels,) + hw[2 - g.nd :]
+
+
+def _bias_grad(gy4: np.ndarray) -> np.ndarray:
+    return gy4.sum(axis=(0, 2, 3))
+
+
+class Conv(Function):
+    """conv1d / conv2d / convolve2d: y = C_W x + b."""
+
+    @staticmethod
+    def forward(ctx, x, w, b, g: _Geometry):
+        x4, w4 = _as_4d(x, g, g.big), _weight_4d(w, g)
+        y = _correlate(x4, w4, g)
+        if b is not None:
+            y += b.reshape(1, -1, 1, 1)
+        ctx.g = g
+        ctx.save_for_backward(x4 if ctx.needs_input_grad[1] else None, w4, x.shape, w.shape)
+        return y.reshape(_out_shape(x, g, w.shape[0], g.small))
+
+    @staticmethod
+    def backward(ctx, gy):
+        g = ctx.g
+        x4, w4, x_shape, w_shape = ctx.saved_arrays
+        gy4 = _as_4d(gy, g, g.small)
+        gx = gw = gb = None
+        if ctx.needs_input_grad[0]:
+            gx = _correlate_adjoint(gy4, w4, g).reshape(x_shape)  # Cᵀ gy: conv_transpose2d
+        if ctx.needs_input_grad[1]:
+            gw = _correlate_weight(x4, gy4, g)
+            gw = (gw[:, :, ::-1, ::-1] if g.flip else gw).reshape(w_shape)
+        if ctx.needs_input_grad[2]:
+            gb = _bias_grad(gy4)
+        return gx, gw, gb, None
+
+
+class ConvTranspose(Function):
+    """conv_transpose1d / conv_transpose2d: y = Cᵀ_W x + b."""
+
+    @staticmethod
+    def forward(ctx, x, w, b, g: _Geometry):
+        x4, w4 = _as_4d(x, g, g.small), _weight_4d(w, g)
+        y = _correlate_adjoint(x4, w4, g)
+        if b is not None:
+            y += b.reshape(1, -1, 1, 1)
+        ctx.g = g
+        ctx.save_for_backward(x4 if ctx.needs_input_grad[1] else None, w4, x.shape, w.shape)
+        return y.reshape(_out_shape(x, g, w.shape[1] * g.groups, g.big))
+
+    @staticmethod
+    def backward(ctx, gy):
+        g = ctx.g
+        x4, w4, x_shape, w_shape = ctx.saved_arrays
+        gy4 = _as_4d(gy, g, g.big)
+        gx = gw = gb = None
+        if ctx.needs_input_grad[0]:
+            gx = _correlate(gy4, w4, g).reshape(x_shape)  # (Cᵀ)ᵀ gy = C gy: conv2d
+        if ctx.needs_input_grad[1]:
+            gw = _correlate_weight(gy4, x4, g).reshape(w_shape)  # roles swapped
+        if ctx.needs_input_grad[2]:
+            gb = _bias_grad(gy4)
+        return gx, gw, gb, None
+
+
+# ----------------------------------------------------------------------------- validation
+def _check_groups(groups, op: str) -> int:
+    if isinstance(groups, bool) or not isinstance(groups, numbers.Integral):
+        raise TypeError(f"{op}: groups must be an int, got {groups!r}")
+    if groups < 1:
+        raise ValueError(f"{op}: groups must be a positive int, got {groups}")
+    return int(groups)
+
+
+def _parse_padding(padding, nd: int, op: str, stride: tuple, dilation: tuple, kernel: tuple, transposed: bool):
+    """Return ((top, left), (bottom, right)) padding; 'same' puts the odd pixel at the bottom/right."""
+    if isinstance(padding, str) and not transposed:
+        if padding == "valid":
+            return (0,) * nd, (0,) * nd
+        if padding == "same":
+            if any(s != 1 for s in stride):
+                raise ValueError(
+                    f"{op}: padding='same' is not supported for strided convolutions (stride={stride}); "
+                    "use an explicit padding"
+                )
+            total = tuple(d * (k - 1) for d, k in zip(dilation, kernel))
+            return tuple(t // 2 for t in total), tuple(t - t // 2 for t in total)
+        raise ValueError(f"{op}: padding must be 'valid', 'same', an int or a tuple of {nd} ints, got {padding!r}")
+    p = int_tuple(padding, nd, op, "padding", minimum=0)
+    return p, p
+
+
+def _to_2d(t: tuple, nd: int, fill: int) -> tuple:
+    return t if nd == 2 else (fill,) + t
+
+
+def _geometry(op, input, weight, bias, stride, padding, dilation, groups, nd, output_padding=None, flip=False):
+    """Check every argument of a convolution (before any kernel runs) and return its geometry."""
+    transposed = output_padding is not None
+    check_tensor(input, op, "input", ndim=(nd + 1, nd + 2), floating=True)
+    check_tensor(weight, op, "weight", ndim=nd + 2, floating=True)
+    same_dtype(input, weight, op, "input", "weight")
+    groups = _check_groups(groups, op)
+    stride = int_tuple(stride, nd, op, "stride", minimum=1)
+    dilation = int_tuple(dilation, nd, op, "dilation", minimum=1)
+    kernel = tuple(weight.shape[2:])
+    if min(kernel) < 1:
+        raise ValueError(f"{op}: weight has an empty kernel (weight shape {tuple(weight.shape)})")
+    if weight.shape[0] == 0:
+        raise ValueError(f"{op}: weight has no filters (weight shape {tuple(weight.shape)})")
+
+    channels = input.shape[-nd - 1]
+    if transposed:  # weight (C_in, C_out/groups, k...)
+        if weight.shape[0] % groups:
+            raise ValueError(
+                f"{op}: groups={groups} does not divide the weight's {weight.shape[0]} input channels "
+                f"(weight shape {tuple(weight.shape)})"
+            )
+        if channels != weight.shape[0]:
+            raise ValueError(
+                f"{op}: input has {channels} channels but weight expects {weight.shape[0]} "
+                f"(weight shape {tuple(weight.shape)}, groups={groups})"
+            )
+        out_channels = weight.shape[1] * groups
+    else:  # weight (C_out, C_in/groups, k...)
+        if weight.shape[0] % groups:
+            raise ValueError(
+                f"{op}: groups={groups} does not divide the weight's {weight.shape[0]} output channels "
+                f"(weight shape {tuple(weight.shape)})"
+            )
+        if channels % groups:
+            raise ValueError(f"{op}: groups={groups} does not divide the input's {channels} channels")
+        if channels != weight.shape[1] * groups:
+            raise ValueError(
+                f"{op}: input has {channels} channels but weight expects {weight.shape[1] * groups} "
+                f"(weight shape {tuple(weight.shape)}, groups={groups})"
+            )
+        out_channels = weight.shape[0]
+    if bias is not None:
+        check_tensor(bias, op, "bias", floating=True)
+        same_dtype(input, bias, op, "input", "bias")
+        if bias.shape != (out_channels,):
+            raise ValueError(
+                f"{op}: bias must be 1-D with {out_channels} elements (one per output channel), "
+                f"got shape {tuple(bias.shape)}"
+            )
+
+    size = tuple(input.shape[-nd:])
+    if min(size) < 1:
+        raise ValueError(
+            f"{op}: input has a zero-sized spatial dimension (shape {tuple(input.shape)}); only the batch may be empty"
+        )
+    if padding is None:
+        raise TypeError(f"{op}: padding must be an int or a tuple of {nd} ints, got None")
+    pad_lo, pad_hi = _parse_padding(padding, nd, op, stride, dilation, kernel, transposed)
+    span = tuple(d * (k - 1) + 1 for d, k in zip(dilation, kernel))  # the dilated kernel
+
+    if transposed:
+        output_padding = int_tuple(output_padding, nd, op, "output_padding", minimum=0)
+        if any(op_ >= max(s, d) for op_, s, d in zip(output_padding, stride, dilation)):
+            raise ValueError(
+                f"{op}: output_padding {output_padding} must be smaller than either stride {stride} "
+                f"or dilation {dilation}"
+            )
+        big = tuple((n - 1) * s - 2 * p + sp + o for n, s, p, sp, o in zip(size, stride, pad_lo, span, output_padding))
+        if min(big) < 1:
+            raise ValueError(
+                f"{op}: the output size {big} is not positive (input size {size}, stride {stride}, padding {pad_lo}, "
+                f"dilation {dilation}, kernel {kernel}, output_padding {output_padding})"
+            )
+        small = size
+    else:
+        padded = tuple(n + lo + hi for n, lo, hi in zip(size, pad_lo, pad_hi))
+        if any(sp > n for sp, n in zip(span, padded)):
+            raise ValueError(
+                f"{op}: the kernel (size {kernel}, dilation {dilation}, so spanning {span}) is larger than "
+                f"the padded input (size {padded})"
+            )
+        big = size
+        small = tuple((n - sp) // s + 1 for n, sp, s in zip(padded, span, stride))
+    return _Geometry(
+        kernel=_to_2d(kernel, nd, 1),
+        stride=_to_2d(stride, nd, 1),
+        padding=_to_2d(pad_lo, nd, 0),
+        dilation=_to_2d(dilation, nd, 1),
+        groups=groups,
+        big=_to_2d(big, nd, 1),
+        small=_to_2d(small, nd, 1),
+        nd=nd,
+        flip=flip,
+    )
+
+
+# ----------------------------------------------------------------------------- public ops
+def conv2d(
+    input: Tensor,
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride=1,
+    padding=0,
+    dilation=1,
+    groups: int = 1,
+) -> Tensor:
+    """2-D cross-correlation, as in PyTorch (and all of deep learning): no kernel flip.
+
+    ``out[n, o, i, j] = bias[o] + Σ_{c, kh, kw} weight[o, c, kh, kw] · x_pad[n, g·C_in/G + c, i·sH + kh·dH, j·sW + kw·dW]``
+    where o lies in group g. The mathematical convolution (flipped kernel) is :func:`convolve2d`.
+
+    Args:
+        input: (N, C_in, H, W) or unbatched (C_in, H, W); N may be 0.
+        weight: (C_out, C_in / groups, kH, kW).
+        bias: optional (C_out,).
+        stride: int or (sH, sW), >= 1.
+        padding: int or (pH, pW) zeros on each side, or ``'valid'`` (no padding) or ``'same'``
+            (output size = input size; stride 1 only). ``'same'`` pads dH·(kH-1) rows in total and,
+            when that is odd, puts the extra row at the bottom (column at the right), as PyTorch does.
+        dilation: int or (dH, dW), >= 1: the gap between kernel taps (atrous convolution).
+        groups: C_in and C_out split into this many groups, each convolved separately.
+
+    Shape:
+        - input: (N, C_in, H, W)
+        - output: (N, C_out, H_out, W_out) with
+          H_out = ⌊(H + 2·pH − dH·(kH − 1) − 1) / sH⌋ + 1 and
+          W_out = ⌊(W + 2·pW − dW·(kW − 1) − 1) / sW⌋ + 1.
+
+    Its input-gradient is :func:`conv_transpose2d` of the output gradient (the matrix Cᵀ).
+
+    Example (the seeds' 6x6 image with stride 3):
+        >>> import tinynet
+        >>> import tinynet.nn.functional as F
+        >>> A = tinynet.tensor([[3., 2, 7, 1, 6, 3], [4, 1, 1, 0, 9, 8], [8, 2, 0, 1, 2, 4],
+        ...                     [5, 6, 0, 7, 1, 4], [0, 5, 4, 9, 6, 0], [4, 6, 2, 4, 0, 5]])
+        >>> K = tinynet.tensor([[1., 2, 2], [2, 1, 2], [2, 2, 1]])
+        >>> F.conv2d(A.reshape(1, 1, 6, 6), K.reshape(1, 1, 3, 3), stride=3).reshape(2, 2).tolist()
+        [[52.0, 54.0], [52.0, 54.0]]
+    """
+    g = _geometry("conv2d", input, weight, bias, stride, padding, dilation, groups, nd=2)
+    return Conv.apply(input, weight, bias, g)
+
+
+def convolve2d(
+    input: Tensor,
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride=1,
+    padding=0,
+    dilation=1,
+    groups: int = 1,
+) -> Tensor:
+    """2-D *convolution* in the mathematical sense: :func:`conv2d` with the kernel flipped.
+
+    The seeds write a convolution as y_i = Σ_i' w_i' x_{i−i'}: the index i − i' runs backwards
+    through the kernel, so convolving with w is correlating with w flipped in both axes.
+    Deep learning uses correlation (conv2d) since a network can learn the flipped kernel
+    just as well; this function shows the difference. Arguments and shapes are those of conv2d.
+
+    ``convolve2d(x, w) == conv2d(x, w.flip(-1, -2))``; its input-gradient is the transposed
+    convolution with the flipped kernel and its weight-gradient is conv2d's, flipped back.
+
+    Shape:
+        - input: (N, C_in, H, W) or (C_in, H, W)
+        - output: (N, C_out, H_out, W_out), H_out = ⌊(H + 2·pH − dH·(kH − 1) − 1) / sH⌋ + 1 (W alike).
+
+    Example (a 1x3 kernel: correlation reads it left to right, convolution right to left):
+        >>> import tinynet
+        >>> import tinynet.nn.functional as F
+        >>> x = tinynet.tensor([[[0., 1, 0, 0]]])
+        >>> w = tinynet.tensor([[[[1., 2, 3]]]])
+        >>> F.conv2d(x, w).tolist(), F.convolve2d(x, w).tolist()
+        ([[[2.0, 1.0]]], [[[2.0, 3.0]]])
+    """
+    g = _geometry("convolve2d", input, weight, bias, stride, padding, dilation, groups, nd=2, flip=True)
+    return Conv.apply(input, weight, bias, g)
+
+
+def conv1d(
+    input: Tensor,
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride=1,
+    padding=0,
+    dilation=1,
+    groups: int = 1,
+) -> Tensor:
+    """1-D cross-correlation (PyTorch's ``conv1d``), run as a height-1 :func:`conv2d`.
+
+    Args:
+        input: (N, C_in, L) or unbatched (C_in, L).
+        weight: (C_out, C_in / groups, k).
+        bias: optional (C_out,).
+        stride, padding, dilation, groups: as in :func:`conv2d` (ints, 1-tuples, ``'valid'``, ``'same'``).
+
+    Shape:
+        - input: (N, C_in, L)
+        - output: (N, C_out, L_out), L_out = ⌊(L + 2·p − d·(k − 1) − 1) / s⌋ + 1.
+
+    Example (the seeds' 1-D signal, valid correlation with stride 2):
+        >>> import tinynet
+        >>> import tinynet.nn.functional as F
+        >>> f = tinynet.tensor([[[1., 0, -2, 3, 1, 2, -1]]])
+        >>> k = tinynet.tensor([[[0.5, 1, 0.5]]])
+        >>> F.conv1d(f, k, stride=2).tolist()
+        [[[-0.5, 2.5, 2.0]]]
+    """
+    g = _geometry("conv1d", input, weight, bias, stride, padding, dilation, groups, nd=1)
+    return Conv.apply(input, weight, bias, g)
+
+
+def conv_transpose2d(
+    input: Tensor,
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride=1,
+    padding=0,
+    output_padding=0,
+    groups: int = 1,
+    dilation=1,
+) -> Tensor:
+    """2-D transposed convolution (PyTorch's ``conv_transpose2d``): the adjoint Cᵀ of :func:`conv2d`.
+
+    Every input pixel scatters a copy of the kernel, scaled by its value, into the output at
+    (i·sH, j·sW); overlapping copies add. This is exactly the input-gradient of conv2d with the
+    same arguments, and conv2d is this op's input-gradient. ``padding`` crops that many pixels
+    from each side of the full result; ``output_padding`` adds rows/columns at the bottom/right
+    to pick among the sizes that conv2d maps onto the input's size.
+
+    Args:
+        input: (N, C_in, H, W) or unbatched (C_in, H, W).
+        weight: (C_in, C_out / groups, kH, kW) (PyTorch's layout: the conv2d weight it transposes).
+        bias: optional (C_out,).
+        stride, padding, dilation: ints or pairs, as in the conv2d being transposed.
+        output_padding: int or pair, smaller than the stride or the dilation (per dimension).
+        groups: as in conv2d.
+
+    Shape:
+        - input: (N, C_in, H, W)
+        - output: (N, C_out, H_out, W_out) with
+          H_out = (H − 1)·sH − 2·pH + dH·(kH − 1) + output_paddingH + 1 (W alike).
+
+    Example (the seeds' 2x2 map upsampled to 3x3):
+        >>> import tinynet
+        >>> import tinynet.nn.functional as F
+        >>> x = tinynet.tensor([[3., 4], [1, 7]]).reshape(1, 1, 2, 2)
+        >>> w = tinynet.tensor([[2., 0], [1, -1]]).reshape(1, 1, 2, 2)
+        >>> F.conv_transpose2d(x, w).reshape(3, 3).tolist()
+        [[6.0, 8.0, 0.0], [5.0, 15.0, -4.0], [1.0, 6.0, -7.0]]
+    """
+    g = _geometry(
+        "conv_transpose2d", input, weight, bias, stride, padding, dilation, groups, nd=2, output_padding=output_padding
+    )
+    return ConvTranspose.apply(input, weight, bias, g)
+
+
+def conv_transpose1d(
+    input: Tensor,
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride=1,
+    padding=0,
+    output_padding=0,
+    groups: int = 1,
+    dilation=1,
+) -> Tensor:
+    """1-D transposed convolution (PyTorch's ``conv_transpose1d``), the adjoint of :func:`conv1d`.
+
+    Args:
+        input: (N, C_in, L) or unbatched (C_in, L).
+        weight: (C_in, C_out / groups, k).
+        bias: optional (C_out,).
+        stride, padding, output_padding, groups, dilation: as in :func:`conv_transpose2d`.
+
+    Shape:
+        - input: (N, C_in, L)
+        - output: (N, C_out, L_out), L_out = (L − 1)·s − 2·p + d·(k − 1) + output_padding + 1.
+
+    Example (the transpose of the seeds' 3x7 matrix maps 3 values back to 7):
+        >>> import tinynet
+        >>> import tinynet.nn.functional as F
+        >>> y = tinynet.tensor([[[1., 0, 0]]])
+        >>> F.conv_transpose1d(y, tinynet.tensor([[[0.5, 1, 0.5]]]), stride=2).tolist()
+        [[[0.5, 1.0, 0.5, 0.0, 0.0, 0.0, 0.0]]]
+    """
+    g = _geometry(
+        "conv_transpose1d", input, weight, bias, stride, padding, dilation, groups, nd=1, output_padding=output_padding
+    )
+    return ConvTranspose.apply(input, weight, bias, g)
