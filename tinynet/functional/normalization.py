@@ -38,6 +38,16 @@ def _channel_sum(a3: np.ndarray) -> np.ndarray:
     return a3.sum(axis=2).sum(axis=0)
 
 
+def _channel_dot(a3: np.ndarray, b3: np.ndarray) -> np.ndarray:
+    """Σ over N and L of a·b per channel, shape (C,), for two (N, C, L) arrays.
+
+    One BLAS dot product per (n, c) row (a batched matmul), so no product array is written.
+    """
+    n, c, length = a3.shape
+    rows = np.matmul(a3.reshape(n * c, 1, length), b3.reshape(n * c, length, 1))  # (N*C, 1, 1)
+    return rows.reshape(n, c).sum(axis=0)
+
+
 class BatchNorm(Function):
     @staticmethod
     def forward(ctx, x, weight, bias, running_mean, running_var, training, momentum, eps):
@@ -49,8 +59,7 @@ class BatchNorm(Function):
             m = x3.shape[0] * x3.shape[2]  # values per channel
             mean = _channel_sum(x3) / dt(m)
             xhat = x3 - mean[:, None]  # becomes x̂ in place; saved for backward
-            y = np.square(xhat)  # temporary for the variance, then reused as the output
-            var = _channel_sum(y) / dt(m)  # biased: this is what normalises
+            var = _channel_dot(xhat, xhat) / dt(m)  # biased: this is what normalises
             invstd = dt(1) / np.sqrt(var + dt(eps))
             xhat *= invstd[:, None]
             if running_mean is not None:
@@ -59,10 +68,7 @@ class BatchNorm(Function):
             if running_var is not None:
                 running_var *= 1 - momentum
                 running_var += momentum * var * dt(m / (m - 1))  # unbiased, as PyTorch stores it
-            if weight is not None:
-                np.multiply(xhat, weight[:, None], out=y)
-            else:
-                np.copyto(y, xhat)
+            y = xhat * weight[:, None] if weight is not None else xhat.copy()
             if bias is not None:
                 y += bias[:, None]
             ctx.save_for_backward(xhat, weight, invstd)
@@ -94,11 +100,10 @@ class BatchNorm(Function):
             dt = xhat.dtype.type
             m = xhat.shape[0] * xhat.shape[2]
             dbeta = _channel_sum(g3)
-            tmp = g3 * xhat  # the one temporary: first ĝ x̂, then dx
-            dgamma = _channel_sum(tmp)
+            dgamma = _channel_dot(g3, xhat)
             if need_x:
                 # dx = γ σ⁻¹ / M · (M ĝ - dβ - x̂ dγ) = γ σ⁻¹ · (ĝ - (dβ + x̂ dγ) / M)
-                np.multiply(xhat, (dgamma / dt(m))[:, None], out=tmp)
+                tmp = xhat * (dgamma / dt(m))[:, None]  # the one temporary, which becomes dx
                 tmp += (dbeta / dt(m))[:, None]
                 np.subtract(g3, tmp, out=tmp)
                 tmp *= (invstd if weight is None else invstd * weight)[:, None]
