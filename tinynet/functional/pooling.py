@@ -121,21 +121,21 @@ class MaxPool2dFn(Function):
 
     @staticmethod
     def forward(ctx, x, k, s, p, d, out_hw):
-        planes = as_planes(x)
-        lowest = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
-        out, argmax = K.max_pool2d_forward(planes, *k, *s, *p, *d, *out_hw, x.dtype.type(lowest))
+        shape = x.shape[:-2] + tuple(out_hw)
+        out, argmax = np.empty(shape, x.dtype), np.empty(shape, np.int64)
+        lowest = x.dtype.type(-np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min)
+        K.max_pool2d_forward(as_planes(x), *k, *s, *p, *d, lowest, as_planes(out), as_planes(argmax))
         ctx.save_for_backward(argmax)
         ctx.in_shape = x.shape
-        shape = x.shape[:-2] + tuple(out_hw)
-        return out.reshape(shape), argmax.reshape(shape)
+        return out, argmax
 
     @staticmethod
     def backward(ctx, grad, grad_indices):
         # The adjoint of the gather y = x[idx] is the scatter-add of grad to idx (see the kernel).
         (argmax,) = ctx.saved_arrays
-        H, W = ctx.in_shape[-2:]
-        gx = K.scatter_add_at_indices(as_flat_planes(grad), as_flat_planes(argmax), H * W)
-        return gx.reshape(ctx.in_shape), None, None, None, None, None
+        gx = np.zeros(ctx.in_shape, grad.dtype)
+        K.scatter_add_at_indices(as_flat_planes(grad), as_flat_planes(argmax), as_flat_planes(gx))
+        return gx, None, None, None, None, None
 
 
 def max_pool2d(
@@ -212,17 +212,20 @@ class MaxUnpool2dFn(Function):
     @staticmethod
     def forward(ctx, x, indices, out_hw):
         idx = as_flat_planes(indices, np.int64)
-        out = K.scatter_add_at_indices(as_flat_planes(x), idx, out_hw[0] * out_hw[1])
+        out = np.zeros(x.shape[:-2] + tuple(out_hw), x.dtype)
+        K.scatter_add_at_indices(as_flat_planes(x), idx, as_flat_planes(out))
         ctx.save_for_backward(idx)
         ctx.in_shape = x.shape
-        return out.reshape(x.shape[:-2] + tuple(out_hw))
+        return out
 
     @staticmethod
     def backward(ctx, grad):
         (idx,) = ctx.saved_arrays
         if not ctx.needs_input_grad[0]:
             return None, None, None
-        return K.gather_at_indices(as_flat_planes(grad), idx).reshape(ctx.in_shape), None, None
+        gx = np.empty(ctx.in_shape, grad.dtype)
+        K.gather_at_indices(as_flat_planes(grad), idx, as_flat_planes(gx))
+        return gx, None, None
 
 
 def unpool_output_size(op: str, input: Tensor, k, s, p, output_size) -> tuple:
@@ -350,15 +353,16 @@ class WindowMean(Function):
     def forward(ctx, x, rows, cols, divisor):
         ctx.tables = (rows, cols, divisor)
         ctx.in_shape = x.shape
-        out = K.window_mean_forward(as_planes(x), *rows, *cols, divisor)
-        return out.reshape(x.shape[:-2] + out.shape[-2:])
+        out = np.empty(x.shape[:-2] + (len(rows[0]), len(cols[0])), x.dtype)
+        K.window_mean_forward(as_planes(x), *rows, *cols, divisor, as_planes(out))
+        return out
 
     @staticmethod
     def backward(ctx, grad):
         rows, cols, divisor = ctx.tables
-        H, W = ctx.in_shape[-2:]
-        gx = K.window_mean_backward(as_planes(grad), H, W, *rows, *cols, divisor)
-        return gx.reshape(ctx.in_shape), None, None, None
+        gx = np.zeros(ctx.in_shape, grad.dtype)
+        K.window_mean_backward(as_planes(grad), *rows, *cols, divisor, as_planes(gx))
+        return gx, None, None, None
 
 
 def avg_pool2d(

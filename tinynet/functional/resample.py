@@ -101,11 +101,6 @@ def _planes(x: np.ndarray) -> np.ndarray:
     return x.reshape(P, x.shape[-2], x.shape[-1]) if x.ndim == 4 else x.reshape(P, 1, x.shape[-1])
 
 
-def _plane_hw(spatial: tuple) -> tuple:
-    """A plane's (H, W) for spatial sizes (H, W) or (L,)."""
-    return (1, spatial[0]) if len(spatial) == 1 else tuple(spatial)
-
-
 class GatherRowsCols(Function):
     """y[.., i, j] = x[.., rows[i], cols[j]] (nearest); backward scatter-adds (sum over each source's block)."""
 
@@ -113,14 +108,16 @@ class GatherRowsCols(Function):
     def forward(ctx, x, rows, cols, out_spatial):
         ctx.tables = (rows, cols)
         ctx.in_shape = x.shape
-        y = K.gather_rows_cols(_planes(x), rows, cols)
-        return y.reshape(x.shape[:2] + tuple(out_spatial))
+        out = np.empty(x.shape[:2] + tuple(out_spatial), x.dtype)
+        K.gather_rows_cols(_planes(x), rows, cols, _planes(out))
+        return out
 
     @staticmethod
     def backward(ctx, grad):
         rows, cols = ctx.tables
-        gx = K.scatter_add_rows_cols(_planes(grad), rows, cols, *_plane_hw(ctx.in_shape[2:]))
-        return gx.reshape(ctx.in_shape), None, None, None
+        gx = np.zeros(ctx.in_shape, grad.dtype)
+        K.scatter_add_rows_cols(_planes(grad), rows, cols, _planes(gx))
+        return gx, None, None, None
 
 
 class ScatterRowsCols(Function):
@@ -130,13 +127,16 @@ class ScatterRowsCols(Function):
     def forward(ctx, x, rows, cols, out_spatial):
         ctx.tables = (rows, cols)
         ctx.in_shape = x.shape
-        y = K.scatter_add_rows_cols(_planes(x), rows, cols, *_plane_hw(out_spatial))
-        return y.reshape(x.shape[:2] + tuple(out_spatial))
+        out = np.zeros(x.shape[:2] + tuple(out_spatial), x.dtype)
+        K.scatter_add_rows_cols(_planes(x), rows, cols, _planes(out))
+        return out
 
     @staticmethod
     def backward(ctx, grad):
         rows, cols = ctx.tables
-        return K.gather_rows_cols(_planes(grad), rows, cols).reshape(ctx.in_shape), None, None, None
+        gx = np.empty(ctx.in_shape, grad.dtype)
+        K.gather_rows_cols(_planes(grad), rows, cols, _planes(gx))
+        return gx, None, None, None
 
 
 class Bilinear(Function):
@@ -146,13 +146,15 @@ class Bilinear(Function):
     def forward(ctx, x, rows, cols, out_spatial):
         ctx.tables = rows + cols
         ctx.in_shape = x.shape
-        y = K.bilinear_forward(_planes(x), *rows, *cols)
-        return y.reshape(x.shape[:2] + tuple(out_spatial))
+        out = np.empty(x.shape[:2] + tuple(out_spatial), x.dtype)
+        K.bilinear_forward(_planes(x), *rows, *cols, _planes(out))
+        return out
 
     @staticmethod
     def backward(ctx, grad):
-        gx = K.bilinear_backward(_planes(grad), *ctx.tables, *_plane_hw(ctx.in_shape[2:]))
-        return gx.reshape(ctx.in_shape), None, None, None
+        gx = np.zeros(ctx.in_shape, grad.dtype)
+        K.bilinear_backward(_planes(grad), *ctx.tables, _planes(gx))
+        return gx, None, None, None
 
 
 # --------------------------------------------------------------------------- interpolate

@@ -1,9 +1,10 @@
 """Resampling kernels on planes: index gathers and scatters (nearest, bed of nails) and bilinear weights.
 
 Every kernel takes a stack of planes ``(P, H, W)`` with ``P = N*C`` and runs the
-planes in parallel (each plane owns its outputs, so the scatters are race-free).
-The coordinate maps, PyTorch's source-index formulas, are computed once per
-axis by the functional layer and arrive here as small tables:
+planes in parallel (each plane owns its outputs, so the scatters are race-free);
+like the pooling kernels it fills an ``out`` array it is given (zeros for the
+scatters). The coordinate maps, PyTorch's source-index formulas, are computed
+once per axis by the functional layer and arrive here as small tables:
 
 * ``rows[oh]``, ``cols[ow]``: an integer index per output row and column;
 * ``top[oh], bottom[oh], w_top[oh], w_bottom[oh]`` (and the same for columns):
@@ -12,7 +13,6 @@ axis by the functional layer and arrive here as small tables:
 
 from __future__ import annotations
 
-import numpy as np
 from numba import njit, prange
 
 from tinynet.kernels.pool import grain_sized
@@ -21,21 +21,19 @@ from tinynet.kernels.pool import grain_sized
 # --------------------------------------------------------------------------- index maps
 @grain_sized
 @njit(cache=True, parallel=True)
-def gather_rows_cols(x, rows, cols):
-    """out[p, i, j] = x[p, rows[i], cols[j]]; x: (P, H, W) -> out: (P, len(rows), len(cols)).
+def gather_rows_cols(x, rows, cols, out):
+    """out[p, i, j] = x[p, rows[i], cols[j]]; x: (P, H, W), out: (P, len(rows), len(cols)).
 
     Nearest-neighbour upsampling (rows, cols: the source of each output pixel)
     and strided subsampling, the adjoint of bed of nails (rows = s*i).
     """
     P = x.shape[0]
     Ho, Wo = rows.shape[0], cols.shape[0]
-    out = np.empty((P, Ho, Wo), dtype=x.dtype)
     for p in prange(P):
         for i in range(Ho):
             r = rows[i]
             for j in range(Wo):
                 out[p, i, j] = x[p, r, cols[j]]
-    return out
 
 
 # The gather above is y[i, j] = x[rows[i], cols[j]]: row (i, j) of the matrix C has one 1,
@@ -45,30 +43,27 @@ def gather_rows_cols(x, rows, cols):
 # collides and the same scatter places each value at the top-left of its block.
 @grain_sized
 @njit(cache=True, parallel=True)
-def scatter_add_rows_cols(g, rows, cols, H, W):
-    """out[p, rows[i], cols[j]] += g[p, i, j]; g: (P, len(rows), len(cols)) -> out: (P, H, W)."""
+def scatter_add_rows_cols(g, rows, cols, out):
+    """out[p, rows[i], cols[j]] += g[p, i, j]; g: (P, len(rows), len(cols)), out: (P, H, W), zeros on entry."""
     P, Ho, Wo = g.shape
-    out = np.zeros((P, H, W), dtype=g.dtype)
     for p in prange(P):
         for i in range(Ho):
             r = rows[i]
             for j in range(Wo):
                 out[p, r, cols[j]] += g[p, i, j]
-    return out
 
 
 # --------------------------------------------------------------------------- bilinear
 @grain_sized
 @njit(cache=True, parallel=True)
-def bilinear_forward(x, top, bottom, w_top, w_bottom, left, right, w_left, w_right):
-    """Bilinear interpolation from per-axis tables; x: (P, H, W) -> out: (P, Ho, Wo).
+def bilinear_forward(x, top, bottom, w_top, w_bottom, left, right, w_left, w_right, out):
+    """Bilinear interpolation from per-axis tables; x: (P, H, W), out: (P, len(top), len(left)).
 
     out[p, oh, ow] = w_top[oh] * (w_left[ow] x[top, left] + w_right[ow] x[top, right])
                    + w_bottom[oh] * (w_left[ow] x[bottom, left] + w_right[ow] x[bottom, right])
     """
     P = x.shape[0]
     Ho, Wo = top.shape[0], left.shape[0]
-    out = np.empty((P, Ho, Wo), dtype=x.dtype)
     for p in prange(P):
         for oh in range(Ho):
             t, b = top[oh], bottom[oh]
@@ -77,7 +72,6 @@ def bilinear_forward(x, top, bottom, w_top, w_bottom, left, right, w_left, w_rig
                 lc, rc = left[ow], right[ow]
                 wl, wr = w_left[ow], w_right[ow]
                 out[p, oh, ow] = wt * (wl * x[p, t, lc] + wr * x[p, t, rc]) + wb * (wl * x[p, b, lc] + wr * x[p, b, rc])
-    return out
 
 
 # Row (oh, ow) of the bilinear matrix C holds four weights, w_top*w_left at (top, left) and so
@@ -87,10 +81,9 @@ def bilinear_forward(x, top, bottom, w_top, w_bottom, left, right, w_left, w_rig
 # weights land on one pixel, exactly as the forward read it twice.
 @grain_sized
 @njit(cache=True, parallel=True)
-def bilinear_backward(g, top, bottom, w_top, w_bottom, left, right, w_left, w_right, H, W):
-    """Scatter each g[p, oh, ow] to its four source pixels with the bilinear weights -> (P, H, W)."""
+def bilinear_backward(g, top, bottom, w_top, w_bottom, left, right, w_left, w_right, out):
+    """Scatter each g[p, oh, ow] to its four source pixels with the bilinear weights; out: (P, H, W), zeros."""
     P, Ho, Wo = g.shape
-    out = np.zeros((P, H, W), dtype=g.dtype)
     for p in prange(P):
         for oh in range(Ho):
             t, b = top[oh], bottom[oh]
@@ -103,4 +96,3 @@ def bilinear_backward(g, top, bottom, w_top, w_bottom, left, right, w_left, w_ri
                 out[p, t, rc] += wt * wr * v
                 out[p, b, lc] += wb * wl * v
                 out[p, b, rc] += wb * wr * v
-    return out
