@@ -59,6 +59,22 @@ def _train(torch, build, make_opt, x_shape, target_shape, classes, steps=6, sche
     return losses
 
 
+def _cnn(lib):
+    # Conv2d + BatchNorm2d + ReLU + pooling, twice, then a Linear classifier on 4 classes.
+    return lib.Sequential(
+        lib.Conv2d(3, 8, 3, padding=1, bias=False),
+        lib.BatchNorm2d(8),
+        lib.ReLU(),
+        lib.MaxPool2d(2),
+        lib.Conv2d(8, 12, 3, padding=1, bias=False),
+        lib.BatchNorm2d(12),
+        lib.ReLU(),
+        lib.AvgPool2d(2),
+        lib.Flatten(),
+        lib.Linear(12 * 2 * 2, 4),
+    )
+
+
 @pytest.mark.parametrize(
     "make_opt",
     [
@@ -71,6 +87,32 @@ def _train(torch, build, make_opt, x_shape, target_shape, classes, steps=6, sche
 )
 def test_mlp_training_matches_torch(torch, make_opt):
     _train(torch, _mlp, make_opt, (8, 10), (8,), classes=3)
+
+
+def _fcn(lib):
+    # A tiny fully convolutional segmenter: per-pixel logits for 4 classes.
+    return lib.Sequential(
+        lib.Conv2d(3, 8, 3, padding=1, bias=False),
+        lib.BatchNorm2d(8),
+        lib.ReLU(),
+        lib.Conv2d(8, 4, 1),
+    )
+
+
+@pytest.mark.parametrize(
+    "make_opt",
+    [
+        lambda lib, p: lib.SGD(p, lr=0.05, momentum=0.9, weight_decay=1e-4),
+        lambda lib, p: lib.Adam(p, lr=0.005),
+    ],
+    ids=["sgd-momentum", "adam"],
+)
+def test_small_cnn_training_matches_torch(torch, make_opt):
+    _train(torch, _cnn, make_opt, (6, 3, 8, 8), (6,), classes=4, steps=5)
+
+
+def test_segmentation_training_with_per_pixel_cross_entropy_matches_torch(torch):
+    _train(torch, _fcn, lambda lib, p: lib.SGD(p, lr=0.1, momentum=0.9), (4, 3, 8, 8), (4, 8, 8), classes=4)
 
 
 def test_mlp_training_with_onecycle_schedule_matches_torch(torch):
