@@ -649,7 +649,7 @@ def _spatial_dims(m, x_shape) -> int:
 def _reduce_keep(rf, ndim, dim):
     """softmax along ``dim``: that axis is mixed, the shape is kept."""
     d = int(dim) % ndim
-    return tuple(a.collapsed().moved(None) if a.dim == d else a for a in rf) if rf is not None else None
+    return tuple(a.collapsed() if a.dim == d else a for a in rf) if rf is not None else None
 
 
 def _insert_dim(rf, dim):
