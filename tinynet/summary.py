@@ -807,7 +807,14 @@ def summary(
 
     Shape:
         for a sliding window with kernel k, stride s, dilation d after a layer
-        with receptive field r and jump j: ``r' = r + (d(k - 1) + 1 - 1)·j`` and ``j' = j·s``.
+        with receptive field r and jump j: ``r' = r + (d(k - 1) + 1 - 1)·j`` and ``j' = j·s``;
+        upsampling by s: ``j' = j / s``. Fields are tracked per output position through
+        any forward (skips, concatenations, crops, functional ops), see the module docstring.
+
+    Mult-adds (multiplications by weights; bias additions are not counted):
+        convolution: output elements × C_in/groups × kH × kW; transposed convolution:
+        input elements × C_out/groups × kH × kW; linear: output elements × in_features;
+        normalisation: output elements; activations, pooling, upsampling, unpooling: 0.
 
     Example:
         >>> import tinynet
