@@ -541,6 +541,8 @@ class Tensor:
         """Absolute value of each element (gradient 0 at 0, as in PyTorch)."""
         return tf.Abs.apply(self)
 
+    __abs__ = abs
+
     def tanh(self):
         """Hyperbolic tangent of each element."""
         return tf.Tanh.apply(self._floating("tanh"))
