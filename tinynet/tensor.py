@@ -70,10 +70,11 @@ def _to_array(data, dtype=None) -> np.ndarray:
             arr = np.array(data)
         except (ValueError, TypeError) as e:
             raise TypeError(f"tensor(): could not convert {type(data).__name__} to a numeric array: {e}") from None
-        if arr.dtype.kind == "f":
-            arr = arr.astype(np.float32)
-        elif arr.dtype.kind in "iu" and arr.dtype != np.uint8:
-            arr = arr.astype(np.int64)
+        if dtype is None:  # PyTorch's defaults; a requested dtype is applied once, below (no float32 detour)
+            if arr.dtype.kind == "f":
+                arr = arr.astype(np.float32)
+            elif arr.dtype.kind in "iu" and arr.dtype != np.uint8:
+                arr = arr.astype(np.int64)
     if arr.dtype.kind not in "fiub":
         raise TypeError(f"tensor(): data must be numeric (floats, ints or bools), got an array of dtype {arr.dtype}")
     if dtype is not None:
@@ -939,6 +940,8 @@ def tensor(data, dtype=None, requires_grad: bool = False) -> Tensor:
         dtype('int64')
         >>> tinynet.tensor([1.0, 2.0]).dtype
         dtype('float32')
+        >>> tinynet.tensor([0.1], dtype=tinynet.float64).item() == 0.1  # no detour through float32
+        True
     """
     return Tensor(data, requires_grad=requires_grad, dtype=dtype)
 
