@@ -49,24 +49,23 @@ def im2col(x, kH, kW, sH, sW, pH, pW, dH, dW, Ho, Wo, cols):
         n = nc // C
         c = nc % C
         for kh in range(kH):
-            ih0 = kh * dH - pH  # input row read by output row 0
+            ih0 = kh * dH - pH  # the input row that output row 0 reads
+            oh0, oh1 = _valid_range(ih0, sH, H, Ho)  # the output rows that read inside the image
             for kw in range(kW):
-                row = (c * kH + kh) * kW + kw
-                iw0 = kw * dW - pW  # input column read by output column 0
+                iw0 = kw * dW - pW
                 ow0, ow1 = _valid_range(iw0, sW, W, Wo)
-                for oh in range(Ho):
-                    ih = ih0 + oh * sH
-                    base = oh * Wo
-                    if ih < 0 or ih >= H:
-                        for ow in range(Wo):
-                            cols[row, n, base + ow] = 0
-                        continue
-                    for ow in range(ow0):
-                        cols[row, n, base + ow] = 0
-                    for ow in range(ow0, ow1):
-                        cols[row, n, base + ow] = x[n, c, ih, iw0 + ow * sW]
-                    for ow in range(ow1, Wo):
-                        cols[row, n, base + ow] = 0
+                dst = cols[(c * kH + kh) * kW + kw, n].reshape(Ho, Wo)
+                dst[:oh0] = 0  # rows reading the top padding
+                dst[oh1:] = 0  # ... and the bottom padding
+                for oh in range(oh0, oh1):
+                    src = x[n, c, ih0 + oh * sH]
+                    dst[oh, :ow0] = 0
+                    dst[oh, ow1:] = 0
+                    if sW == 1:  # a contiguous copy (slices compile to fast loops)
+                        dst[oh, ow0:ow1] = src[iw0 + ow0 : iw0 + ow1]
+                    else:
+                        for ow in range(ow0, ow1):
+                            dst[oh, ow] = src[iw0 + ow * sW]
     return cols
 
 
@@ -92,15 +91,16 @@ def col2im(cols, kH, kW, sH, sW, pH, pW, dH, dW, Ho, Wo, x):
         x[n, c] = 0
         for kh in range(kH):
             ih0 = kh * dH - pH
+            oh0, oh1 = _valid_range(ih0, sH, H, Ho)
             for kw in range(kW):
-                row = (c * kH + kh) * kW + kw
                 iw0 = kw * dW - pW
                 ow0, ow1 = _valid_range(iw0, sW, W, Wo)
-                for oh in range(Ho):
-                    ih = ih0 + oh * sH
-                    if ih < 0 or ih >= H:
-                        continue
-                    base = oh * Wo
-                    for ow in range(ow0, ow1):
-                        x[n, c, ih, iw0 + ow * sW] += cols[row, n, base + ow]
+                src = cols[(c * kH + kh) * kW + kw, n].reshape(Ho, Wo)
+                for oh in range(oh0, oh1):
+                    dst = x[n, c, ih0 + oh * sH]
+                    if sW == 1:
+                        dst[iw0 + ow0 : iw0 + ow1] += src[oh, ow0:ow1]
+                    else:
+                        for ow in range(ow0, ow1):
+                            dst[iw0 + ow * sW] += src[oh, ow]
     return x
