@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import io as _io
 import json
+import math
 import numbers
 import os
 import random as _pyrandom
@@ -280,6 +281,8 @@ def _load_from(f, where: str):
         ) from None
     with archive:
         names = archive.namelist()
+        for info in archive.infolist():
+            _check_claimed_size(info, fail)
         if any(n.endswith("data.pkl") for n in names):
             raise fail(_pickle_refusal("is a PyTorch checkpoint (torch.save), which stores pickled objects", True))
         arrays = {}
@@ -295,7 +298,10 @@ def _load_from(f, where: str):
         )
     manifest = _parse_manifest(arrays.pop(MANIFEST), fail)
     used: set = set()
-    obj = _decode(manifest["tree"], arrays, used, fail)
+    try:
+        obj = _decode(manifest["tree"], arrays, used, fail)
+    except RecursionError:
+        raise fail("is corrupt: its manifest nests deeper than any saved structure could") from None
     unused = sorted(set(arrays) - used)
     if unused:
         raise fail(f"is corrupt: it holds arrays its manifest does not list: {', '.join(unused[:8])}")
@@ -310,6 +316,21 @@ def _pickle_refusal(what: str, torch_file: bool = False) -> str:
         else "re-save the data as numeric arrays with tinynet.save"
     )
     return f"{what}; tinynet never unpickles files, because unpickling can execute arbitrary code. To convert it, {how}"
+
+
+# DEFLATE cannot expand data by more than about 1032:1, so a member that claims more is lying.
+_MAX_DEFLATE_RATIO = 1100
+
+
+def _check_claimed_size(info: zipfile.ZipInfo, fail) -> None:
+    """Refuse a member whose declared size its stored bytes cannot hold, before allocating that much memory."""
+    stored, claimed = info.compress_size, info.file_size
+    ratio = 1 if info.compress_type == zipfile.ZIP_STORED else _MAX_DEFLATE_RATIO
+    if claimed > ratio * stored + 1024:
+        raise fail(
+            f"is corrupt: member {info.filename!r} claims {claimed} bytes but stores only {stored} "
+            f"(compression type {info.compress_type})"
+        )
 
 
 def _read_member(archive: zipfile.ZipFile, name: str, fail) -> np.ndarray:
@@ -340,7 +361,9 @@ def _read_member(archive: zipfile.ZipFile, name: str, fail) -> np.ndarray:
         raise fail(f"is corrupt: array {name!r} has a damaged .npy header ({e})") from None
     if dtype.hasobject:
         raise fail(_pickle_refusal(f"holds pickled Python objects (array {name[:-4]!r} has dtype {dtype})"))
-    count = int(np.prod(shape, dtype=np.int64))
+    if any(n < 0 for n in shape):
+        raise fail(f"is corrupt: array {name!r} has a negative dimension in its shape {shape}")
+    count = math.prod(shape)  # Python ints: a forged shape cannot overflow into a small count
     offset = header.tell()
     if len(raw) - offset != count * dtype.itemsize:
         raise fail(f"is corrupt: array {name!r} should hold {count * dtype.itemsize} bytes, it has {len(raw) - offset}")
@@ -353,7 +376,7 @@ def _parse_manifest(array: np.ndarray, fail) -> dict:
         raise fail(f"is corrupt: its {MANIFEST!r} entry is not a JSON string")
     try:
         manifest = json.loads(str(array[()]))
-    except ValueError as e:
+    except (ValueError, RecursionError) as e:
         raise fail(f"is corrupt: its manifest is not valid JSON ({e})") from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT or "tree" not in manifest:
         raise fail("is not a tinynet checkpoint: its manifest is not tinynet's")
@@ -384,7 +407,7 @@ def _decode(node, arrays: dict, used: set, fail):
     if kind == "int" and "v" in node:
         return _checked(node["v"], int, fail)
     name = node.get("k")
-    if name not in arrays:
+    if not isinstance(name, str) or name not in arrays:
         raise fail(f"is corrupt: its manifest lists the array {name!r}, which is missing")
     used.add(name)
     a = arrays[name]
@@ -399,6 +422,10 @@ def _decode(node, arrays: dict, used: set, fail):
         return a.tobytes()
     if kind == "ndarray":
         return a
+    if kind in ("tensor", "param") and a.dtype.kind not in "fiub":
+        raise fail(
+            f"is corrupt: {name!r} should hold a tensor, but its dtype {a.dtype} is not one tinynet tensors hold"
+        )
     if kind == "tensor":
         return Tensor._wrap(a)
     if kind == "param":
