@@ -425,6 +425,8 @@ class Module:
         cast to the dtype of the tensor it fills. Nothing is copied unless everything fits:
         with ``strict=True`` missing and unexpected keys are errors, and mismatched shapes are
         errors in either mode; the RuntimeError lists every problem, in PyTorch's words.
+        Unlike PyTorch, NaN or infinite values (a checkpoint of a diverged run) and
+        non-integer values for integer buffers are refused too.
 
         Returns:
             ``(missing_keys, unexpected_keys)`` as a named tuple, like PyTorch.
@@ -464,6 +466,14 @@ class Module:
                 )
             elif arr.dtype.kind not in "fiub":
                 errors.append(f"dtype mismatch for {k}: cannot copy an array of dtype {arr.dtype} into a tensor")
+            elif arr.dtype.kind == "f" and not np.isfinite(arr).all():
+                # PyTorch copies them silently; a NaN weight only shows up later as a NaN loss.
+                errors.append(
+                    f"non-finite values for {k}: the checkpoint holds {int(np.isnan(arr).sum())} NaN and "
+                    f"{int(np.isinf(arr).sum())} inf of {arr.size} values (saved from a diverged run?)"
+                )
+            elif arr.dtype.kind == "f" and target.dtype.kind in "iu" and not (arr == np.round(arr)).all():
+                errors.append(f"dtype mismatch for {k}: cannot copy non-integer values into a {target.dtype} buffer")
             else:
                 converted[k] = arr
         if strict and unexpected:
