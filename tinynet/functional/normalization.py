@@ -18,6 +18,7 @@ written below with one temporary array and float32 kept throughout.
 
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
@@ -52,9 +53,12 @@ class BatchNorm(Function):
     @staticmethod
     def forward(ctx, x, weight, bias, running_mean, running_var, training, momentum, eps):
         n, c = x.shape[:2]
-        x3 = x.reshape(n, c, -1)  # (N, C, L) with L = H*W (1 for (N, C) inputs)
+        x3 = x.reshape(n, c, math.prod(x.shape[2:]))  # (N, C, L) with L = H*W (1 for (N, C) inputs)
         dt = x.dtype.type
         ctx.x_shape = x.shape
+        ctx.empty = x.size == 0
+        if ctx.empty:  # an empty batch: empty output, running statistics untouched (as PyTorch)
+            return x.copy()
         if training:
             m = x3.shape[0] * x3.shape[2]  # values per channel
             mean = _channel_sum(x3) / dt(m)
@@ -92,9 +96,12 @@ class BatchNorm(Function):
     @staticmethod
     def backward(ctx, grad):
         n, c = ctx.x_shape[:2]
-        g3 = grad.reshape(n, c, -1)
+        g3 = grad.reshape(n, c, math.prod(ctx.x_shape[2:]))
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
         gx = gw = gb = None
+        if ctx.empty:  # no values: zero gradients for γ and β
+            zeros = np.zeros(c, grad.dtype)
+            return grad.copy(), zeros if need_w else None, zeros if need_b else None, None, None, None, None, None
         if ctx.training:
             xhat, weight, invstd = ctx.saved_arrays
             dt = xhat.dtype.type
