@@ -16,6 +16,7 @@ than ``ignore_index``) raises an error that names the offending values.
 
 from __future__ import annotations
 
+import math
 import numbers
 import warnings
 
@@ -87,7 +88,7 @@ def _target_positions(t1: np.ndarray, c: int) -> np.ndarray:
     ``(n·C + c)·L + i`` (L = the number of positions per sample), so the target's is ``(n·C + t)·L + i``.
     """
     n = t1.shape[0]
-    per_sample = t1[0].size  # L
+    per_sample = math.prod(t1.shape[1:])  # L (also for an empty batch, N = 0)
     positions = t1.reshape(n, per_sample) + (np.arange(n) * c)[:, None]  # (N, L): n*C + t
     positions *= per_sample
     positions += np.arange(per_sample)
@@ -713,12 +714,13 @@ class Dice(Function):
         n, c = x.shape[:2]
         dt = x.dtype.type
         p = _softmax(x)
-        p3 = p.reshape(n, c, -1)
-        v3 = valid1.reshape(n, -1, 1)  # (N, L, 1)
+        positions = math.prod(x.shape[2:])  # L (explicit, so that an empty batch reshapes too)
+        p3 = p.reshape(n, c, positions)
+        v3 = valid1.reshape(n, positions, 1)  # (N, L, 1)
         p_sum = np.matmul(p3, v3)[..., 0]  # (N, C): Σ_i v_i p_ci as a batched mat-vec
         # Per (sample, class) totals over the positions whose target is that class:
         # bincount over the flat index n*C + t (no one-hot array of size N*C*L is built).
-        sample_class = (np.arange(n)[:, None] * c + t1.reshape(n, -1)).ravel()
+        sample_class = (np.arange(n)[:, None] * c + t1.reshape(n, positions)).ravel()
         at_target = _target_positions(t1, c)
         p_target = _gather_classes(p, at_target) * valid1
         inter = np.bincount(sample_class, weights=p_target.ravel(), minlength=n * c).reshape(n, c).astype(x.dtype)
