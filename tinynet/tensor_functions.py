@@ -468,6 +468,10 @@ class Softmax(Function):
 
     @staticmethod
     def forward(ctx, x, dim):
+        if x.size == 0:  # nothing to normalise (np.max has no identity on an empty axis)
+            ctx.save_for_backward(x)
+            ctx.dim = dim
+            return x.copy()
         z = x - np.max(x, axis=dim, keepdims=True)
         e = np.exp(z)
         y = e / np.sum(e, axis=dim, keepdims=True)
@@ -487,6 +491,10 @@ class LogSoftmax(Function):
 
     @staticmethod
     def forward(ctx, x, dim):
+        if x.size == 0:  # nothing to normalise (np.max has no identity on an empty axis)
+            ctx.save_for_backward(x)
+            ctx.dim = dim
+            return x.copy()
         z = x - np.max(x, axis=dim, keepdims=True)
         y = z - np.log(np.sum(np.exp(z), axis=dim, keepdims=True))
         ctx.save_for_backward(y)
