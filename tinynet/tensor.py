@@ -597,9 +597,18 @@ class Tensor:
         # PyTorch computes pointwise float functions of integer tensors in float32.
         return self if self.data.dtype.kind == "f" else self.to(np.float32)
 
+    def _require_floating(self, what: str) -> "Tensor":
+        # softmax, log_softmax and var/std refuse integer tensors in PyTorch (as mean does): no silent cast.
+        if self.data.dtype.kind != "f":
+            raise RuntimeError(
+                f"{what}(): expected a floating-point tensor, got dtype {self.data.dtype} (as in PyTorch); "
+                "convert it first with .float()"
+            )
+        return self
+
     def softmax(self, dim: int) -> "Tensor":
         """``exp(x) / exp(x).sum(dim, keepdim=True)``, computed without overflow."""
-        x = self._floating("softmax")
+        x = self._require_floating("softmax")
         d = _one_dim(dim, self.ndim)
         if self.ndim == 0:  # one element: softmax is 1
             return tf.Softmax.apply(x.reshape(1), 0).reshape(())
@@ -607,7 +616,7 @@ class Tensor:
 
     def log_softmax(self, dim: int) -> "Tensor":
         """``x - log(exp(x).sum(dim, keepdim=True))``, computed without overflow."""
-        x = self._floating("log_softmax")
+        x = self._require_floating("log_softmax")
         d = _one_dim(dim, self.ndim)
         if self.ndim == 0:
             return tf.LogSoftmax.apply(x.reshape(1), 0).reshape(())
@@ -654,7 +663,7 @@ class Tensor:
         if unbiased is not None and correction is not None:
             raise ValueError("var(): give either unbiased or correction, not both")
         corr = correction if correction is not None else (0 if unbiased is False else 1)
-        return tf.Var.apply(self._floating("var"), dim, corr, keepdim)
+        return tf.Var.apply(self._require_floating("var"), dim, corr, keepdim)
 
     def std(self, dim=None, unbiased: bool | None = None, keepdim: bool = False, *, correction: int | None = None):
         """Standard deviation, ``var(...).sqrt()`` (same arguments as ``var``)."""

@@ -58,11 +58,11 @@ def softmax(input: Tensor, dim: int) -> Tensor:
         >>> F.softmax(tinynet.tensor([0.0, 0.0]), dim=0)
         tensor([0.5, 0.5])
     """
-    check_tensor(input, "softmax", "input")
+    check_tensor(input, "softmax", "input", floating=True)
     return input.softmax(dim)
 
 
 def log_softmax(input: Tensor, dim: int) -> Tensor:
     """x - logsumexp(x) along ``dim``, stable for large inputs."""
-    check_tensor(input, "log_softmax", "input")
+    check_tensor(input, "log_softmax", "input", floating=True)
     return input.log_softmax(dim)
