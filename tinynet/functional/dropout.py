@@ -56,6 +56,13 @@ def _check_p(p, op: str) -> float:
     return float(p)
 
 
+def _check_training(training, op: str) -> bool:
+    # ``if not training`` would treat training="False" (or None) as a truth value: refuse instead.
+    if not isinstance(training, (bool, np.bool_)):
+        raise TypeError(f"{op}: training must be a bool, got {training!r}")
+    return bool(training)
+
+
 def _drop(input: Tensor, p: float, mask_shape: tuple, generator) -> Tensor:
     if p == 1.0:  # everything dropped: zeros (and zero gradients), not 0 * inf
         return MaskScale.apply(input, np.zeros(mask_shape, dtype=bool), 0.0)
@@ -89,6 +96,7 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
     """
     check_tensor(input, "dropout", "input", floating=True)
     p = _check_p(p, "dropout")
+    training = _check_training(training, "dropout")
     if not training or p == 0.0:
         return input
     return _drop(input, p, input.shape, generator)
@@ -122,6 +130,7 @@ def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: boo
     """
     check_tensor(input, "dropout2d", "input", floating=True)
     p = _check_p(p, "dropout2d")
+    training = _check_training(training, "dropout2d")
     if input.ndim < 2:
         raise ValueError(f"dropout2d: expected a 4-D (N, C, H, W) input, got shape {tuple(input.shape)}")
     if input.ndim == 3:
