@@ -30,8 +30,10 @@ class Generator:
     """
 
     def __init__(self, seed: int | None = None):
-        self._np = np.random.Generator(np.random.PCG64(seed))
-        self._seed = seed
+        self._np = np.random.Generator(np.random.PCG64(None))
+        self._seed = None
+        if seed is not None:
+            self.manual_seed(seed)  # checks the seed (an int >= 0)
 
     def manual_seed(self, seed: int) -> "Generator":
         """Reset the generator to the stream of ``seed`` (a non-negative int); returns the generator."""
@@ -75,6 +77,15 @@ def default_generator() -> Generator:
         True
     """
     return _default
+
+
+def resolve_generator(generator, op: str) -> Generator:
+    """``generator``, or the global one when it is None; anything else is a TypeError naming ``op``."""
+    if generator is None:
+        return _default
+    if not isinstance(generator, Generator):
+        raise TypeError(f"{op}: generator must be a tinynet.Generator or None, got {type(generator).__name__}")
+    return generator
 
 
 def manual_seed(seed: int) -> Generator:

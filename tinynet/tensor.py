@@ -15,7 +15,7 @@ import numpy as np
 
 from tinynet import tensor_functions as tf
 from tinynet.autograd import is_grad_enabled, run_backward
-from tinynet.random import default_generator
+from tinynet.random import resolve_generator
 
 float32 = np.float32
 float64 = np.float64
@@ -823,7 +823,7 @@ def _shape_arg(shape) -> tuple:
     for n in shape:
         if isinstance(n, Tensor):
             n = n.item()
-        if not isinstance(n, (int, np.integer)):
+        if not isinstance(n, (int, np.integer)) or isinstance(n, bool):
             raise TypeError(f"shape entries must be ints, got {n!r} in {tuple(shape)}")
         out.append(int(n))
     return tuple(out)
@@ -1006,8 +1006,10 @@ def full(size, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
     """
     if dtype is None:
         dtype = np.bool_ if isinstance(fill_value, bool) else np.int64 if isinstance(fill_value, int) else np.float32
+    if not isinstance(fill_value, (bool, int, float, np.number, np.bool_)):
+        raise TypeError(f"full(): fill_value must be a number, got {fill_value!r}")
     t = Tensor._wrap(
-        np.full(_size_args((size,) if isinstance(size, int) else size), fill_value, dtype=_as_dtype(dtype))
+        np.full(_size_args(size if isinstance(size, (tuple, list)) else (size,)), fill_value, dtype=_as_dtype(dtype))
     )
     return t.requires_grad_(requires_grad) if requires_grad else t
 
@@ -1020,6 +1022,8 @@ def zeros_like(t: Tensor, dtype=None, requires_grad: bool = False) -> Tensor:
         >>> tinynet.zeros_like(tinynet.arange(3))
         tensor([0, 0, 0])
     """
+    if not isinstance(t, Tensor):
+        raise TypeError(f"zeros_like(): input must be a Tensor, got {type(t).__name__}")
     return zeros(t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad)
 
 
@@ -1031,6 +1035,8 @@ def ones_like(t: Tensor, dtype=None, requires_grad: bool = False) -> Tensor:
         >>> tinynet.ones_like(tinynet.zeros(2, dtype=tinynet.float64))
         tensor([1., 1.], dtype=tinynet.float64)
     """
+    if not isinstance(t, Tensor):
+        raise TypeError(f"ones_like(): input must be a Tensor, got {type(t).__name__}")
     return ones(t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad)
 
 
@@ -1044,8 +1050,15 @@ def arange(start, end=None, step=1, dtype=None, requires_grad: bool = False) -> 
     """
     if end is None:
         start, end = 0, start
+    for name, v in (("start", start), ("end", end), ("step", step)):
+        if not isinstance(v, (int, float, np.integer, np.floating)) or isinstance(v, bool) or not np.isfinite(v):
+            raise TypeError(f"arange(): {name} must be a finite number, got {v!r}")
     if step == 0:
         raise ValueError("arange(): step must be nonzero")
+    if (end - start) * step < 0:
+        raise RuntimeError(
+            f"arange(): upper bound and lower bound inconsistent with step sign (start={start}, end={end}, step={step})"
+        )
     if dtype is None:
         ints = all(isinstance(v, (int, np.integer)) for v in (start, end, step))
         dtype = np.int64 if ints else np.float32
@@ -1068,8 +1081,8 @@ def rand(*size, dtype=None, requires_grad: bool = False, generator=None) -> Tens
         >>> x.shape, bool(((x >= 0) & (x < 1)).all())
         ((2, 3), True)
     """
-    g = generator or default_generator()
-    t = Tensor._wrap(g.random(_size_args(size), dtype=np.float64).astype(_as_dtype(dtype) or np.float32))
+    g = resolve_generator(generator, "rand")
+    t = Tensor._wrap(g.random(_size_args(size), dtype=np.float64).astype(_float_dtype(dtype, "rand")))
     return t.requires_grad_(requires_grad) if requires_grad else t
 
 
@@ -1082,9 +1095,17 @@ def randn(*size, dtype=None, requires_grad: bool = False, generator=None) -> Ten
         >>> tinynet.randn(4, dtype=tinynet.float64).dtype
         dtype('float64')
     """
-    g = generator or default_generator()
-    t = Tensor._wrap(g.standard_normal(_size_args(size)).astype(_as_dtype(dtype) or np.float32))
+    g = resolve_generator(generator, "randn")
+    t = Tensor._wrap(g.standard_normal(_size_args(size)).astype(_float_dtype(dtype, "randn")))
     return t.requires_grad_(requires_grad) if requires_grad else t
+
+
+def _float_dtype(dtype, op: str):
+    """The dtype of a random float tensor: float32 by default, an integer or bool dtype is an error."""
+    dt = _as_dtype(dtype) or np.float32
+    if np.dtype(dt).kind != "f":
+        raise TypeError(f"{op}(): dtype must be a floating-point dtype, got {np.dtype(dt)}")
+    return dt
 
 
 def randint(low, high=None, size=(), dtype=None, generator=None) -> Tensor:
@@ -1100,9 +1121,14 @@ def randint(low, high=None, size=(), dtype=None, generator=None) -> Tensor:
         low, high, size = 0, low, high
     elif high is None:
         low, high = 0, low
+    for name, v in (("low", low), ("high", high)):
+        if not isinstance(v, (int, np.integer)) or isinstance(v, bool):
+            raise TypeError(f"randint(): {name} must be an int, got {v!r}")
     if high <= low:
         raise ValueError(f"randint(): high ({high}) must be greater than low ({low})")
-    g = generator or default_generator()
+    if not isinstance(size, (tuple, list)):
+        raise TypeError(f"randint(): size must be a tuple of ints, got {size!r}")
+    g = resolve_generator(generator, "randint")
     return Tensor._wrap(g.integers(low, high, size=_size_args(size)).astype(_as_dtype(dtype) or np.int64))
 
 
@@ -1114,8 +1140,12 @@ def randperm(n: int, generator=None) -> Tensor:
         >>> sorted(tinynet.randperm(4).tolist())
         [0, 1, 2, 3]
     """
-    g = generator or default_generator()
-    return Tensor._wrap(g.permutation(n).astype(np.int64))
+    if not isinstance(n, (int, np.integer)) or isinstance(n, bool):
+        raise TypeError(f"randperm(): n must be an int, got {n!r}")
+    if n < 0:
+        raise RuntimeError(f"randperm(): n must be non-negative, got {n}")
+    g = resolve_generator(generator, "randperm")
+    return Tensor._wrap(g.permutation(int(n)).astype(np.int64))
 
 
 def _tensor_list(tensors: Sequence, what: str) -> list:

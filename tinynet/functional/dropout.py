@@ -16,7 +16,7 @@ import numpy as np
 
 from tinynet.autograd import Function
 from tinynet.functional._validate import check_tensor
-from tinynet.random import default_generator
+from tinynet.random import Generator, resolve_generator
 from tinynet.tensor import Tensor
 
 __all__ = ["dropout", "dropout2d"]
@@ -63,11 +63,10 @@ def _check_training(training, op: str) -> bool:
     return bool(training)
 
 
-def _drop(input: Tensor, p: float, mask_shape: tuple, generator) -> Tensor:
+def _drop(input: Tensor, p: float, mask_shape: tuple, generator: Generator) -> Tensor:
     if p == 1.0:  # everything dropped: zeros (and zero gradients), not 0 * inf
         return MaskScale.apply(input, np.zeros(mask_shape, dtype=bool), 0.0)
-    g = generator if generator is not None else default_generator()
-    mask = g.random(mask_shape, dtype=np.float32) >= np.float32(p)  # P(keep) = 1 - p
+    mask = generator.random(mask_shape, dtype=np.float32) >= np.float32(p)  # P(keep) = 1 - p
     return MaskScale.apply(input, mask, 1.0 / (1.0 - p))
 
 
@@ -97,6 +96,7 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
     check_tensor(input, "dropout", "input", floating=True)
     p = _check_p(p, "dropout")
     training = _check_training(training, "dropout")
+    generator = resolve_generator(generator, "dropout")
     if not training or p == 0.0:
         return input
     return _drop(input, p, input.shape, generator)
@@ -131,6 +131,7 @@ def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: boo
     check_tensor(input, "dropout2d", "input", floating=True)
     p = _check_p(p, "dropout2d")
     training = _check_training(training, "dropout2d")
+    generator = resolve_generator(generator, "dropout2d")
     if input.ndim < 2:
         raise ValueError(f"dropout2d: expected a 4-D (N, C, H, W) input, got shape {tuple(input.shape)}")
     if input.ndim == 3:

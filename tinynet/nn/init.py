@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from tinynet.random import default_generator
+from tinynet.random import resolve_generator
 from tinynet.tensor import Tensor
 
 __all__ = [
@@ -95,7 +95,7 @@ def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator=None) -> 
         True
     """
     _check(tensor, "uniform_")
-    g = generator or default_generator()
+    g = resolve_generator(generator, "uniform_")
     return _fill(tensor, g.uniform(a, b, size=tensor.shape))
 
 
@@ -110,7 +110,7 @@ def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator=None)
         3.0
     """
     _check(tensor, "normal_")
-    g = generator or default_generator()
+    g = resolve_generator(generator, "normal_")
     return _fill(tensor, g.normal(mean, std, size=tensor.shape))
 
 
