@@ -26,6 +26,18 @@ from tinynet.tensor import Tensor
 __all__ = ["Optimizer"]
 
 
+def _check_grad(p) -> None:
+    """A hand-set ``.grad`` must match its parameter, as PyTorch checks on assignment (no silent broadcast or upcast)."""
+    g = p.grad
+    if not isinstance(g, Tensor):
+        raise TypeError(f"optimizer step: a parameter of shape {p.shape} has a .grad that is not a Tensor: {g!r}")
+    if g.shape != p.shape or g.dtype != p.dtype:
+        raise RuntimeError(
+            f"optimizer step: a parameter of shape {p.shape} and dtype {p.dtype} has a .grad of shape {g.shape} "
+            f"and dtype {g.dtype}; assigned gradients must match their parameter"
+        )
+
+
 class Optimizer:
     """Base class of the optimizers (PyTorch's ``torch.optim.Optimizer``).
 
@@ -157,11 +169,14 @@ class Optimizer:
         """``(param, gradient)`` for each parameter of ``group`` that has a ``.grad`` (negated if maximizing)."""
         for p in group["params"]:
             if p.grad is not None:
+                _check_grad(p)
                 yield p, (-p.grad.data if group["maximize"] else p.grad.data)
 
     def _closure_loss(self, closure):
         if closure is None:
             return None
+        if not callable(closure):
+            raise TypeError(f"{type(self).__name__}.step: closure must be callable or None, got {closure!r}")
         from tinynet.autograd import enable_grad
 
         with enable_grad():
