@@ -22,6 +22,29 @@ def _labels(x, name: str) -> np.ndarray:
     return arr
 
 
+def _check_num_classes(num_classes, op: str) -> int:
+    if isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer)) or num_classes < 1:
+        raise ValueError(f"{op}: num_classes must be a positive int, got {num_classes!r}")
+    return int(num_classes)
+
+
+def _check_ignore_index(ignore_index, op: str) -> None:
+    if ignore_index is not None and (isinstance(ignore_index, bool) or not isinstance(ignore_index, (int, np.integer))):
+        raise TypeError(f"{op}: ignore_index must be an int or None, got {ignore_index!r}")
+
+
+def _check_cm(cm, op: str) -> np.ndarray:
+    """A confusion matrix: a square 2-D array of non-negative counts."""
+    arr = cm.data if isinstance(cm, Tensor) else cm
+    if not isinstance(arr, np.ndarray):
+        raise TypeError(f"{op}: cm must be a confusion matrix (a numpy array), got {type(cm).__name__}")
+    if arr.ndim != 2 or arr.shape[0] != arr.shape[1] or arr.dtype.kind not in "iuf":
+        raise ValueError(f"{op}: cm must be a square 2-D array of counts, got shape {arr.shape} dtype {arr.dtype}")
+    if arr.size and arr.min() < 0:
+        raise ValueError(f"{op}: cm holds negative counts (min {arr.min()}), so it is not a confusion matrix")
+    return arr
+
+
 def confusion_matrix(pred, target, num_classes: int, ignore_index: int | None = None) -> np.ndarray:
     """``M[t, p]`` = number of pixels of true class t predicted as p (int64, num_classes × num_classes).
 
@@ -35,8 +58,8 @@ def confusion_matrix(pred, target, num_classes: int, ignore_index: int | None = 
     p, t = _labels(pred, "pred").ravel(), _labels(target, "target").ravel()
     if p.shape != t.shape:
         raise ValueError(f"confusion_matrix: pred has {p.size} elements but target has {t.size}")
-    if isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer)) or num_classes < 1:
-        raise ValueError(f"confusion_matrix: num_classes must be a positive int, got {num_classes!r}")
+    num_classes = _check_num_classes(num_classes, "confusion_matrix")
+    _check_ignore_index(ignore_index, "confusion_matrix")
     if ignore_index is not None:
         keep = t != ignore_index
         p, t = p[keep], t[keep]
@@ -50,6 +73,7 @@ def confusion_matrix(pred, target, num_classes: int, ignore_index: int | None = 
 
 def pixel_accuracy(cm: np.ndarray) -> float:
     """Correct pixels / all pixels, from a confusion matrix."""
+    cm = _check_cm(cm, "pixel_accuracy")
     total = cm.sum()
     return float(np.trace(cm) / total) if total else float("nan")
 
@@ -63,6 +87,7 @@ def per_class_iou(cm: np.ndarray) -> np.ndarray:
         >>> per_class_iou(np.array([[2, 1], [0, 1]]))
         array([0.66666667, 0.5       ])
     """
+    cm = _check_cm(cm, "per_class_iou")
     tp = np.diag(cm).astype(np.float64)
     union = cm.sum(axis=0) + cm.sum(axis=1) - tp
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -71,7 +96,7 @@ def per_class_iou(cm: np.ndarray) -> np.ndarray:
 
 def mean_iou(cm: np.ndarray) -> float:
     """Mean of the defined per-class IoUs."""
-    iou = per_class_iou(cm)
+    iou = per_class_iou(_check_cm(cm, "mean_iou"))
     return float(np.nanmean(iou)) if np.isfinite(iou).any() else float("nan")
 
 
@@ -87,6 +112,8 @@ class SegmentationMetrics:
     """
 
     def __init__(self, num_classes: int, ignore_index: int | None = None):
+        num_classes = _check_num_classes(num_classes, "SegmentationMetrics")
+        _check_ignore_index(ignore_index, "SegmentationMetrics")
         self.num_classes = num_classes
         self.ignore_index = ignore_index
         self.cm = np.zeros((num_classes, num_classes), np.int64)
