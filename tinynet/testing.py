@@ -25,8 +25,29 @@ class GradcheckError(RuntimeError):
     """The analytical gradient of an op disagrees with finite differences."""
 
 
-class AdjointError(Exception):
+class AdjointError(RuntimeError):
     """⟨A x, y⟩ ≠ ⟨x, A* y⟩: the adjoint is wrong (or the map is not linear)."""
+
+
+def _check_callable(fn, op: str, name: str = "fn") -> None:
+    if not callable(fn):
+        raise TypeError(f"{op}: {name} must be callable, got {fn!r}")
+
+
+def _check_positive(value, op: str, name: str, *, zero_ok: bool = False) -> None:
+    ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+    if not ok or not np.isfinite(value) or value < 0 or (value == 0 and not zero_ok):
+        want = "a finite number >= 0" if zero_ok else "a finite number > 0"
+        raise ValueError(f"{op}: {name} must be {want}, got {value!r}")
+
+
+def _check_shape(input_shape, op: str) -> tuple:
+    ok = isinstance(input_shape, (tuple, list)) and all(
+        isinstance(n, (int, np.integer)) and not isinstance(n, bool) and n >= 0 for n in input_shape
+    )
+    if not ok:
+        raise ValueError(f"{op}: input_shape must be a tuple of non-negative ints, got {input_shape!r}")
+    return tuple(int(n) for n in input_shape)
 
 
 def _outputs(result) -> list:
@@ -72,6 +93,12 @@ def gradcheck(
         >>> gradcheck(lambda t: (t * t).sum(dim=1), [x])
         True
     """
+    _check_callable(fn, "gradcheck")
+    _check_positive(eps, "gradcheck", "eps")
+    _check_positive(atol, "gradcheck", "atol", zero_ok=True)
+    _check_positive(rtol, "gradcheck", "rtol", zero_ok=True)
+    if not isinstance(inputs, (Tensor, tuple, list)):
+        raise TypeError(f"gradcheck: inputs must be a Tensor or a sequence of Tensors, got {type(inputs).__name__}")
     inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
     wrt = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
     if not wrt:
@@ -173,8 +200,14 @@ def adjoint_check(
         ...     print(type(e).__name__)
         AdjointError
     """
+    _check_callable(fn, "adjoint_check")
+    if adjoint is not None:
+        _check_callable(adjoint, "adjoint_check", "adjoint")
+    shape = _check_shape(input_shape, "adjoint_check")
+    if isinstance(trials, bool) or not isinstance(trials, (int, np.integer)) or trials < 1:
+        raise ValueError(f"adjoint_check: trials must be a positive int (0 trials would check nothing), got {trials!r}")
+    _check_positive(rtol, "adjoint_check", "rtol")
     rng = np.random.default_rng(seed)
-    shape = tuple(int(n) for n in input_shape)
     for trial in range(trials):
         x_np = rng.standard_normal(shape)
         z_np = rng.standard_normal(shape)
@@ -229,7 +262,10 @@ def operator_matrix(fn: Callable, input_shape: Sequence[int], dtype=np.float64) 
         array([[1., 1., 0., 0.],
                [0., 0., 1., 1.]])
     """
-    shape = tuple(int(n) for n in input_shape)
+    _check_callable(fn, "operator_matrix")
+    shape = _check_shape(input_shape, "operator_matrix")
+    if np.dtype(dtype).kind != "f":
+        raise TypeError(f"operator_matrix: dtype must be a floating-point dtype, got {np.dtype(dtype)}")
     n = int(np.prod(shape))
     cols = []
     with no_grad():
