@@ -55,6 +55,26 @@ def _reduction(reduction, op: str, size_average=None, reduce=None) -> str:
     return reduction
 
 
+def _check_label_smoothing(label_smoothing, op: str) -> float:
+    if isinstance(label_smoothing, bool) or not isinstance(label_smoothing, numbers.Real):
+        raise TypeError(f"{op}: label_smoothing must be a number, got {label_smoothing!r}")
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise RuntimeError(f"{op}: label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+    return float(label_smoothing)
+
+
+def _check_ignore_index(ignore_index, op: str) -> int:
+    if isinstance(ignore_index, bool) or not isinstance(ignore_index, numbers.Integral):
+        raise TypeError(f"{op}: ignore_index must be an int, got {ignore_index!r}")
+    return int(ignore_index)
+
+
+def _check_smooth(smooth, op: str) -> float:
+    if isinstance(smooth, bool) or not isinstance(smooth, numbers.Real) or not 0 <= smooth < float("inf"):
+        raise ValueError(f"{op}: smooth must be a non-negative number (and finite), got {smooth!r}")
+    return float(smooth)
+
+
 def _reduce(loss: np.ndarray, reduction: str, denom) -> np.ndarray:
     """'none' keeps the per-element losses; 'sum' adds them; 'mean' divides the sum by ``denom``."""
     if reduction == "none":
@@ -158,8 +178,7 @@ def _check_class_target(input: Tensor, target, op: str, ignore_index: int) -> np
             f"but got {target.dtype} with shape {tuple(target.shape)}. Class-probability targets must be "
             f"floating point with the input's shape {tuple(input.shape)}."
         )
-    if isinstance(ignore_index, bool) or not isinstance(ignore_index, numbers.Integral):
-        raise TypeError(f"{op}: ignore_index must be an int, got {ignore_index!r}")
+    _check_ignore_index(ignore_index, op)
     if input.ndim == 1:
         expected = ()
     else:
@@ -372,10 +391,7 @@ def cross_entropy(
     op = "cross_entropy"
     _check_logits(input, op)
     reduction = _reduction(reduction, op, size_average, reduce)
-    if isinstance(label_smoothing, bool) or not isinstance(label_smoothing, numbers.Real):
-        raise TypeError(f"{op}: label_smoothing must be a number, got {label_smoothing!r}")
-    if not 0.0 <= label_smoothing <= 1.0:
-        raise RuntimeError(f"{op}: label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+    _check_label_smoothing(label_smoothing, op)
     w = _check_class_weight(weight, input, op)
     check_tensor(target, op, "target")
     eps = float(label_smoothing)
@@ -786,8 +802,7 @@ def dice_loss(
     if input.ndim < 2:
         raise ValueError(f"{op}: expected input of shape (N, C, *), got shape {tuple(input.shape)}")
     reduction = _reduction(reduction, op)
-    if isinstance(smooth, bool) or not isinstance(smooth, numbers.Real) or smooth < 0:
-        raise ValueError(f"{op}: smooth must be a non-negative number, got {smooth!r}")
+    _check_smooth(smooth, op)
     t1 = _check_class_target(input, target, op, ignore_index)
     safe, _, valid1 = _target_weights(t1, None, ignore_index, input.dtype)
     return Dice.apply(input, safe, valid1, float(smooth), reduction)

@@ -7,7 +7,7 @@ buffer, so it appears in ``state_dict()`` and moves with ``double()``.
 from __future__ import annotations
 
 from tinynet import functional as F
-from tinynet.functional.loss import _reduction
+from tinynet.functional.loss import _check_ignore_index, _check_label_smoothing, _check_smooth, _reduction
 from tinynet.nn.module import Module
 from tinynet.tensor import Tensor
 
@@ -60,8 +60,8 @@ class CrossEntropyLoss(_WeightedLoss):
         label_smoothing: float = 0.0,
     ):
         super().__init__(weight, size_average, reduce, reduction)
-        self.ignore_index = ignore_index
-        self.label_smoothing = label_smoothing
+        self.ignore_index = _check_ignore_index(ignore_index, "CrossEntropyLoss")
+        self.label_smoothing = _check_label_smoothing(label_smoothing, "CrossEntropyLoss")
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return F.cross_entropy(
@@ -103,7 +103,7 @@ class NLLLoss(_WeightedLoss):
         reduction: str = "mean",
     ):
         super().__init__(weight, size_average, reduce, reduction)
-        self.ignore_index = ignore_index
+        self.ignore_index = _check_ignore_index(ignore_index, "NLLLoss")
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return F.nll_loss(input, target, weight=self.weight, ignore_index=self.ignore_index, reduction=self.reduction)
@@ -219,8 +219,8 @@ class DiceLoss(_Loss):
 
     def __init__(self, smooth: float = 1.0, ignore_index: int = -100, reduction: str = "mean"):
         super().__init__(None, None, reduction)
-        self.smooth = smooth
-        self.ignore_index = ignore_index
+        self.smooth = _check_smooth(smooth, "DiceLoss")
+        self.ignore_index = _check_ignore_index(ignore_index, "DiceLoss")
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return F.dice_loss(input, target, smooth=self.smooth, ignore_index=self.ignore_index, reduction=self.reduction)
