@@ -181,6 +181,12 @@ def batch_norm(
             f"batch_norm: expected input of shape (N, C, ...), got {input.ndim}-D shape {tuple(input.shape)}"
         )
     c = input.shape[1]
+    if (running_mean is None) != (running_var is None):
+        raise ValueError(
+            "batch_norm: running_mean and running_var must either both be None or neither be None, got "
+            f"running_mean={'None' if running_mean is None else 'a Tensor'} and "
+            f"running_var={'None' if running_var is None else 'a Tensor'}"
+        )
     for name, t in (("running_mean", running_mean), ("running_var", running_var)):
         if t is not None:
             _check_channel_vector(t, name, c, input, same_dtype=False)
