@@ -429,6 +429,8 @@ def avg_pool2d(
 
 def adaptive_output_size(op: str, input: Tensor, output_size) -> tuple:
     """An int, or a pair of ints where ``None`` keeps the input's size on that axis."""
+    if output_size is None:
+        raise TypeError(f"{op}: output_size must be an int or a pair of ints (None keeps a size), got None")
     sizes = output_size if isinstance(output_size, (tuple, list)) else (output_size,) * 2
     if len(sizes) != 2 or not all(
         v is None or (isinstance(v, numbers.Integral) and not isinstance(v, bool)) for v in sizes
