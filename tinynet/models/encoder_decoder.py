@@ -22,7 +22,7 @@ The five ways to get resolution back, from the lecture notes, are one argument:
 from __future__ import annotations
 
 from tinynet import nn
-from tinynet.tensor import cat
+from tinynet.tensor import Tensor, cat
 
 __all__ = ["EncoderDecoder", "UPSAMPLE_MODES"]
 
@@ -118,6 +118,8 @@ class EncoderDecoder(nn.Module):
         return layer(x, switches) if self.upsample == "unpool" else layer(x)
 
     def forward(self, x):
+        if not isinstance(x, Tensor):
+            raise TypeError(f"EncoderDecoder: input must be a Tensor, got {type(x).__name__}")
         if x.ndim != 4 or x.shape[2] % 8 or x.shape[3] % 8:
             raise ValueError(
                 f"EncoderDecoder: expected input (N, C, H, W) with H and W divisible by 8, got shape {tuple(x.shape)}"
