@@ -90,6 +90,8 @@ class Flatten(Module):
         self.end_dim = int(end_dim)
 
     def forward(self, input: Tensor) -> Tensor:
+        if not isinstance(input, Tensor):
+            raise TypeError(f"Flatten: input must be a Tensor, got {type(input).__name__}")
         return input.flatten(self.start_dim, self.end_dim)
 
     def extra_repr(self) -> str:
