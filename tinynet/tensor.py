@@ -879,9 +879,24 @@ def _result_dtype(dtypes) -> np.dtype:
     return out
 
 
+def _category(dtype: np.dtype) -> int:
+    return 0 if dtype.kind == "b" else 1 if dtype.kind in "iu" else 2
+
+
 def _promote(*tensors: Tensor) -> list:
-    """Cast tensors to their common dtype (see ``_result_dtype``)."""
-    target = _result_dtype([t.data.dtype for t in tensors])
+    """Cast tensors to their common dtype (see ``_result_dtype``).
+
+    As in PyTorch, a 0-d tensor counts like a Python number next to tensors with
+    dimensions: it decides the dtype only when it is of a higher category (bool <
+    integer < float), so ``float32 tensor + float64 0-d tensor`` stays float32.
+    """
+    dims = [t.data.dtype for t in tensors if t.data.ndim]
+    zero = [t.data.dtype for t in tensors if not t.data.ndim]
+    pool = dims + zero
+    if dims and zero:
+        top = max(_category(d) for d in zero)
+        pool = dims if max(_category(d) for d in dims) >= top else [d for d in zero if _category(d) == top]
+    target = _result_dtype(pool)
     return [t.to(target) for t in tensors]
 
 
