@@ -385,7 +385,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "test":
         cmd = [sys.executable, "-m", *pytest_command(args.ops), *extra]
-        return subprocess.run(cmd, cwd=Path.cwd()).returncode
+        return subprocess.run(cmd, cwd=ROOT).returncode
     if args.command == "check":
         results = [check(name) for name in args.ops]
         for r in results:
