@@ -413,13 +413,7 @@ def avg_pool2d(
     k, s, p, _ = pool_window_args(op, kernel_size, stride, padding)
     ceil_mode = _flag(ceil_mode, op, "ceil_mode")
     count_include_pad = _flag(count_include_pad, op, "count_include_pad")
-    divisor = 0  # the kernel's "no override"
-    if divisor_override is not None:
-        if not isinstance(divisor_override, numbers.Integral) or isinstance(divisor_override, bool):
-            raise TypeError(f"{op}: divisor_override must be an int or None, got {divisor_override!r}")
-        if divisor_override == 0:
-            raise RuntimeError(f"{op}: divisor_override must not be zero, got {divisor_override!r}")
-        divisor = int(divisor_override)
+    divisor = check_divisor_override(op, divisor_override)
     out_hw = pool_output_shape(op, input, k, s, p, (1, 1), ceil_mode)
     rows, cols = (
         avg_pool_windows(L, *args, count_include_pad) for L, args in zip(input.shape[-2:], zip(k, s, p, out_hw))
@@ -427,19 +421,35 @@ def avg_pool2d(
     return WindowMean.apply(input, rows, cols, divisor)
 
 
-def adaptive_output_size(op: str, input: Tensor, output_size) -> tuple:
-    """An int, or a pair of ints where ``None`` keeps the input's size on that axis."""
+def check_divisor_override(op: str, divisor_override) -> int:
+    """None (0, the kernel's "no override") or a nonzero int."""
+    if divisor_override is None:
+        return 0
+    if not isinstance(divisor_override, numbers.Integral) or isinstance(divisor_override, bool):
+        raise TypeError(f"{op}: divisor_override must be an int or None, got {divisor_override!r}")
+    if divisor_override == 0:
+        raise RuntimeError(f"{op}: divisor_override must not be zero, got {divisor_override!r}")
+    return int(divisor_override)
+
+
+def check_adaptive_output_size(op: str, output_size) -> tuple:
+    """An int, or a pair of ints >= 0 where ``None`` keeps the input's size on that axis; returns the pair."""
     if output_size is None:
         raise TypeError(f"{op}: output_size must be an int or a pair of ints (None keeps a size), got None")
-    sizes = output_size if isinstance(output_size, (tuple, list)) else (output_size,) * 2
+    sizes = tuple(output_size) if isinstance(output_size, (tuple, list)) else (output_size,) * 2
     if len(sizes) != 2 or not all(
         v is None or (isinstance(v, numbers.Integral) and not isinstance(v, bool)) for v in sizes
     ):
         raise TypeError(f"{op}: output_size must be an int or a pair of ints (None keeps a size), got {output_size!r}")
-    out = tuple(int(input.shape[-2 + i]) if v is None else int(v) for i, v in enumerate(sizes))
-    if min(out) < 0:
+    if any(v is not None and v < 0 for v in sizes):
         raise RuntimeError(f"{op}: output_size must be >= 0, got {output_size!r}")
-    return out
+    return sizes
+
+
+def adaptive_output_size(op: str, input: Tensor, output_size) -> tuple:
+    """The output (H_out, W_out): ``output_size`` with ``None`` entries replaced by the input's sizes."""
+    sizes = check_adaptive_output_size(op, output_size)
+    return tuple(int(input.shape[-2 + i]) if v is None else int(v) for i, v in enumerate(sizes))
 
 
 def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:

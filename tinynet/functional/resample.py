@@ -341,13 +341,19 @@ def upsample(input: Tensor, size=None, scale_factor=None, mode: str = "nearest",
 
 
 # --------------------------------------------------------------------------- pixel shuffle
-def _check_shuffle_args(op: str, input, name: str, factor) -> int:
-    """input: a Tensor of at least 3 dimensions; factor: a positive int (returned)."""
-    check_tensor(input, op, "input")
+def check_shuffle_factor(op: str, name: str, factor) -> int:
+    """The upscale/downscale factor r: a positive int."""
     if not isinstance(factor, numbers.Integral) or isinstance(factor, bool):
         raise TypeError(f"{op}: {name} must be an int, got {factor!r}")
     if factor <= 0:
         raise RuntimeError(f"{op}: {name} must be positive, got {name}={factor!r}")
+    return int(factor)
+
+
+def _check_shuffle_args(op: str, input, name: str, factor) -> int:
+    """input: a Tensor of at least 3 dimensions; factor: a positive int (returned)."""
+    check_tensor(input, op, "input")
+    factor = check_shuffle_factor(op, name, factor)
     if input.ndim < 3:
         raise RuntimeError(
             f"{op}: expected input with at least 3 dimensions (*, C, H, W), got shape {tuple(input.shape)}"

@@ -228,6 +228,12 @@ class Tanh(Module):
         return F.tanh(input)
 
 
+def _check_dim(dim, name: str):
+    if dim is not None and (isinstance(dim, bool) or not isinstance(dim, numbers.Integral)):
+        raise TypeError(f"{name}: dim must be an int or None, got {dim!r}")
+    return dim
+
+
 def _legacy_softmax_dim(name: str, ndim: int) -> int:
     warnings.warn(
         f"Implicit dimension choice for {name} has been deprecated. Change the call to include dim=X as an argument.",
@@ -253,7 +259,7 @@ class Softmax(Module):
 
     def __init__(self, dim: int | None = None):
         super().__init__()
-        self.dim = dim
+        self.dim = _check_dim(dim, "Softmax")
 
     def forward(self, input: Tensor) -> Tensor:
         dim = self.dim if self.dim is not None else _legacy_softmax_dim("softmax", input.ndim)
@@ -275,7 +281,7 @@ class LogSoftmax(Module):
 
     def __init__(self, dim: int | None = None):
         super().__init__()
-        self.dim = dim
+        self.dim = _check_dim(dim, "LogSoftmax")
 
     def forward(self, input: Tensor) -> Tensor:
         dim = self.dim if self.dim is not None else _legacy_softmax_dim("log_softmax", input.ndim)

@@ -40,6 +40,9 @@ class _BatchNorm(Module):
             isinstance(momentum, bool) or not isinstance(momentum, numbers.Real) or not 0 <= momentum <= 1
         ):
             raise ValueError(f"{name}: momentum must be a number in [0, 1] or None, got {momentum!r}")
+        for flag, value in (("affine", affine), ("track_running_stats", track_running_stats), ("bias", bias)):
+            if not isinstance(value, (bool, np.bool_)):
+                raise TypeError(f"{name}: {flag} must be a bool, got {value!r}")
         dt = _float_dtype(dtype, name)
         self.num_features = int(num_features)
         self.eps = eps

@@ -34,6 +34,8 @@ class MaxPool2d(Module):
     def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False):
         super().__init__()
         P.pool_window_args("MaxPool2d", kernel_size, stride, padding, dilation)
+        P._flag(return_indices, "MaxPool2d", "return_indices")
+        P._flag(ceil_mode, "MaxPool2d", "ceil_mode")
         self.kernel_size = kernel_size
         self.stride = stride if stride is not None else kernel_size
         self.padding = padding
@@ -79,6 +81,9 @@ class AvgPool2d(Module):
     ):
         super().__init__()
         P.pool_window_args("AvgPool2d", kernel_size, stride, padding)
+        P._flag(ceil_mode, "AvgPool2d", "ceil_mode")
+        P._flag(count_include_pad, "AvgPool2d", "count_include_pad")
+        P.check_divisor_override("AvgPool2d", divisor_override)
         self.kernel_size = kernel_size
         self.stride = stride if stride is not None else kernel_size
         self.padding = padding
@@ -121,6 +126,7 @@ class AdaptiveAvgPool2d(Module):
 
     def __init__(self, output_size):
         super().__init__()
+        P.check_adaptive_output_size("AdaptiveAvgPool2d", output_size)
         self.output_size = output_size
 
     def forward(self, input):

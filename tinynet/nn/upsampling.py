@@ -105,7 +105,7 @@ class PixelShuffle(Module):
 
     def __init__(self, upscale_factor: int):
         super().__init__()
-        self.upscale_factor = upscale_factor
+        self.upscale_factor = R.check_shuffle_factor("PixelShuffle", "upscale_factor", upscale_factor)
 
     def forward(self, input):
         return R.pixel_shuffle(input, self.upscale_factor)
@@ -133,7 +133,7 @@ class PixelUnshuffle(Module):
 
     def __init__(self, downscale_factor: int):
         super().__init__()
-        self.downscale_factor = downscale_factor
+        self.downscale_factor = R.check_shuffle_factor("PixelUnshuffle", "downscale_factor", downscale_factor)
 
     def forward(self, input):
         return R.pixel_unshuffle(input, self.downscale_factor)
