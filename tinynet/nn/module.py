@@ -37,6 +37,8 @@ class Parameter(Tensor):
         arr = data.data if isinstance(data, Tensor) else np.asarray(data)
         if not isinstance(data, (Tensor, np.ndarray)) and arr.dtype == np.float64:
             arr = arr.astype(np.float32)
+        if arr.dtype.kind not in "fiub":
+            raise TypeError(f"Parameter: data must be numeric (a Tensor, an array or numbers), got {data!r:.60}")
         # Share memory with the tensor we were given, like torch.nn.Parameter.
         self.data = arr
         self.grad = None
