@@ -178,11 +178,31 @@ class set_grad_enabled(_GradModeGuard):
 
 # --------------------------------------------------------------------------- anomaly mode
 class AnomalyError(RuntimeError):
-    """Raised in anomaly mode when an op produces a NaN or an infinity."""
+    """Raised in anomaly mode when an op produces a NaN or an infinity.
+
+    Example:
+        >>> import tinynet
+        >>> from tinynet.autograd import AnomalyError, detect_anomaly
+        >>> x = tinynet.tensor([0.0], requires_grad=True)
+        >>> with detect_anomaly():
+        ...     try:
+        ...         x.sqrt().backward()  # d sqrt(x)/dx = inf at 0
+        ...     except AnomalyError as e:
+        ...         print(str(e).splitlines()[0])
+        Sqrt backward produced inf in gradient 0 (shape (1,))
+    """
 
 
 def is_anomaly_enabled() -> bool:
-    """True inside ``detect_anomaly()``."""
+    """True inside ``detect_anomaly()``.
+
+    Example:
+        >>> from tinynet.autograd import detect_anomaly, is_anomaly_enabled
+        >>> with detect_anomaly():
+        ...     inside = is_anomaly_enabled()
+        >>> inside, is_anomaly_enabled()
+        (True, False)
+    """
     return _mode.anomaly
 
 
@@ -243,6 +263,14 @@ class Context:
     Functions may also store small Python values as attributes (``ctx.stride``);
     large arrays belong in :meth:`save_for_backward` so they are released after
     the backward pass.
+
+    Example:
+        >>> import tinynet
+        >>> x = tinynet.tensor([1.0, -2.0], requires_grad=True)
+        >>> y = x.relu()
+        >>> ctx = y._node  # the Context of the ReLU node (internal: user code receives it as ``ctx``)
+        >>> ctx.fn.__name__, ctx.needs_input_grad, [a.tolist() for a in ctx.saved_arrays]
+        ('ReLU', (True,), [[1.0, 0.0]])
     """
 
     def __init__(self, fn: type, needs_input_grad: tuple):
@@ -313,7 +341,29 @@ def _freed_error(name: str) -> RuntimeError:
 
 
 class Function:
-    """Base class of differentiable operations (see the module docstring)."""
+    """Base class of differentiable operations (see the module docstring).
+
+    Subclass it with static ``forward(ctx, *args)`` and ``backward(ctx, *grads)`` working
+    on numpy arrays and call ``YourFunction.apply(...)`` on Tensors.
+
+    Example:
+        >>> import numpy as np
+        >>> import tinynet
+        >>> from tinynet.autograd import Function
+        >>> class Cube(Function):
+        ...     @staticmethod
+        ...     def forward(ctx, x):
+        ...         ctx.save_for_backward(x)
+        ...         return x**3
+        ...     @staticmethod
+        ...     def backward(ctx, grad):
+        ...         (x,) = ctx.saved_arrays
+        ...         return 3 * x**2 * grad
+        >>> x = tinynet.tensor([1.0, 2.0], requires_grad=True)
+        >>> Cube.apply(x).sum().backward()
+        >>> x.grad
+        tensor([ 3., 12.])
+    """
 
     @staticmethod
     def forward(ctx: Context, *args, **kwargs):
