@@ -29,7 +29,14 @@ _DEFAULT_SIZES = {"train": 2000, "val": 200, "test": 500}
 
 
 class ShapeSpec(NamedTuple):
-    """One object: its class (1-3), centre (row, column) in pixels, radius in pixels and RGB colour."""
+    """One object: its class (1-3), centre (row, column) in pixels, radius in pixels and RGB colour.
+
+    Example:
+        >>> from tinynet.data.datasets.shapes import ShapeSpec, shape_mask
+        >>> square = ShapeSpec(kind=2, cy=10.0, cx=10.0, r=4.0, colour=(1.0, 0.0, 0.0))
+        >>> int(shape_mask(square, size=20).sum())  # a 7x7 square: half side 0.886 r = 3.5 pixels
+        49
+    """
 
     kind: int
     cy: float
