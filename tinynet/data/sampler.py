@@ -17,7 +17,22 @@ __all__ = ["Sampler", "SequentialSampler", "RandomSampler", "BatchSampler"]
 
 
 class Sampler:
-    """Base class: ``__iter__`` yields dataset indices (and ``__len__`` counts them)."""
+    """Base class: ``__iter__`` yields dataset indices (and ``__len__`` counts them).
+
+    Example:
+        >>> from tinynet.data import DataLoader, Sampler
+        >>> class EvenFirst(Sampler):
+        ...     def __init__(self, n):
+        ...         self.n = n
+        ...     def __iter__(self):
+        ...         return iter([*range(0, self.n, 2), *range(1, self.n, 2)])
+        ...     def __len__(self):
+        ...         return self.n
+        >>> list(EvenFirst(5))
+        [0, 2, 4, 1, 3]
+        >>> [b.tolist() for b in DataLoader(list(range(10, 15)), batch_size=2, sampler=EvenFirst(5))]
+        [[10, 12], [14, 11], [13]]
+    """
 
     def __iter__(self) -> Iterator:
         raise NotImplementedError(f"{type(self).__name__} must implement __iter__")
