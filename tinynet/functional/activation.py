@@ -38,13 +38,27 @@ def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = Fals
 
 
 def sigmoid(input: Tensor) -> Tensor:
-    """1 / (1 + e^(-x)), computed without overflow."""
+    """1 / (1 + e^(-x)) elementwise, computed without overflow.
+
+    Example:
+        >>> import tinynet
+        >>> import tinynet.nn.functional as F
+        >>> F.sigmoid(tinynet.tensor([-1000.0, 0.0, 1000.0]))
+        tensor([0. , 0.5, 1. ])
+    """
     check_tensor(input, "sigmoid", "input")
     return input.sigmoid()
 
 
 def tanh(input: Tensor) -> Tensor:
-    """Hyperbolic tangent."""
+    """Hyperbolic tangent, elementwise.
+
+    Example:
+        >>> import tinynet
+        >>> import tinynet.nn.functional as F
+        >>> F.tanh(tinynet.tensor([0.0, 100.0]))
+        tensor([0., 1.])
+    """
     check_tensor(input, "tanh", "input")
     return input.tanh()
 
@@ -63,6 +77,13 @@ def softmax(input: Tensor, dim: int) -> Tensor:
 
 
 def log_softmax(input: Tensor, dim: int) -> Tensor:
-    """x - logsumexp(x) along ``dim``, stable for large inputs."""
+    """x - logsumexp(x) along ``dim``, stable for large inputs.
+
+    Example:
+        >>> import tinynet
+        >>> import tinynet.nn.functional as F
+        >>> F.log_softmax(tinynet.tensor([1000.0, 1000.0]), dim=0)  # log(1/2) each, no overflow
+        tensor([-0.6931, -0.6931])
+    """
     check_tensor(input, "log_softmax", "input", floating=True)
     return input.log_softmax(dim)
