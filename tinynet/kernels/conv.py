@@ -16,11 +16,21 @@ their gradients.
 The padding arguments are the *top/left* offsets only: the caller passes the
 output size (Ho, Wo) explicitly, and any bottom/right padding is implied by it
 (this is how PyTorch's asymmetric ``padding='same'`` fits in).
+
+Both kernels run on one thread, by measurement. Each iteration (n, c) owns its
+output rows (im2col) or plane (col2im), so ``prange`` would be race-free, but on
+the 2 shared cores we benchmark on it was never faster: the copies are
+memory-bound, the GEMMs between them already use both cores through OpenBLAS's
+threads, and handing the cores back and forth between numba's and OpenBLAS's
+thread pools cost more than it saved (N16 C32 32x32 3x3 conv2d forward+backward:
+15 ms on one numba thread, 16-20 ms with numba's workqueue pool, 60+ ms with its
+OpenMP pool, whose idle workers either spin against OpenBLAS or sleep through a
+scheduler tick). Serial kernels also compile in about half the time.
 """
 
 from __future__ import annotations
 
-from numba import njit, prange
+from numba import njit
 
 
 @njit(cache=True)
@@ -37,7 +47,7 @@ def _valid_range(start: int, step: int, size: int, count: int):
     return o0, o1
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True)
 def im2col(x, kH, kW, sH, sW, pH, pW, dH, dW, Ho, Wo, cols):
     """Gather the receptive fields of ``x`` into ``cols`` (written in full).
 
@@ -45,7 +55,7 @@ def im2col(x, kH, kW, sH, sW, pH, pW, dH, dW, Ho, Wo, cols):
     This is the matrix C of the seeds with the kernel factored out: C = W @ im2col.
     """
     N, C, H, W = x.shape
-    for nc in prange(N * C):  # each (n, c) owns cols[c*kH*kW : (c+1)*kH*kW, n]
+    for nc in range(N * C):  # each (n, c) owns cols[c*kH*kW : (c+1)*kH*kW, n]
         n = nc // C
         c = nc % C
         for kh in range(kH):
@@ -58,14 +68,22 @@ def im2col(x, kH, kW, sH, sW, pH, pW, dH, dW, Ho, Wo, cols):
                 dst[:oh0] = 0  # rows reading the top padding
                 dst[oh1:] = 0  # ... and the bottom padding
                 for oh in range(oh0, oh1):
-                    src = x[n, c, ih0 + oh * sH]
-                    dst[oh, :ow0] = 0
-                    dst[oh, ow1:] = 0
-                    if sW == 1:  # a contiguous copy (slices compile to fast loops)
-                        dst[oh, ow0:ow1] = src[iw0 + ow0 : iw0 + ow1]
+                    src = x[n, c, ih0 + oh * sH]  # the input row
+                    out = dst[oh]
+                    for ow in range(ow0):
+                        out[ow] = 0
+                    for ow in range(ow1, Wo):
+                        out[ow] = 0
+                    # out[ow] = src[iw0 + ow * sW] for ow0 <= ow < ow1. Written on views indexed
+                    # from 0, so numba drops its negative-index checks and vectorises the copy.
+                    seg = out[ow0:ow1]
+                    if sW == 1:
+                        run = src[iw0 + ow0 : iw0 + ow1]
+                        for i in range(ow1 - ow0):
+                            seg[i] = run[i]
                     else:
-                        for ow in range(ow0, ow1):
-                            dst[oh, ow] = src[iw0 + ow * sW]
+                        for i in range(ow1 - ow0):
+                            seg[i] = src[iw0 + (ow0 + i) * sW]
     return cols
 
 
@@ -76,16 +94,15 @@ def im2col(x, kH, kW, sH, sW, pH, pW, dH, dW, Ho, Wo, cols):
 # are dropped (the adjoint of writing a zero). With the conv as C = W @ P, Cᵀ = Pᵀ @ Wᵀ: a GEMM by
 # Wᵀ followed by col2im is the transposed convolution. Stride in C becomes the spacing of the
 # scattered taps in Cᵀ (zero insertion); dilation stays the spacing of the kernel taps.
-# Parallel over (n, c): each iteration owns the whole plane x[n, c], so no two threads add into
-# one pixel.
-@njit(cache=True, parallel=True)
+# The loop runs over destination planes: iteration (n, c) owns x[n, c] and adds only into it.
+@njit(cache=True)
 def col2im(cols, kH, kW, sH, sW, pH, pW, dH, dW, Ho, Wo, x):
     """Scatter-add ``cols`` back onto the image ``x`` (overwritten): the adjoint of :func:`im2col`.
 
     cols: (C*kH*kW, N, Ho*Wo)  ->  x: (N, C, H, W).
     """
     N, C, H, W = x.shape
-    for nc in prange(N * C):
+    for nc in range(N * C):
         n = nc // C
         c = nc % C
         x[n, c] = 0
@@ -97,10 +114,13 @@ def col2im(cols, kH, kW, sH, sW, pH, pW, dH, dW, Ho, Wo, x):
                 ow0, ow1 = _valid_range(iw0, sW, W, Wo)
                 src = cols[(c * kH + kh) * kW + kw, n].reshape(Ho, Wo)
                 for oh in range(oh0, oh1):
-                    dst = x[n, c, ih0 + oh * sH]
+                    dst = x[n, c, ih0 + oh * sH]  # the input row
+                    seg = src[oh, ow0:ow1]
                     if sW == 1:
-                        dst[iw0 + ow0 : iw0 + ow1] += src[oh, ow0:ow1]
+                        run = dst[iw0 + ow0 : iw0 + ow1]
+                        for i in range(ow1 - ow0):
+                            run[i] += seg[i]
                     else:
-                        for ow in range(ow0, ow1):
-                            dst[iw0 + ow * sW] += src[oh, ow]
+                        for i in range(ow1 - ow0):
+                            dst[iw0 + (ow0 + i) * sW] += seg[i]
     return x
