@@ -52,7 +52,19 @@ _CHECKPOINT_MARK = "tinynet.io.save_checkpoint"
 
 
 class CheckpointError(ValueError):
-    """A file is not a readable tinynet checkpoint (corrupt, truncated, foreign or holding pickles)."""
+    """A file is not a readable tinynet checkpoint (corrupt, truncated, foreign or holding pickles).
+
+    Example:
+        >>> import os, tempfile, tinynet
+        >>> from tinynet.io import CheckpointError, load_checkpoint
+        >>> path = os.path.join(tempfile.mkdtemp(), "weights.npz")
+        >>> tinynet.save({"w": tinynet.ones(2)}, path)  # a plain save, not a checkpoint
+        >>> try:
+        ...     load_checkpoint(path)
+        ... except CheckpointError as e:
+        ...     print(type(e).__name__, "was not written by tinynet.io.save_checkpoint" in str(e))
+        CheckpointError True
+    """
 
 
 # ============================================================================ save
@@ -463,7 +475,17 @@ def get_rng_states() -> dict:
 
 
 def set_rng_states(states: Mapping) -> None:
-    """Restore what :func:`get_rng_states` returned (keys that are absent are left alone)."""
+    """Restore what :func:`get_rng_states` returned (keys that are absent are left alone).
+
+    Example:
+        >>> import random
+        >>> from tinynet.io import get_rng_states, set_rng_states
+        >>> states = get_rng_states()
+        >>> a = random.random()
+        >>> set_rng_states({"python": states["python"]})  # only Python's generator
+        >>> random.random() == a
+        True
+    """
     if "tinynet" in states:
         set_rng_state(states["tinynet"])
     if "numpy" in states:
@@ -572,8 +594,19 @@ def load_checkpoint(
     Returns:
         the checkpoint dict (``epoch``, ``step``, ``extra``, and the raw states).
 
-    Example:
-        See :func:`save_checkpoint`.
+    Example (more in :func:`save_checkpoint`):
+        >>> import os, tempfile, tinynet
+        >>> from tinynet import nn, optim
+        >>> from tinynet.io import load_checkpoint, save_checkpoint
+        >>> net = nn.Linear(2, 1)
+        >>> opt = optim.SGD(net.parameters(), lr=0.1, momentum=0.9)
+        >>> path = os.path.join(tempfile.mkdtemp(), "run.ckpt")
+        >>> save_checkpoint(path, model=net, optimizer=opt, epoch=0)
+        >>> net2 = nn.Linear(2, 1)
+        >>> opt2 = optim.SGD(net2.parameters(), lr=0.1, momentum=0.9)
+        >>> ckpt = load_checkpoint(path, model=net2, optimizer=opt2)
+        >>> ckpt["epoch"], bool((net2.weight == net.weight).all())
+        (0, True)
     """
     ckpt = load(path)
     where = repr(os.fspath(path)) if not hasattr(path, "read") else _describe(path)
