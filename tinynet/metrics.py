@@ -72,7 +72,14 @@ def confusion_matrix(pred, target, num_classes: int, ignore_index: int | None = 
 
 
 def pixel_accuracy(cm: np.ndarray) -> float:
-    """Correct pixels / all pixels, from a confusion matrix."""
+    """Correct pixels / all pixels, from a confusion matrix.
+
+    Example:
+        >>> import numpy as np
+        >>> from tinynet.metrics import pixel_accuracy
+        >>> pixel_accuracy(np.array([[2, 1], [0, 1]]))  # 3 of 4 pixels on the diagonal
+        0.75
+    """
     cm = _check_cm(cm, "pixel_accuracy")
     total = cm.sum()
     return float(np.trace(cm) / total) if total else float("nan")
@@ -95,7 +102,16 @@ def per_class_iou(cm: np.ndarray) -> np.ndarray:
 
 
 def mean_iou(cm: np.ndarray) -> float:
-    """Mean of the defined per-class IoUs."""
+    """Mean of the defined per-class IoUs (classes absent from truth and prediction are left out).
+
+    Example:
+        >>> import numpy as np
+        >>> from tinynet.metrics import mean_iou
+        >>> round(mean_iou(np.array([[2, 1], [0, 1]])), 4)  # (2/3 + 1/2) / 2
+        0.5833
+        >>> mean_iou(np.array([[3, 0, 0], [0, 1, 0], [0, 0, 0]]))  # class 2 never occurs: not averaged
+        1.0
+    """
     iou = per_class_iou(_check_cm(cm, "mean_iou"))
     return float(np.nanmean(iou)) if np.isfinite(iou).any() else float("nan")
 
