@@ -129,5 +129,14 @@ def get_rng_state() -> dict:
 
 
 def set_rng_state(state: dict) -> None:
-    """Restore the global generator's state from ``get_rng_state``."""
+    """Restore the global generator's state from ``get_rng_state``.
+
+    Example:
+        >>> import tinynet
+        >>> state = tinynet.get_rng_state()
+        >>> first = tinynet.randn(2)
+        >>> tinynet.set_rng_state(state)
+        >>> bool((tinynet.randn(2) == first).all())
+        True
+    """
     _default.set_state(state)
