@@ -548,6 +548,8 @@ def run_backward(tensor, gradient=None, retain_graph: bool = False) -> None:
             )
         g = np.ones_like(tensor.data)
     else:
+        if not isinstance(gradient, (Tensor, np.ndarray, int, float)):
+            raise TypeError(f"backward: gradient must be a Tensor (or None), got {type(gradient).__name__}")
         g = gradient.data if isinstance(gradient, Tensor) else np.asarray(gradient)
         if g.shape != tensor.data.shape:
             raise RuntimeError(f"backward: gradient has shape {g.shape} but the tensor has shape {tensor.shape}")

@@ -197,7 +197,7 @@ class Tensor:
             >>> x.size(), x.size(-1)
             ((2, 3), 3)
         """
-        return self.data.shape if dim is None else self.data.shape[dim]
+        return self.data.shape if dim is None else self.data.shape[_one_dim(dim, self.ndim)]
 
     def numel(self) -> int:
         """The number of elements."""
@@ -277,7 +277,11 @@ class Tensor:
     def fill_(self, value) -> "Tensor":
         """Fill with ``value`` in place (refused on tensors that require grad while recording)."""
         self._check_inplace("fill_")
-        self.data[...] = value
+        if not isinstance(value, (bool, int, float, np.number, np.bool_)) and not (
+            isinstance(value, Tensor) and value.ndim == 0
+        ):
+            raise TypeError(f"fill_(): value must be a number or a 0-d tensor, got {value!r}")
+        self.data[...] = value.data if isinstance(value, Tensor) else value
         return self
 
     def _check_inplace(self, what: str, value=None) -> None:
@@ -422,6 +426,7 @@ class Tensor:
     def _inplace(self, other, op, what, alpha=1):
         self._check_inplace(what, other)
         value = other.data if isinstance(other, Tensor) else other
+        _check_inplace_operand(self, value, what)
         if alpha != 1:
             value = np.asarray(value) * alpha
         op(self.data, value, out=self.data, casting="same_kind")
@@ -456,6 +461,12 @@ class Tensor:
         """Copy ``src`` (broadcast) into this tensor in place (see ``add_``)."""
         self._check_inplace("copy_", src)
         src = src.data if isinstance(src, Tensor) else np.asarray(src)
+        if src.dtype.kind not in "fiub":
+            raise TypeError(f"copy_(): src must be numeric, got dtype {src.dtype}")
+        if not _broadcasts(src.shape, self.shape) or np.broadcast_shapes(src.shape, self.shape) != self.shape:
+            raise RuntimeError(
+                f"copy_(): src of shape {src.shape} cannot be broadcast to this tensor's shape {self.shape}"
+            )
         self.data[...] = src
         return self
 
@@ -467,6 +478,10 @@ class Tensor:
     # ---------------------------------------------------------------- comparisons (no gradient)
     def _compare(self, other, op):
         value = other.data if isinstance(other, Tensor) else other
+        if not isinstance(other, (Tensor, np.ndarray, bool, int, float, np.number, np.bool_)):
+            if op in (np.equal, np.not_equal):  # x == None is False, as in PyTorch (and Python)
+                return op is np.not_equal
+            raise TypeError(f"{op.__name__}: cannot compare a tensor with {type(other).__name__}")
         _check_broadcast(self.shape, np.shape(value), op.__name__)
         return Tensor._wrap(np.asarray(op(self.data, value)))
 
@@ -508,11 +523,13 @@ class Tensor:
 
     def all(self, dim=None, keepdim: bool = False) -> "Tensor":
         """True where every element (along ``dim``) is nonzero."""
-        return Tensor._wrap(np.asarray(np.all(self.data, axis=dim, keepdims=keepdim)))
+        axis = None if dim is None else tuple(sorted(_norm_dims_list(dim, self.ndim)))
+        return Tensor._wrap(np.asarray(np.all(self.data, axis=axis if self.ndim else None, keepdims=keepdim)))
 
     def any(self, dim=None, keepdim: bool = False) -> "Tensor":
         """True where some element (along ``dim``) is nonzero."""
-        return Tensor._wrap(np.asarray(np.any(self.data, axis=dim, keepdims=keepdim)))
+        axis = None if dim is None else tuple(sorted(_norm_dims_list(dim, self.ndim)))
+        return Tensor._wrap(np.asarray(np.any(self.data, axis=axis if self.ndim else None, keepdims=keepdim)))
 
     def __invert__(self):
         if self.data.dtype != np.bool_:
@@ -663,6 +680,8 @@ class Tensor:
         if unbiased is not None and correction is not None:
             raise ValueError("var(): give either unbiased or correction, not both")
         corr = correction if correction is not None else (0 if unbiased is False else 1)
+        if isinstance(corr, bool) or not isinstance(corr, (int, float, np.integer, np.floating)):
+            raise TypeError(f"var(): correction must be a number, got {corr!r}")
         return tf.Var.apply(self._require_floating("var"), dim, corr, keepdim)
 
     def std(self, dim=None, unbiased: bool | None = None, keepdim: bool = False, *, correction: int | None = None):
@@ -811,7 +830,32 @@ def _one_dim(dim, ndim: int) -> int:
     return int(dim) % n
 
 
+def _broadcasts(a: tuple, b: tuple) -> bool:
+    try:
+        np.broadcast_shapes(a, b)
+    except ValueError:
+        return False
+    return True
+
+
+def _check_inplace_operand(t: "Tensor", value, what: str) -> None:
+    """An in-place op writes into ``t``: the operand must broadcast to t's shape and its result fit t's dtype."""
+    if not isinstance(value, (np.ndarray, bool, int, float, np.number, np.bool_)):
+        raise TypeError(f"{what}: unsupported operand type {type(value).__name__}")
+    shape = np.shape(value)
+    if not _broadcasts(shape, t.shape) or np.broadcast_shapes(shape, t.shape) != t.shape:
+        raise RuntimeError(f"{what}: output with shape {t.shape} doesn't match the broadcast shape of {shape}")
+    rank = {"b": 0, "u": 1, "i": 1, "f": 2}
+    kind = np.asarray(value).dtype.kind
+    if rank.get(kind, 3) > rank[t.data.dtype.kind]:
+        raise RuntimeError(
+            f"{what}: result type {np.asarray(value).dtype} can't be cast to this tensor's dtype {t.data.dtype}"
+        )
+
+
 def _norm_dims_list(dim, ndim: int) -> set:
+    if not isinstance(dim, (int, np.integer, tuple, list)) or isinstance(dim, bool):
+        raise TypeError(f"dim must be an int or a tuple of ints, got {dim!r}")
     dims = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
     return {_one_dim(d, ndim) for d in dims}
 

@@ -326,6 +326,8 @@ def _norm_dims(dim, ndim: int) -> tuple | None:
     """Reduced axes as non-negative ints; None means all. A 0-d tensor accepts dim 0 or -1 and reduces nothing."""
     if dim is None:
         return None
+    if not isinstance(dim, (int, np.integer, tuple, list)) or isinstance(dim, bool):
+        raise TypeError(f"dim must be an int or a tuple of ints, got {dim!r}")
     dims = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
     if not dims:  # dim=() reduces over everything, as in PyTorch
         return None
