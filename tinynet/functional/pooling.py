@@ -196,6 +196,12 @@ def max_pool2d(
 def max_pool2d_with_indices(input: Tensor, kernel_size, stride=None, padding=0, dilation=1, ceil_mode: bool = False):
     """:func:`max_pool2d` with ``return_indices=True``: returns ``(output, indices)``.
 
+    Shape:
+        - Input: (N, C, H, W) or (C, H, W)
+        - Output and indices: (N, C, H_out, W_out) or (C, H_out, W_out), H_out and W_out as in
+          :func:`max_pool2d`, e.g. H_out = ⌊(H + 2·padding[0] − dilation[0]·(kernel_size[0] − 1) − 1) / stride[0]⌋ + 1
+          without ceil_mode. The indices (int64) are flat positions ``ih·W + iw`` in each input plane.
+
     Example:
         >>> import tinynet
         >>> import tinynet.nn.functional as F
