@@ -60,6 +60,10 @@ class Upsample(Module):
 class UpsamplingNearest2d(Upsample):
     """``Upsample(size, scale_factor, mode="nearest")`` under PyTorch's older name.
 
+    Shape:
+        - Input: (N, C, H, W)
+        - Output: (N, C, H_out, W_out) with H_out = size[0] or ⌊H · scale_factor⌋, W_out likewise.
+
     Example:
         >>> import tinynet
         >>> from tinynet import nn
@@ -74,6 +78,10 @@ class UpsamplingNearest2d(Upsample):
 
 class UpsamplingBilinear2d(Upsample):
     """``Upsample(size, scale_factor, mode="bilinear", align_corners=True)`` under PyTorch's older name.
+
+    Shape:
+        - Input: (N, C, H, W)
+        - Output: (N, C, H_out, W_out) with H_out = size[0] or ⌊H · scale_factor⌋, W_out likewise.
 
     Example:
         >>> import tinynet
