@@ -161,6 +161,8 @@ class set_grad_enabled(_GradModeGuard):
     """
 
     def __init__(self, mode: bool):
+        if not isinstance(mode, (bool, np.bool_)):
+            raise TypeError(f"set_grad_enabled: mode must be a bool, got {mode!r}")
         self.mode = bool(mode)
         self.prev = _mode.enabled
         _mode.enabled = self.mode

@@ -97,6 +97,8 @@ def save(obj: Any, path) -> None:
     if hasattr(path, "write"):
         _write_npz(path, arrays)
         return
+    if not isinstance(path, (str, bytes, os.PathLike)):
+        raise TypeError(f"tinynet.save: path must be a file path or a writable binary file, got {type(path).__name__}")
     path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(directory):
@@ -253,6 +255,8 @@ def load(path) -> Any:
     """
     if hasattr(path, "read"):
         return _load_from(path, _describe(path))
+    if not isinstance(path, (str, bytes, os.PathLike)):
+        raise TypeError(f"tinynet.load: path must be a file path or a readable binary file, got {type(path).__name__}")
     path = os.fspath(path)
     if not os.path.exists(path):
         raise FileNotFoundError(f"tinynet.load: no such file: {path!r}")

@@ -55,7 +55,10 @@ class Generator:
 
     def set_state(self, state: dict) -> None:
         """Restore a state returned by ``get_state``."""
-        self._np.bit_generator.state = state
+        try:
+            self._np.bit_generator.state = state
+        except (TypeError, ValueError, KeyError) as e:
+            raise type(e)(f"set_state: state must be a dict returned by get_state(), got {state!r:.80} ({e})") from None
 
     def __getattr__(self, name):
         # random, standard_normal, integers, permutation, uniform, normal, ...
