@@ -713,6 +713,16 @@ class LayerInfo:
         receptive_field, jump, start: per spatial axis (None when unknown or not spatial).
         rf_bounds: per spatial axis, arrays ``(lo, hi)``: the input pixels each output position sees.
         rf_global: True when every output unit sees the whole (padded) input.
+
+    Example:
+        >>> import tinynet
+        >>> from tinynet import nn
+        >>> s = tinynet.summary(nn.Sequential(nn.Conv2d(3, 8, 3, stride=2), nn.ReLU()), (1, 3, 32, 32))
+        >>> conv = s.layers[1]
+        >>> conv.name, conv.class_name, conv.output_shape, conv.num_params, conv.mult_adds
+        ('0', 'Conv2d', (1, 8, 15, 15), 224, 48600)
+        >>> conv.receptive_field, conv.jump
+        ((3, 3), (2, 2))
     """
 
     name: str
@@ -745,6 +755,17 @@ class Summary:
         total_mult_adds: the sum over all calls of known mult-adds.
         unknown_mult_adds: names of the layers whose mult-adds are unknown (left out of the total).
         input_size, output_shape: of the traced forward pass.
+
+    Example:
+        >>> import tinynet
+        >>> from tinynet import nn
+        >>> s = tinynet.summary(nn.DepthwiseSeparableConv2d(3, 12, 3, bias=False), (1, 3, 32, 32))
+        >>> s.total_params, s.total_mult_adds, s.output_shape
+        (63, 56700, (1, 12, 30, 30))
+        >>> [(layer.name, layer.num_params) for layer in s.layers]
+        [('', 63), ('depthwise', 27), ('pointwise', 36)]
+        >>> print(str(s).splitlines()[1])
+        Layer (type:depth-idx)       Output Shape  Param #  Mult-Adds   RF  Jump
     """
 
     def __init__(self, layers, model, input_sizes, output_shape, depth, show_start, spatial):
