@@ -22,11 +22,32 @@ __all__ = ["gradcheck", "adjoint_check", "operator_matrix", "GradcheckError", "A
 
 
 class GradcheckError(RuntimeError):
-    """The analytical gradient of an op disagrees with finite differences."""
+    """The analytical gradient of an op disagrees with finite differences.
+
+    Example:
+        >>> import tinynet
+        >>> from tinynet.testing import GradcheckError, gradcheck
+        >>> x = tinynet.tensor([1.0, 2.0, 3.0], dtype=tinynet.float64, requires_grad=True)
+        >>> wrong = lambda t: t.detach() * t  # d(x²)/dx is 2x, but the tape sees only one factor
+        >>> try:
+        ...     gradcheck(wrong, [x])
+        ... except GradcheckError as e:
+        ...     print(str(e).split(":")[0])  # the worst element is the largest x
+        gradcheck failed for input 0 (shape (3,)) at element (2,)
+    """
 
 
 class AdjointError(RuntimeError):
-    """⟨A x, y⟩ ≠ ⟨x, A* y⟩: the adjoint is wrong (or the map is not linear)."""
+    """⟨A x, y⟩ ≠ ⟨x, A* y⟩: the adjoint is wrong (or the map is not linear).
+
+    Example:
+        >>> from tinynet.testing import AdjointError, adjoint_check
+        >>> try:
+        ...     adjoint_check(lambda x: x + 1, (3,))  # an offset: not linear
+        ... except AdjointError as e:
+        ...     print(str(e).split(":")[0])
+        adjoint_check
+    """
 
 
 def _check_callable(fn, op: str, name: str = "fn") -> None:
