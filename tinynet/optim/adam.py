@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tinynet.optim.optimizer import Optimizer, check_number
+from tinynet.optim.optimizer import Optimizer, check_flag, check_number
 from tinynet.tensor import Tensor
 
 __all__ = ["Adam", "AdamW"]
@@ -80,6 +80,9 @@ class Adam(Optimizer):
         for i, b in enumerate(betas):
             check_number(b, f"beta parameter at index {i}", minimum=0.0, below=1.0)
         check_number(group["weight_decay"], "weight_decay value", minimum=0.0)
+        for flag in ("amsgrad", "maximize", "decoupled_weight_decay"):
+            if flag in group:
+                check_flag(group[flag], f"{flag} value")
 
     def step(self, closure=None):
         """Update every parameter that has a gradient; returns ``closure()``'s loss if given."""

@@ -242,8 +242,15 @@ def _per_group(name: str, optimizer: Optimizer, value) -> list:
                 f"{name} must have the same length as optimizer.param_groups. "
                 f"{name} has {len(value)} values, param_groups has {len(optimizer.param_groups)}."
             )
-        return list(value)
-    return [value] * len(optimizer.param_groups)
+        values = list(value)
+    else:
+        values = [value] * len(optimizer.param_groups)
+    for v in values:
+        if isinstance(v, bool) or not isinstance(v, numbers.Real) or not v >= 0:
+            raise ValueError(
+                f"OneCycleLR: {name} must be a non-negative number (or one per param group), got {value!r}"
+            )
+    return values
 
 
 def _phase(end_step: float, start_lr: str, end_lr: str, start_momentum: str, end_momentum: str) -> dict:
@@ -336,6 +343,11 @@ class OneCycleLR(LRScheduler):
         for name, v in (("div_factor", div_factor), ("final_div_factor", final_div_factor)):
             if isinstance(v, bool) or not isinstance(v, numbers.Real) or v <= 0:
                 raise ValueError(f"OneCycleLR: {name} must be a positive number, got {v!r}")
+        for name, v in (("cycle_momentum", cycle_momentum), ("three_phase", three_phase)):
+            if not isinstance(v, bool):
+                raise TypeError(f"OneCycleLR: {name} must be a bool, got {v!r}")
+        for name, v in (("max_lr", max_lr), ("base_momentum", base_momentum), ("max_momentum", max_momentum)):
+            _per_group(name, optimizer, v)  # checked before any param group is modified
         self._anneal_func_type = anneal_strategy
         steps, pct = self.total_steps, pct_start
         if three_phase:  # up, back down to the start (symmetric), then on to the minimum

@@ -63,6 +63,8 @@ class Optimizer:
     """
 
     def __init__(self, params, defaults: dict):
+        if not isinstance(defaults, dict):
+            raise TypeError(f"{type(self).__name__}: defaults must be a dict of hyperparameters, got {defaults!r}")
         self.defaults = defaults
         self.state: defaultdict = defaultdict(dict)
         self.param_groups: list[dict] = []
@@ -314,6 +316,12 @@ def _load_state_value(key: str, value, param: Tensor, index: int, name: str):
             f"but the parameter has shape {tuple(param.shape)}"
         )
     return Tensor._wrap(np.array(arr, dtype=param.dtype, copy=True))
+
+
+def check_flag(value, what: str) -> None:
+    """A boolean hyperparameter (a string such as 'False' would otherwise be truthy)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"Invalid {what}: expected a bool, got {value!r}")
 
 
 def check_number(value, what: str, *, minimum: float | None = None, below: float | None = None) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tinynet.optim.optimizer import Optimizer, check_number
+from tinynet.optim.optimizer import Optimizer, check_flag, check_number
 from tinynet.tensor import Tensor
 
 __all__ = ["SGD"]
@@ -73,6 +73,8 @@ class SGD(Optimizer):
         check_number(group["momentum"], "momentum value", minimum=0.0)
         check_number(group["dampening"], "dampening value")
         check_number(group["weight_decay"], "weight_decay value", minimum=0.0)
+        check_flag(group["nesterov"], "nesterov value")
+        check_flag(group["maximize"], "maximize value")
         if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
             raise ValueError(
                 "Nesterov momentum requires a momentum and zero dampening "
