@@ -205,6 +205,11 @@ class DataLoader:
                 raise ValueError(f"DataLoader with IterableDataset: expected unspecified shuffle option, got {shuffle}")
             if sampler is not None or batch_sampler is not None:
                 raise ValueError("DataLoader with IterableDataset: sampler and batch_sampler do not apply to a stream")
+        for name, value in (("sampler", sampler), ("batch_sampler", batch_sampler)):
+            if value is not None and not hasattr(value, "__iter__"):
+                raise TypeError(f"DataLoader: {name} must be an iterable of indices, got {type(value).__name__}")
+        if worker_init_fn is not None and not callable(worker_init_fn):
+            raise TypeError(f"DataLoader: worker_init_fn must be callable or None, got {worker_init_fn!r}")
         if sampler is not None and shuffle:
             raise ValueError("DataLoader: sampler option is mutually exclusive with shuffle")
         if batch_sampler is not None:

@@ -135,6 +135,10 @@ class Subset(Dataset):
     """
 
     def __init__(self, dataset, indices: Sequence[int]):
+        if not hasattr(dataset, "__getitem__"):
+            raise TypeError(f"Subset: dataset must support indexing, got {type(dataset).__name__}")
+        if not hasattr(indices, "__len__") or not hasattr(indices, "__getitem__"):
+            raise TypeError(f"Subset: indices must be a sequence of ints, got {indices!r:.60}")
         self.dataset = dataset
         self.indices = indices
 
@@ -164,12 +168,16 @@ class ConcatDataset(Dataset):
     """
 
     def __init__(self, datasets):
+        if not hasattr(datasets, "__iter__"):
+            raise TypeError(f"ConcatDataset: datasets must be an iterable of datasets, got {type(datasets).__name__}")
         self.datasets = list(datasets)
         if not self.datasets:
             raise ValueError("ConcatDataset: datasets should not be an empty iterable")
-        for d in self.datasets:
+        for i, d in enumerate(self.datasets):
             if isinstance(d, IterableDataset):
                 raise TypeError("ConcatDataset does not support IterableDataset (it has no random access)")
+            if not hasattr(d, "__len__") or not hasattr(d, "__getitem__"):
+                raise TypeError(f"ConcatDataset: datasets[{i}] is not a map-style dataset, got {type(d).__name__}")
         self.cumulative_sizes = list(itertools.accumulate(len(d) for d in self.datasets))
 
     def __len__(self) -> int:

@@ -38,6 +38,11 @@ class Sampler:
         raise NotImplementedError(f"{type(self).__name__} must implement __iter__")
 
 
+def _check_sized(data_source, op: str) -> None:
+    if not hasattr(data_source, "__len__"):
+        raise TypeError(f"{op}: data_source must have a length (a dataset), got {type(data_source).__name__}")
+
+
 class SequentialSampler(Sampler):
     """Indices ``0, 1, ..., len(data_source) - 1``.
 
@@ -48,6 +53,7 @@ class SequentialSampler(Sampler):
     """
 
     def __init__(self, data_source: Sized):
+        _check_sized(data_source, "SequentialSampler")
         self.data_source = data_source
 
     def __iter__(self) -> Iterator[int]:
@@ -81,6 +87,7 @@ class RandomSampler(Sampler):
         num_samples: int | None = None,
         generator: Generator | None = None,
     ):
+        _check_sized(data_source, "RandomSampler")
         if not isinstance(replacement, bool):
             raise TypeError(f"RandomSampler: replacement should be a boolean value, got replacement={replacement!r}")
         if generator is not None and not isinstance(generator, Generator):
@@ -132,6 +139,8 @@ class BatchSampler(Sampler):
             )
         if not isinstance(drop_last, bool):
             raise ValueError(f"BatchSampler: drop_last should be a boolean value, got drop_last={drop_last!r}")
+        if not hasattr(sampler, "__iter__"):
+            raise TypeError(f"BatchSampler: sampler must be an iterable of indices, got {type(sampler).__name__}")
         self.sampler = sampler
         self.batch_size = int(batch_size)
         self.drop_last = drop_last
