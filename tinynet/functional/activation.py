@@ -12,6 +12,10 @@ __all__ = ["relu", "leaky_relu", "sigmoid", "tanh", "softmax", "log_softmax"]
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
     """max(x, 0) elementwise; the gradient at 0 is 0, as in PyTorch.
 
+    Args:
+        input: a tensor of any shape.
+        inplace: accepted for PyTorch compatibility; tinynet always returns a new tensor.
+
     Example:
         >>> import tinynet
         >>> import tinynet.nn.functional as F
@@ -24,6 +28,11 @@ def relu(input: Tensor, inplace: bool = False) -> Tensor:
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
     """x for x > 0, ``negative_slope * x`` otherwise.
+
+    Args:
+        input: a floating-point tensor of any shape.
+        negative_slope: the slope for x <= 0 (a number).
+        inplace: accepted for PyTorch compatibility; tinynet always returns a new tensor.
 
     Example:
         >>> import tinynet
@@ -40,6 +49,9 @@ def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = Fals
 def sigmoid(input: Tensor) -> Tensor:
     """1 / (1 + e^(-x)) elementwise, computed without overflow.
 
+    Args:
+        input: a tensor of any shape.
+
     Example:
         >>> import tinynet
         >>> import tinynet.nn.functional as F
@@ -52,6 +64,9 @@ def sigmoid(input: Tensor) -> Tensor:
 
 def tanh(input: Tensor) -> Tensor:
     """Hyperbolic tangent, elementwise.
+
+    Args:
+        input: a tensor of any shape.
 
     Example:
         >>> import tinynet
@@ -66,6 +81,10 @@ def tanh(input: Tensor) -> Tensor:
 def softmax(input: Tensor, dim: int) -> Tensor:
     """exp(x) / sum(exp(x)) along ``dim`` (shifted by the max for stability).
 
+    Args:
+        input: a floating-point tensor of any shape.
+        dim: the dimension whose entries sum to 1.
+
     Example:
         >>> import tinynet
         >>> import tinynet.nn.functional as F
@@ -78,6 +97,10 @@ def softmax(input: Tensor, dim: int) -> Tensor:
 
 def log_softmax(input: Tensor, dim: int) -> Tensor:
     """x - logsumexp(x) along ``dim``, stable for large inputs.
+
+    Args:
+        input: a floating-point tensor of any shape.
+        dim: the dimension to normalise over.
 
     Example:
         >>> import tinynet
