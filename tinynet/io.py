@@ -490,6 +490,11 @@ def set_rng_states(states: Mapping) -> None:
         >>> random.random() == a
         True
     """
+    if not isinstance(states, Mapping):
+        raise TypeError(f"set_rng_states: states must be a dict from get_rng_states(), got {type(states).__name__}")
+    unknown = sorted(str(k) for k in states if k not in ("tinynet", "numpy", "python"))
+    if unknown:
+        raise ValueError(f"set_rng_states: unknown generator(s) {unknown}; expected 'tinynet', 'numpy', 'python'")
     if "tinynet" in states:
         set_rng_state(states["tinynet"])
     if "numpy" in states:
@@ -612,6 +617,16 @@ def load_checkpoint(
         >>> ckpt["epoch"], bool((net2.weight == net.weight).all())
         (0, True)
     """
+    for name, obj, method in (
+        ("model", model, "load_state_dict"),
+        ("optimizer", optimizer, "load_state_dict"),
+        ("scheduler", scheduler, "load_state_dict"),
+    ):
+        if obj is not None and not callable(getattr(obj, method, None)):
+            raise TypeError(f"load_checkpoint: {name} must have a {method}() method, got {type(obj).__name__}")
+    for name, flag in (("strict", strict), ("restore_rng", restore_rng)):
+        if not isinstance(flag, bool):
+            raise TypeError(f"load_checkpoint: {name} must be a bool, got {flag!r}")
     ckpt = load(path)
     where = repr(os.fspath(path)) if not hasattr(path, "read") else _describe(path)
     if not isinstance(ckpt, dict) or ckpt.get("format") != _CHECKPOINT_MARK:

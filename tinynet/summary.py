@@ -857,6 +857,8 @@ def summary(
         raise ValueError(f"summary: mode must be 'eval', 'train' or 'same', got {mode!r}")
     if not isinstance(depth, numbers.Integral) or isinstance(depth, bool) or depth < 0:
         raise ValueError(f"summary: depth must be a non-negative int, got {depth!r}")
+    if not isinstance(show_start, bool):
+        raise TypeError(f"summary: show_start must be a bool, got {show_start!r}")
     inputs = _make_inputs(input_size, input_data, dtype)
 
     tracer = _Tracer()
@@ -973,7 +975,10 @@ def _make_inputs(input_size, input_data, dtype) -> list:
             isinstance(v, numbers.Integral) and not isinstance(v, bool) and v >= 0 for v in s
         ):
             raise TypeError(f"summary: input_size entries must be tuples of non-negative ints, got {s!r}")
-        dt = np.dtype(dtype) if dtype is not None else np.dtype(np.float32)
+        try:
+            dt = np.dtype(dtype) if dtype is not None else np.dtype(np.float32)
+        except TypeError:
+            raise TypeError(f"summary: dtype must be a dtype such as tinynet.float32, got {dtype!r}") from None
         out.append(Tensor._wrap(gen.random(tuple(int(v) for v in s)).astype(dt)))
     return out
 

@@ -109,6 +109,14 @@ def render_scene(
         >>> int(lab[32, 32]), int(lab[32, 38]), img.shape
         (1, 0, (3, 64, 64))
     """
+    if not isinstance(specs, (list, tuple)) or not all(isinstance(s, ShapeSpec) for s in specs):
+        raise TypeError(f"render_scene: specs must be a list of ShapeSpec, got {specs!r:.60}")
+    if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 1:
+        raise ValueError(f"render_scene: size must be a positive int, got {size!r}")
+    if rng is not None and not isinstance(rng, np.random.Generator):
+        raise TypeError(f"render_scene: rng must be a numpy Generator or None, got {type(rng).__name__}")
+    if isinstance(noise, bool) or not isinstance(noise, (int, float)) or not 0 <= noise < float("inf"):
+        raise ValueError(f"render_scene: noise must be a finite number >= 0, got {noise!r}")
     img = _background(rng, size) if rng is not None else np.full((3, size, size), 0.5, np.float32)
     labels = np.zeros((size, size), np.int64)
     for spec in specs:
