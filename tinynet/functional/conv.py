@@ -416,6 +416,12 @@ def convolve2d(
     Deep learning uses correlation (conv2d) since a network can learn the flipped kernel
     just as well; this function shows the difference. Arguments and shapes are those of conv2d.
 
+    Args:
+        input: (N, C_in, H, W) or unbatched (C_in, H, W).
+        weight: (C_out, C_in / groups, kH, kW), applied flipped in both spatial axes.
+        bias: optional (C_out,).
+        stride, padding, dilation, groups: as in :func:`conv2d`.
+
     ``convolve2d(x, w) == conv2d(x, w.flip(-1, -2))``; its input-gradient is the transposed
     convolution with the flipped kernel and its weight-gradient is conv2d's, flipped back.
 
