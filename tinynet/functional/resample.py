@@ -331,6 +331,9 @@ def interpolate(
 def upsample(input: Tensor, size=None, scale_factor=None, mode: str = "nearest", align_corners=None) -> Tensor:
     """PyTorch's deprecated alias of :func:`interpolate`.
 
+    Args:
+        input, size, scale_factor, mode, align_corners: as in :func:`interpolate`.
+
     Shape:
         - Input: (N, C, H, W) (or (N, C, L))
         - Output: (N, C, H_out, W_out) with H_out = size[0] or ⌊H · scale_factor[0]⌋, W_out likewise.
