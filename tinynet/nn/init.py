@@ -8,6 +8,7 @@ linear weights gives U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
 from __future__ import annotations
 
 import math
+import numbers
 
 import numpy as np
 
@@ -34,6 +35,15 @@ def _check(t, fn: str) -> Tensor:
     if t.dtype.kind != "f":
         raise TypeError(f"nn.init.{fn}: expected a floating-point tensor, got dtype {t.dtype}")
     return t
+
+
+def _number(value, fn: str, name: str, *, minimum: float | None = None) -> float:
+    """A finite real number (>= ``minimum`` if given)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
+        raise TypeError(f"nn.init.{fn}: {name} must be a finite number, got {value!r}")
+    if minimum is not None and value < minimum:
+        raise ValueError(f"nn.init.{fn}: {name} must be >= {minimum}, got {value!r}")
+    return float(value)
 
 
 def _fill(t: Tensor, values: np.ndarray) -> Tensor:
@@ -95,6 +105,9 @@ def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator=None) -> 
         True
     """
     _check(tensor, "uniform_")
+    a, b = _number(a, "uniform_", "a"), _number(b, "uniform_", "b")
+    if b < a:
+        raise ValueError(f"nn.init.uniform_: the bounds must satisfy a <= b, got a={a!r}, b={b!r}")
     g = resolve_generator(generator, "uniform_")
     return _fill(tensor, g.uniform(a, b, size=tensor.shape))
 
@@ -110,6 +123,7 @@ def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator=None)
         3.0
     """
     _check(tensor, "normal_")
+    mean, std = _number(mean, "normal_", "mean"), _number(std, "normal_", "std", minimum=0.0)
     g = resolve_generator(generator, "normal_")
     return _fill(tensor, g.normal(mean, std, size=tensor.shape))
 
@@ -124,6 +138,8 @@ def constant_(tensor: Tensor, val: float) -> Tensor:
         tensor([0.5, 0.5])
     """
     _check(tensor, "constant_")
+    if isinstance(val, bool) or not isinstance(val, numbers.Real):  # None would silently fill NaN
+        raise TypeError(f"nn.init.constant_: val must be a number, got {val!r}")
     tensor.data[...] = val
     return tensor
 
@@ -216,6 +232,7 @@ def xavier_uniform_(tensor: Tensor, gain: float = 1.0, generator=None) -> Tensor
         True
     """
     _check(tensor, "xavier_uniform_")
+    gain = _number(gain, "xavier_uniform_", "gain")
     fan_in, fan_out = _fans(tensor, "xavier_uniform_")
     bound = gain * math.sqrt(6.0 / max(fan_in + fan_out, 1))
     return uniform_(tensor, -bound, bound, generator)
@@ -232,6 +249,7 @@ def xavier_normal_(tensor: Tensor, gain: float = 1.0, generator=None) -> Tensor:
         0.05
     """
     _check(tensor, "xavier_normal_")
+    gain = _number(gain, "xavier_normal_", "gain")
     fan_in, fan_out = _fans(tensor, "xavier_normal_")
     std = gain * math.sqrt(2.0 / max(fan_in + fan_out, 1))
     return normal_(tensor, 0.0, std, generator)
