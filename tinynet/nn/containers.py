@@ -47,6 +47,9 @@ def _insert(container: Module, index: int, module: Module) -> None:
 class Sequential(Module):
     """Modules called one after another; children are named ``0``, ``1``, ... (or by an OrderedDict).
 
+    Args:
+        *modules: the modules in calling order, or a single ``OrderedDict`` of name -> module.
+
     Example:
         >>> import tinynet
         >>> from tinynet import nn
