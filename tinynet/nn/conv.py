@@ -282,6 +282,7 @@ class ConvTranspose1d(_ConvTransposeNd):
     Args:
         in_channels, out_channels, kernel_size, stride, padding, output_padding, groups, bias,
         dilation: as in :class:`ConvTranspose2d`, with ints or 1-tuples.
+        padding_mode: only ``'zeros'`` is implemented.
 
     Shape:
         - Input: (N, C_in, L) or (C_in, L)
@@ -326,6 +327,7 @@ class ConvTranspose2d(_ConvTransposeNd):
             the bottom/right.
         groups: split the channels into this many independent transposed convolutions.
         bias: learn a bias per output channel.
+        padding_mode: only ``'zeros'`` is implemented.
         dtype: float32 (default) or float64.
 
     Shape:
