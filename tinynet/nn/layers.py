@@ -179,6 +179,10 @@ class ReLU(Module):
 class LeakyReLU(Module):
     """``x`` for x > 0, ``negative_slope * x`` otherwise.
 
+    Args:
+        negative_slope: the slope for x <= 0 (default 0.01).
+        inplace: accepted for PyTorch compatibility; tinynet always returns a new tensor.
+
     Example:
         >>> import tinynet
         >>> from tinynet import nn
@@ -309,6 +313,10 @@ class Dropout(_DropoutNd):
     """In training, zero each element with probability ``p`` and scale the rest by ``1/(1-p)``; identity in eval.
 
     The mask comes from tinynet's generator, so ``tinynet.manual_seed`` makes it repeatable.
+
+    Args:
+        p: the probability of zeroing an element, in [0, 1] (default 0.5).
+        inplace: accepted for PyTorch compatibility; tinynet always returns a new tensor.
 
     Shape:
         output has the shape of the input.
