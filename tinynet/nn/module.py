@@ -22,6 +22,11 @@ __all__ = ["Module", "Parameter"]
 class Parameter(Tensor):
     """A Tensor that a Module registers as a learnable parameter (``requires_grad=True``).
 
+    Args:
+        data: a Tensor (whose memory the parameter shares), an array or numbers; Python floats
+            become float32. ``None`` gives an empty float32 parameter.
+        requires_grad: whether the optimizer will update it (default True).
+
     Example:
         >>> import tinynet
         >>> p = tinynet.nn.Parameter(tinynet.zeros(2))
