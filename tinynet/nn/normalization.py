@@ -124,7 +124,10 @@ class _BatchNorm(Module):
 class BatchNorm1d(_BatchNorm):
     """Batch normalisation of ``(N, C)`` or ``(N, C, L)`` inputs over N (and L), per channel.
 
-    See :class:`BatchNorm2d` for the arguments and the statistics.
+    See :class:`BatchNorm2d` for the statistics.
+
+    Args:
+        num_features, eps, momentum, affine, track_running_stats, dtype, bias: as in :class:`BatchNorm2d`.
 
     Shape:
         - input: ``(N, C)`` or ``(N, C, L)``
