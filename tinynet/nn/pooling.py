@@ -58,6 +58,10 @@ class MaxPool2d(Module):
 class AvgPool2d(Module):
     """2-D average pooling; see :func:`tinynet.nn.functional.avg_pool2d` for the divisor rules.
 
+    Args:
+        kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override: as in
+            :func:`tinynet.nn.functional.avg_pool2d` (``stride=None`` means ``kernel_size``).
+
     Shape:
         - Input: (N, C, H, W) or (C, H, W)
         - Output: (N, C, H_out, W_out) or (C, H_out, W_out), with
