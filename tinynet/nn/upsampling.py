@@ -15,6 +15,10 @@ class Upsample(Module):
     and ``"bed_of_nails"`` (integer factors: each value at the top-left of its
     s×s block, zeros elsewhere). Exactly one of ``size`` and ``scale_factor``.
 
+    Args:
+        size, scale_factor, mode, align_corners, recompute_scale_factor: as in
+            :func:`tinynet.nn.functional.interpolate`.
+
     Shape:
         - Input: (N, C, H, W) (or (N, C, L))
         - Output: (N, C, H_out, W_out) with H_out = size[0] or ⌊H · scale_factor[0]⌋, W_out likewise.
