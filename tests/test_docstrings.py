@@ -8,7 +8,10 @@ packages users import (tinynet, tinynet.nn, tinynet.nn.functional, tinynet.optim
 * the docstring has an ``Example:`` section (``Example (what it shows):`` counts too) with a ``>>>``
   line, and that example is one pytest's ``--doctest-modules`` collects, so it runs in CI;
 * functional ops and ``nn`` modules have a ``Shape:`` section, except the ones listed in
-  ``SAME_SHAPE`` whose output has the input's shape.
+  ``SAME_SHAPE`` whose output has the input's shape;
+* functional ops and ``nn`` modules name every argument of their signature (constructor for a
+  module) in the docstring, usually in ``Args:`` (``device`` and ``dtype`` are PyTorch's and need
+  no words).
 
 Every module under tinynet, private ones included, has a module docstring.
 """
@@ -175,3 +178,16 @@ def test_ops_and_layers_that_change_shapes_have_a_shape_section(qualname):
     obj = API[qualname]
     doc = inspect.getdoc(obj) if not inspect.isclass(obj) else obj.__dict__.get("__doc__")
     assert doc and SHAPE.search(doc), f"{qualname}: the docstring has no 'Shape:' section"
+
+
+UNDOCUMENTED_OK = {"self", "args", "kwargs", "device", "dtype"}
+
+
+@pytest.mark.parametrize("qualname", sorted(q for q in API if q.split(".")[-1] in FUNCTIONAL | NN_CLASSES))
+def test_ops_and_layers_name_every_argument(qualname):
+    obj = API[qualname]
+    doc = inspect.getdoc(obj) if not inspect.isclass(obj) else obj.__dict__.get("__doc__")
+    target = obj.__init__ if inspect.isclass(obj) else obj
+    params = [p for p in inspect.signature(target).parameters if p not in UNDOCUMENTED_OK]
+    missing = [p for p in params if not re.search(rf"\b{re.escape(p)}\b", doc or "")]
+    assert not missing, f"{qualname}: the docstring does not mention the arguments {missing}"
