@@ -188,9 +188,10 @@ def max_pool2d(
     check_planes_input(input, op, allow_int=True)
     k, s, p, d = pool_window_args(op, kernel_size, stride, padding, dilation)
     ceil_mode = _flag(ceil_mode, op, "ceil_mode")
+    return_indices = _flag(return_indices, op, "return_indices")
     out_hw = pool_output_shape(op, input, k, s, p, d, ceil_mode)
     out, indices = MaxPool2dFn.apply(input, k, s, p, d, out_hw)
-    return (out, indices) if _flag(return_indices, op, "return_indices") else out
+    return (out, indices) if return_indices else out
 
 
 def max_pool2d_with_indices(input: Tensor, kernel_size, stride=None, padding=0, dilation=1, ceil_mode: bool = False):
