@@ -141,6 +141,8 @@ class Tensor:
             >>> tinynet.zeros(2).requires_grad_().requires_grad
             True
         """
+        if not isinstance(requires_grad, (bool, np.bool_)):
+            raise TypeError(f"requires_grad must be a bool, got {requires_grad!r}")
         if requires_grad and self.data.dtype.kind != "f":
             raise RuntimeError(
                 f"only floating-point tensors can require gradients, this one has dtype {self.data.dtype}"
