@@ -38,6 +38,12 @@ def _check_features(value, layer: str, name: str) -> int:
     return int(value)
 
 
+def _check_device(device, layer: str) -> None:
+    """tinynet runs on the CPU: ``device`` may be None or 'cpu' (PyTorch's keyword, accepted for compatibility)."""
+    if device is not None and str(device) != "cpu":
+        raise ValueError(f"{layer}: tinynet runs on the CPU only, got device={device!r}")
+
+
 def _float_dtype(dtype, layer: str) -> np.dtype:
     dt = np.dtype(np.float32) if dtype is None else _as_dtype(dtype)
     if dt.kind != "f":
@@ -130,6 +136,9 @@ class Linear(Module):
         super().__init__()
         self.in_features = _check_features(in_features, "Linear", "in_features")
         self.out_features = _check_features(out_features, "Linear", "out_features")
+        if not isinstance(bias, (bool, np.bool_)):
+            raise TypeError(f"Linear: bias must be a bool, got {bias!r}")
+        _check_device(device, "Linear")
         dt = _float_dtype(dtype, "Linear")
         self.weight = Parameter(np.empty((self.out_features, self.in_features), dtype=dt))
         if bias:

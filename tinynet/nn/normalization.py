@@ -8,7 +8,7 @@ import numpy as np
 
 from tinynet import functional as F
 from tinynet.nn import init
-from tinynet.nn.layers import _float_dtype
+from tinynet.nn.layers import _check_device, _float_dtype
 from tinynet.nn.module import Module, Parameter
 from tinynet.tensor import Tensor
 
@@ -43,6 +43,7 @@ class _BatchNorm(Module):
         for flag, value in (("affine", affine), ("track_running_stats", track_running_stats), ("bias", bias)):
             if not isinstance(value, (bool, np.bool_)):
                 raise TypeError(f"{name}: {flag} must be a bool, got {value!r}")
+        _check_device(device, name)
         dt = _float_dtype(dtype, name)
         self.num_features = int(num_features)
         self.eps = eps
