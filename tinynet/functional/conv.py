@@ -38,12 +38,13 @@ from tinynet.tensor import Tensor
 
 __all__ = ["conv1d", "conv2d", "convolve2d", "conv_transpose1d", "conv_transpose2d"]
 
-# The batch is processed in chunks whose column matrix holds about this many bytes, so the
-# columns stay in cache between im2col and the GEMM instead of materialising those of the whole
-# batch (37 MB for 16 images of 16x64x64 with a 3x3 kernel). Measured on the issue's shapes:
-# 4 MB was as fast as or faster than 16 MB and 64 MB (16->16 channels at 64x64: 18 ms vs 19-23 ms
-# forward+backward), whose huge GEMMs also ran at a fraction of BLAS speed.
-_CHUNK_BYTES = 4 << 20
+# The batch is processed in equal chunks whose column matrix holds at most about this many bytes,
+# so the columns stay in cache between im2col and the GEMM instead of materialising those of the
+# whole batch (37 MB for 16 images of 16x64x64 with a 3x3 kernel). Measured on the issue's shapes:
+# the GEMMs of 16-64 MB chunks ran at half of BLAS speed (the transposed conv's 144x16 @ 16x65536
+# at 46 GFLOP/s vs 99 for 16x16384), while chunks below 4 MB add BLAS calls, each a hand-off to
+# OpenBLAS's threads that can cost a scheduler tick on a busy machine; 8 MB sits between.
+_CHUNK_BYTES = 8 << 20
 
 
 class _Geometry(NamedTuple):
@@ -67,8 +68,11 @@ def _args(g: _Geometry) -> tuple:
 
 
 def _chunks(n: int, image_bytes: int) -> list:
-    """Split the batch into runs of images whose columns take about _CHUNK_BYTES."""
-    step = max(1, min(n, _CHUNK_BYTES // max(image_bytes, 1)))
+    """Split the batch into equal runs of images whose columns take at most about _CHUNK_BYTES."""
+    if n == 0:
+        return []
+    count = max(1, min(n, -(-n * image_bytes // _CHUNK_BYTES)))  # ceil, at least 1 image per run
+    step = -(-n // count)
     return [(n0, min(n, n0 + step)) for n0 in range(0, n, step)]
 
 
