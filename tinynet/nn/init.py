@@ -153,7 +153,7 @@ def zeros_(tensor: Tensor) -> Tensor:
         >>> init.zeros_(tinynet.ones(2))
         tensor([0., 0.])
     """
-    return constant_(tensor, 0.0)
+    return constant_(_check(tensor, "zeros_"), 0.0)
 
 
 def ones_(tensor: Tensor) -> Tensor:
@@ -165,7 +165,7 @@ def ones_(tensor: Tensor) -> Tensor:
         >>> init.ones_(tinynet.zeros(2))
         tensor([1., 1.])
     """
-    return constant_(tensor, 1.0)
+    return constant_(_check(tensor, "ones_"), 1.0)
 
 
 def _fan(tensor: Tensor, mode: str, fn: str) -> int:

@@ -50,8 +50,7 @@ class Parameter(Tensor):
         self._node = None
         self._out_idx = 0
         self._requires_grad = False
-        if requires_grad:
-            self.requires_grad_(True)
+        self.requires_grad_(requires_grad)  # checks that it is a bool (and that the data is floating point)
 
     def __repr__(self) -> str:
         return "Parameter containing:\n" + super().__repr__()
