@@ -62,6 +62,11 @@ def _check_positive(value, op: str, name: str, *, zero_ok: bool = False) -> None
         raise ValueError(f"{op}: {name} must be {want}, got {value!r}")
 
 
+def _check_seed(seed, op: str) -> None:
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"{op}: seed must be a non-negative int, got {seed!r}")
+
+
 def _check_shape(input_shape, op: str) -> tuple:
     ok = isinstance(input_shape, (tuple, list)) and all(
         isinstance(n, (int, np.integer)) and not isinstance(n, bool) and n >= 0 for n in input_shape
@@ -118,6 +123,7 @@ def gradcheck(
     _check_positive(eps, "gradcheck", "eps")
     _check_positive(atol, "gradcheck", "atol", zero_ok=True)
     _check_positive(rtol, "gradcheck", "rtol", zero_ok=True)
+    _check_seed(seed, "gradcheck")
     if not isinstance(inputs, (Tensor, tuple, list)):
         raise TypeError(f"gradcheck: inputs must be a Tensor or a sequence of Tensors, got {type(inputs).__name__}")
     inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
@@ -228,6 +234,7 @@ def adjoint_check(
     if isinstance(trials, bool) or not isinstance(trials, (int, np.integer)) or trials < 1:
         raise ValueError(f"adjoint_check: trials must be a positive int (0 trials would check nothing), got {trials!r}")
     _check_positive(rtol, "adjoint_check", "rtol")
+    _check_seed(seed, "adjoint_check")
     rng = np.random.default_rng(seed)
     for trial in range(trials):
         x_np = rng.standard_normal(shape)
