@@ -95,6 +95,30 @@ def _sample_specs(rng: np.random.Generator, size: int, max_objects: int) -> list
     return specs
 
 
+def _check_spec(spec: ShapeSpec, i: int) -> None:
+    """One object of ``render_scene``: a known kind, a finite centre, a positive radius and an RGB colour in [0, 1]."""
+
+    def real(v) -> bool:
+        return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool) and np.isfinite(v)
+
+    if spec.kind not in (CIRCLE, SQUARE, TRIANGLE):
+        raise ValueError(
+            f"render_scene: specs[{i}].kind must be 1 (circle), 2 (square) or 3 (triangle), got {spec.kind!r}"
+        )
+    for name in ("cy", "cx"):
+        if not real(getattr(spec, name)):
+            raise TypeError(f"render_scene: specs[{i}].{name} must be a finite number, got {getattr(spec, name)!r}")
+    if not real(spec.r) or spec.r <= 0:
+        raise ValueError(f"render_scene: specs[{i}].r must be a positive number, got {spec.r!r}")
+    colour = spec.colour
+    if not (
+        isinstance(colour, (tuple, list, np.ndarray))
+        and len(colour) == 3
+        and all(real(c) and 0 <= c <= 1 for c in colour)
+    ):
+        raise ValueError(f"render_scene: specs[{i}].colour must be 3 numbers in [0, 1] (RGB), got {colour!r}")
+
+
 def render_scene(
     specs: list[ShapeSpec], size: int = 64, rng: np.random.Generator | None = None, noise: float = 0.05
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -113,6 +137,8 @@ def render_scene(
         raise TypeError(f"render_scene: specs must be a list of ShapeSpec, got {specs!r:.60}")
     if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 1:
         raise ValueError(f"render_scene: size must be a positive int, got {size!r}")
+    for i, spec in enumerate(specs):
+        _check_spec(spec, i)
     if rng is not None and not isinstance(rng, np.random.Generator):
         raise TypeError(f"render_scene: rng must be a numpy Generator or None, got {type(rng).__name__}")
     if isinstance(noise, bool) or not isinstance(noise, (int, float)) or not 0 <= noise < float("inf"):
