@@ -517,6 +517,8 @@ def conv_transpose2d(
         >>> F.conv_transpose2d(x, w).reshape(3, 3).tolist()
         [[6.0, 8.0, 0.0], [5.0, 15.0, -4.0], [1.0, 6.0, -7.0]]
     """
+    if output_padding is None:  # None is _geometry's mark of a forward convolution: never let it through
+        raise TypeError("conv_transpose2d: output_padding must be an int or a tuple of 2 ints, got None")
     g = _geometry(
         "conv_transpose2d", input, weight, bias, stride, padding, dilation, groups, nd=2, output_padding=output_padding
     )
@@ -552,6 +554,8 @@ def conv_transpose1d(
         >>> F.conv_transpose1d(y, tinynet.tensor([[[0.5, 1, 0.5]]]), stride=2).tolist()
         [[[0.5, 1.0, 0.5, 0.0, 0.0, 0.0, 0.0]]]
     """
+    if output_padding is None:  # None is _geometry's mark of a forward convolution: never let it through
+        raise TypeError("conv_transpose1d: output_padding must be an int or a tuple of 1 ints, got None")
     g = _geometry(
         "conv_transpose1d", input, weight, bias, stride, padding, dilation, groups, nd=1, output_padding=output_padding
     )
