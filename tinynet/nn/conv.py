@@ -94,6 +94,8 @@ class _ConvNd(Module):
             )
         self.padding_mode = padding_mode
         self.transposed = self._transposed
+        if not isinstance(bias, (bool, np.bool_)):
+            raise TypeError(f"{cls}: bias must be a bool, got {bias!r}")
         if device not in (None, "cpu"):
             raise ValueError(f"{cls}: tinynet runs on the CPU only, got device={device!r}")
         dt = np.dtype(np.float32) if dtype is None else _as_dtype(dtype)
@@ -249,6 +251,11 @@ class _ConvTransposeNd(_ConvNd):
             dtype,
         )
         self.output_padding = int_tuple(output_padding, self._nd, type(self).__name__, "output_padding", minimum=0)
+        if any(o >= max(s, d) for o, s, d in zip(self.output_padding, self.stride, self.dilation)):
+            raise ValueError(
+                f"{type(self).__name__}: output_padding {self.output_padding} must be smaller than either stride "
+                f"{self.stride} or dilation {self.dilation}"
+            )
 
     def _output_padding(self, input: Tensor, output_size) -> tuple:
         """The output_padding that makes the output ``output_size`` (PyTorch's rule)."""
