@@ -33,6 +33,7 @@ walk applies to every gradient before it reaches its input.
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
 import traceback
 
@@ -243,7 +244,35 @@ class detect_anomaly(contextlib.ContextDecorator):
         return detect_anomaly(self.check_nan)
 
 
-def _check_finite(arrays, what: str, fn_name: str, where: str | None) -> None:
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+class _CreationSite:
+    """Where anomaly mode saw a node being made: the stack, the user's line and the tinynet call it made.
+
+    The stack is kept as a ``StackSummary`` (file, line and function of each frame, no frame
+    objects) and only formatted if an error needs it.
+    """
+
+    def __init__(self, stack: traceback.StackSummary):
+        self.stack = stack
+        frames = list(stack)
+        # The innermost frame outside the tinynet package is the user's line; the frame
+        # that called Function.apply is the public op (conv2d, sqrt, cross_entropy, ...).
+        self.op = frames[-1].name if frames else "?"
+        self.user = next((f for f in reversed(frames) if not f.filename.startswith(_PACKAGE_DIR)), None)
+
+    def describe(self) -> str:
+        if self.user is None:
+            return f"in {self.op} (called from inside tinynet)"
+        code = f"\n    {self.user.line}" if self.user.line else ""
+        return f"in {self.op}, called at {self.user.filename}, line {self.user.lineno}{code}"
+
+    def full_stack(self) -> str:
+        return "".join(traceback.format_list(self.stack))
+
+
+def _check_finite(arrays, what: str, fn_name: str, site: _CreationSite | None) -> None:
     for i, a in enumerate(arrays):
         if a is None or not isinstance(a, np.ndarray) or a.dtype.kind != "f":
             continue
@@ -251,8 +280,11 @@ def _check_finite(arrays, what: str, fn_name: str, where: str | None) -> None:
             bad = "nan" if np.isnan(a).any() else "inf"
             kind = "output" if what == "forward" else "gradient"
             msg = f"{fn_name} {what} produced {bad} in {kind} {i} (shape {a.shape})"
-            if where:
-                msg += f"\nThe {fn_name} node was created at:\n{where}"
+            if site is not None and what == "forward":
+                msg += f"\nThe {fn_name} op ran {site.describe()}"
+            elif site is not None:
+                msg += f"\nThe {fn_name} node was created {site.describe()}"
+                msg += f"\nFull stack where it was created:\n{site.full_stack()}"
             raise AnomalyError(msg)
 
 
@@ -393,8 +425,8 @@ class Function:
         single = not isinstance(out, tuple)
         outs = [np.asarray(o) for o in ((out,) if single else out)]
         if _mode.anomaly:
-            _check_finite(outs, "forward", cls.__name__, None)
-            ctx.created_at = "".join(traceback.format_stack(limit=12)[:-1])
+            ctx.created_at = _CreationSite(traceback.extract_stack(limit=16)[:-1])
+            _check_finite(outs, "forward", cls.__name__, ctx.created_at)
         inputs = [a for a in args if isinstance(a, Tensor)]
         results = [_wrap_output(Tensor, o, inputs) for o in outs]
         if record:
