@@ -26,6 +26,7 @@ resumed run continues bit-identically.
 
 from __future__ import annotations
 
+import copy
 import io as _io
 import json
 import math
@@ -297,6 +298,9 @@ def _load_from(f, where: str):
         ) from None
     with archive:
         names = archive.namelist()
+        if len(set(names)) != len(names):
+            twice = sorted({n for n in names if names.count(n) > 1})
+            raise fail(f"is corrupt: it holds several members named {', '.join(map(repr, twice[:8]))}")
         for info in archive.infolist():
             _check_claimed_size(info, fail)
         if any(n.endswith("data.pkl") for n in names):
@@ -644,14 +648,24 @@ def load_checkpoint(
         raise CheckpointError(
             f"load_checkpoint: {where} holds no state for dataloader(s) {missing} (it has {sorted(saved_loaders)})"
         )
-    if model is not None:
-        model.load_state_dict(ckpt["model"], strict=strict)
-    if optimizer is not None:
-        optimizer.load_state_dict(ckpt["optimizer"])
-    if scheduler is not None:
-        scheduler.load_state_dict(ckpt["scheduler"])
-    for name, loader in loaders.items():
-        loader.load_state_dict(saved_loaders[name])
-    if restore_rng and ckpt.get("rng") is not None:
-        set_rng_states(ckpt["rng"])
+    targets = [
+        (obj, ckpt[name]) for name, obj in (("model", model), ("optimizer", optimizer), ("scheduler", scheduler))
+    ]
+    targets += [(loader, saved_loaders[name]) for name, loader in loaders.items()]
+    targets = [(obj, state) for obj, state in targets if obj is not None]
+    # All or nothing: if a later part does not fit (an optimizer of another model, say), the parts
+    # already restored are put back, so a failed resume never leaves a half-loaded training run.
+    backups = [(obj, copy.deepcopy(obj.state_dict())) for obj, _ in targets]
+    try:
+        for obj, state in targets:
+            if obj is model:
+                obj.load_state_dict(state, strict=strict)
+            else:
+                obj.load_state_dict(state)
+        if restore_rng and ckpt.get("rng") is not None:
+            set_rng_states(ckpt["rng"])
+    except BaseException:
+        for obj, state in backups:
+            obj.load_state_dict(state)
+        raise
     return ckpt
