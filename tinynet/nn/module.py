@@ -478,8 +478,11 @@ class Module:
                     f"non-finite values for {k}: the checkpoint holds {int(np.isnan(arr).sum())} NaN and "
                     f"{int(np.isinf(arr).sum())} inf of {arr.size} values (saved from a diverged run?)"
                 )
-            elif arr.dtype.kind == "f" and target.dtype.kind in "iu" and not (arr == np.round(arr)).all():
-                errors.append(f"dtype mismatch for {k}: cannot copy non-integer values into a {target.dtype} buffer")
+            elif arr.dtype.kind == "f" and target.dtype.kind in "iu" and not _fits_integers(arr, target.dtype):
+                errors.append(
+                    f"dtype mismatch for {k}: cannot copy non-integer or out-of-range values into a "
+                    f"{target.dtype} buffer"
+                )
             else:
                 converted[k] = arr
         if strict and unexpected:
@@ -556,6 +559,12 @@ def _addindent(text: str, spaces: int) -> str:
         return text
     pad = " " * spaces
     return "\n".join([lines[0]] + [pad + line if line.strip() else "" for line in lines[1:]])
+
+
+def _fits_integers(arr: np.ndarray, dtype: np.dtype) -> bool:
+    """Whole numbers within ``dtype``'s range (a cast would otherwise truncate or wrap silently)."""
+    info = np.iinfo(dtype)
+    return bool(((arr == np.round(arr)) & (arr >= info.min) & (arr <= info.max)).all())
 
 
 def _to_numpy(value) -> np.ndarray | None:
