@@ -55,35 +55,55 @@ def im2col(x, kH, kW, sH, sW, pH, pW, dH, dW, Ho, Wo, cols):
     This is the matrix C of the seeds with the kernel factored out: C = W @ im2col.
     """
     N, C, H, W = x.shape
+    one_run = sW == 1 and sH * W == Wo  # see "one run" below
     for nc in range(N * C):  # each (n, c) owns cols[c*kH*kW : (c+1)*kH*kW, n]
         n = nc // C
         c = nc % C
+        plane = x[n, c].reshape(H * W)
         for kh in range(kH):
             ih0 = kh * dH - pH  # the input row that output row 0 reads
             oh0, oh1 = _valid_range(ih0, sH, H, Ho)  # the output rows that read inside the image
             for kw in range(kW):
                 iw0 = kw * dW - pW
                 ow0, ow1 = _valid_range(iw0, sW, W, Wo)
-                dst = cols[(c * kH + kh) * kW + kw, n].reshape(Ho, Wo)
+                flat = cols[(c * kH + kh) * kW + kw, n]
+                dst = flat.reshape(Ho, Wo)
                 dst[:oh0] = 0  # rows reading the top padding
                 dst[oh1:] = 0  # ... and the bottom padding
-                for oh in range(oh0, oh1):
-                    src = x[n, c, ih0 + oh * sH]  # the input row
+                if oh1 <= oh0 or ow1 <= ow0:
+                    dst[oh0:oh1] = 0  # the tap never lands inside the image
+                    continue
+                # dst[oh, ow] = x[n, c, ih0 + oh*sH, iw0 + ow*sW] for oh0 <= oh < oh1, ow0 <= ow < ow1.
+                # The loops run on views indexed from 0, so numba drops its negative-index checks
+                # and vectorises the copies.
+                if one_run:
+                    # One run: output rows as wide as input rows that read consecutive input rows
+                    # (stride 1 across, sH*W == Wo, e.g. 'same' padding) make the whole block one
+                    # contiguous stretch of the plane, shifted by ih0*W + iw0. Copy it in one loop;
+                    # the columns that belong to the left/right padding get the neighbouring row's
+                    # pixels and are cleared below.
+                    lo, hi = oh0 * Wo + ow0, (oh1 - 1) * Wo + ow1
+                    out = flat[lo:hi]
+                    run = plane[lo + ih0 * W + iw0 : hi + ih0 * W + iw0]
+                    for i in range(hi - lo):
+                        out[i] = run[i]
+                else:
+                    for oh in range(oh0, oh1):
+                        src = x[n, c, ih0 + oh * sH]  # the input row
+                        seg = dst[oh, ow0:ow1]
+                        if sW == 1:
+                            run = src[iw0 + ow0 : iw0 + ow1]
+                            for i in range(ow1 - ow0):
+                                seg[i] = run[i]
+                        else:
+                            for i in range(ow1 - ow0):
+                                seg[i] = src[iw0 + (ow0 + i) * sW]
+                for oh in range(oh0, oh1):  # the columns reading the left/right padding
                     out = dst[oh]
                     for ow in range(ow0):
                         out[ow] = 0
                     for ow in range(ow1, Wo):
                         out[ow] = 0
-                    # out[ow] = src[iw0 + ow * sW] for ow0 <= ow < ow1. Written on views indexed
-                    # from 0, so numba drops its negative-index checks and vectorises the copy.
-                    seg = out[ow0:ow1]
-                    if sW == 1:
-                        run = src[iw0 + ow0 : iw0 + ow1]
-                        for i in range(ow1 - ow0):
-                            seg[i] = run[i]
-                    else:
-                        for i in range(ow1 - ow0):
-                            seg[i] = src[iw0 + (ow0 + i) * sW]
     return cols
 
 
@@ -99,28 +119,47 @@ def im2col(x, kH, kW, sH, sW, pH, pW, dH, dW, Ho, Wo, cols):
 def col2im(cols, kH, kW, sH, sW, pH, pW, dH, dW, Ho, Wo, x):
     """Scatter-add ``cols`` back onto the image ``x`` (overwritten): the adjoint of :func:`im2col`.
 
-    cols: (C*kH*kW, N, Ho*Wo)  ->  x: (N, C, H, W).
+    cols: (C*kH*kW, N, Ho*Wo)  ->  x: (N, C, H, W). ``cols`` is scratch: its entries that
+    im2col would read from the padding are set to zero (they are dropped either way).
     """
     N, C, H, W = x.shape
+    one_run = sW == 1 and sH * W == Wo
     for nc in range(N * C):
         n = nc // C
         c = nc % C
         x[n, c] = 0
+        plane = x[n, c].reshape(H * W)
         for kh in range(kH):
             ih0 = kh * dH - pH
             oh0, oh1 = _valid_range(ih0, sH, H, Ho)
             for kw in range(kW):
                 iw0 = kw * dW - pW
                 ow0, ow1 = _valid_range(iw0, sW, W, Wo)
-                src = cols[(c * kH + kh) * kW + kw, n].reshape(Ho, Wo)
-                for oh in range(oh0, oh1):
-                    dst = x[n, c, ih0 + oh * sH]  # the input row
-                    seg = src[oh, ow0:ow1]
-                    if sW == 1:
-                        run = dst[iw0 + ow0 : iw0 + ow1]
-                        for i in range(ow1 - ow0):
-                            run[i] += seg[i]
-                    else:
-                        for i in range(ow1 - ow0):
-                            dst[iw0 + (ow0 + i) * sW] += seg[i]
+                if oh1 <= oh0 or ow1 <= ow0:
+                    continue
+                flat = cols[(c * kH + kh) * kW + kw, n]
+                src = flat.reshape(Ho, Wo)
+                for oh in range(oh0, oh1):  # drop the entries of the left/right padding
+                    row = src[oh]
+                    for ow in range(ow0):
+                        row[ow] = 0
+                    for ow in range(ow1, Wo):
+                        row[ow] = 0
+                if one_run:  # the same contiguous stretch im2col copied, now added back
+                    lo, hi = oh0 * Wo + ow0, (oh1 - 1) * Wo + ow1
+                    seg = flat[lo:hi]
+                    run = plane[lo + ih0 * W + iw0 : hi + ih0 * W + iw0]
+                    for i in range(hi - lo):
+                        run[i] += seg[i]
+                else:
+                    for oh in range(oh0, oh1):
+                        dst = x[n, c, ih0 + oh * sH]  # the input row
+                        seg = src[oh, ow0:ow1]
+                        if sW == 1:
+                            run = dst[iw0 + ow0 : iw0 + ow1]
+                            for i in range(ow1 - ow0):
+                                run[i] += seg[i]
+                        else:
+                            for i in range(ow1 - ow0):
+                                dst[iw0 + (ow0 + i) * sW] += seg[i]
     return x
