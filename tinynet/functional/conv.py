@@ -76,32 +76,38 @@ def _chunks(n: int, image_bytes: int) -> list:
     return [(n0, min(n, n0 + step)) for n0 in range(0, n, step)]
 
 
-class _Columns:
-    """One reusable, contiguous column buffer for the chunks of one call."""
+def _columns(x: np.ndarray, g: _Geometry):
+    """im2col of x, chunk by chunk: yields (n0, n1, cols) with cols: (C*kH*kW, n1 - n0, Ho*Wo).
 
-    def __init__(self, rows: int, chunks: list, pixels: int, dtype):
-        self.rows, self.pixels = rows, pixels
-        self.flat = np.empty(rows * max((n1 - n0 for n0, n1 in chunks), default=0) * pixels, dtype=dtype)
+    One buffer serves all chunks, so a chunk's columns are valid until the next one is made.
+    """
+    K, L = x.shape[1] * g.kernel[0] * g.kernel[1], g.small[0] * g.small[1]
+    chunks = _chunks(x.shape[0], K * L * x.itemsize)
+    buf = np.empty(K * max((n1 - n0 for n0, n1 in chunks), default=0) * L, dtype=x.dtype)
+    for n0, n1 in chunks:
+        cols = buf[: K * (n1 - n0) * L].reshape(K, n1 - n0, L)
+        yield n0, n1, im2col(x[n0:n1], *_args(g), cols)
 
-    def take(self, n: int) -> np.ndarray:
-        return self.flat[: self.rows * n * self.pixels].reshape(self.rows, n, self.pixels)
+
+def _by_channel(a: np.ndarray, groups: int) -> np.ndarray:
+    """(n, C, H, W) -> (groups, C/groups, n*H*W): the chunk's channels as rows of a GEMM operand."""
+    n, C = a.shape[:2]
+    return np.ascontiguousarray(a.reshape(n, C, -1).transpose(1, 0, 2)).reshape(groups, C // groups, -1)
 
 
 def _correlate(x: np.ndarray, w: np.ndarray, g: _Geometry) -> np.ndarray:
     """y = C x: cross-correlate x (N, C_big, H, W) with w (C_small, C_big/G, kH, kW) -> (N, C_small, Ho, Wo)."""
-    N, Cb = x.shape[:2]
-    Cs, G = w.shape[0], g.groups
-    K, L = Cb * g.kernel[0] * g.kernel[1], g.small[0] * g.small[1]
-    w_g = w.reshape(G, Cs // G, K // G)  # one (C_small/G, C_big/G*kH*kW) matrix per group
-    y = np.empty((N, Cs) + g.small, dtype=x.dtype)
-    chunks = _chunks(N, K * L * x.itemsize)
-    cols_buf = _Columns(K, chunks, L, x.dtype)
-    for n0, n1 in chunks:
-        n = n1 - n0
-        cols = im2col(x[n0:n1], *_args(g), cols_buf.take(n))  # cols: (C_big*kH*kW, n, Ho*Wo)
-        y_t = np.matmul(w_g, cols.reshape(G, K // G, n * L))  # y_t: (C_small, n, Ho*Wo) as G blocks
-        y[n0:n1] = y_t.reshape(Cs, n, *g.small).transpose(1, 0, 2, 3)
+    y = np.empty((x.shape[0], w.shape[0]) + g.small, dtype=x.dtype)
+    for n0, n1, cols in _columns(x, g):
+        _weights_times_columns(w, cols, g, out=y[n0:n1])
     return y
+
+
+def _weights_times_columns(w: np.ndarray, cols: np.ndarray, g: _Geometry, out: np.ndarray) -> None:
+    """out = W @ cols for one chunk, per group; out: (n, C_small, Ho, Wo)."""
+    G, n = g.groups, cols.shape[1]
+    y_t = np.matmul(w.reshape(G, w.shape[0] // G, -1), cols.reshape(G, -1, n * cols.shape[2]))
+    out[...] = y_t.reshape((w.shape[0], n) + g.small).transpose(1, 0, 2, 3)  # y_t: (C_small, n, Ho, Wo)
 
 
 # The adjoint of _correlate. Write the conv as C = W P, with P = im2col (a 0/1 matrix that copies
@@ -121,12 +127,10 @@ def _correlate_adjoint(y: np.ndarray, w: np.ndarray, g: _Geometry) -> np.ndarray
     w_t = w.reshape(G, Cs // G, K // G).transpose(0, 2, 1)  # Wᵀ, one (C_big/G*kH*kW, C_small/G) block per group
     x = np.empty((N, Cb) + g.big, dtype=y.dtype)
     chunks = _chunks(N, K * L * y.itemsize)
-    cols_buf = _Columns(K, chunks, L, y.dtype)
+    buf = np.empty(K * max((n1 - n0 for n0, n1 in chunks), default=0) * L, dtype=y.dtype)
     for n0, n1 in chunks:
-        n = n1 - n0
-        y_t = np.ascontiguousarray(y[n0:n1].reshape(n, Cs, L).transpose(1, 0, 2))  # (C_small, n, Ho*Wo)
-        cols = cols_buf.take(n)  # cols: (C_big*kH*kW, n, Ho*Wo)
-        np.matmul(w_t, y_t.reshape(G, Cs // G, n * L), out=cols.reshape(G, K // G, n * L))
+        cols = buf[: K * (n1 - n0) * L].reshape(K, n1 - n0, L)  # cols: (C_big*kH*kW, n, Ho*Wo)
+        np.matmul(w_t, _by_channel(y[n0:n1], G), out=cols.reshape(G, K // G, -1))
         col2im(cols, *_args(g), x[n0:n1])
     return x
 
@@ -138,18 +142,32 @@ def _correlate_weight(x: np.ndarray, gy: np.ndarray, g: _Geometry) -> np.ndarray
     columns, summed over the batch. The transposed convolution x = Cᵀ_W y uses the same
     routine with the roles swapped, ``_correlate_weight(gx, y)``, since <gx, Cᵀ_W y> = <C_W gx, y>.
     """
-    N, Cb = x.shape[:2]
     Cs, G = gy.shape[1], g.groups
-    K, L = Cb * g.kernel[0] * g.kernel[1], g.small[0] * g.small[1]
-    gw = np.zeros((G, Cs // G, K // G), dtype=x.dtype)
-    chunks = _chunks(N, K * L * x.itemsize)
-    cols_buf = _Columns(K, chunks, L, x.dtype)
-    for n0, n1 in chunks:
-        n = n1 - n0
-        cols = im2col(x[n0:n1], *_args(g), cols_buf.take(n))  # cols: (C_big*kH*kW, n, Ho*Wo)
-        gy_t = np.ascontiguousarray(gy[n0:n1].reshape(n, Cs, L).transpose(1, 0, 2))  # (C_small, n, Ho*Wo)
-        gw += np.matmul(gy_t.reshape(G, Cs // G, n * L), cols.reshape(G, K // G, n * L).transpose(0, 2, 1))
-    return gw.reshape((Cs, Cb // G) + g.kernel)
+    w_shape = (Cs, x.shape[1] // G) + g.kernel
+    gw = np.zeros((G, Cs // G, int(np.prod(w_shape[1:]))), dtype=x.dtype)
+    for n0, n1, cols in _columns(x, g):
+        _add_weight_grad(gw, gy[n0:n1], cols, g)
+    return gw.reshape(w_shape)
+
+
+def _add_weight_grad(gw: np.ndarray, gy: np.ndarray, cols: np.ndarray, g: _Geometry) -> None:
+    """gw += gy_t @ colsᵀ per group, for one chunk (gw: (G, C_small/G, C_big/G*kH*kW))."""
+    G = g.groups
+    gw += np.matmul(_by_channel(gy, G), cols.reshape(G, gw.shape[2], -1).transpose(0, 2, 1))
+
+
+def _correlate_and_weight(x: np.ndarray, w: np.ndarray, gy: np.ndarray, g: _Geometry) -> tuple:
+    """``_correlate(x, w)`` and ``_correlate_weight(x, gy)`` from a single im2col pass over x.
+
+    The transposed convolution's backward needs both with x = its output gradient; sharing
+    the columns saves one of the two passes over them.
+    """
+    y = np.empty((x.shape[0], w.shape[0]) + g.small, dtype=x.dtype)
+    gw = np.zeros((g.groups, w.shape[0] // g.groups, w[0].size), dtype=x.dtype)
+    for n0, n1, cols in _columns(x, g):
+        _weights_times_columns(w, cols, g, out=y[n0:n1])
+        _add_weight_grad(gw, gy[n0:n1], cols, g)
+    return y, gw.reshape(w.shape)
 
 
 # ----------------------------------------------------------------------------- autograd
@@ -220,9 +238,12 @@ class ConvTranspose(Function):
         x4, w4, x_shape, w_shape = ctx.saved_arrays
         gy4 = _as_4d(gy, g, g.big)
         gx = gw = gb = None
-        if ctx.needs_input_grad[0]:
+        if ctx.needs_input_grad[0] and ctx.needs_input_grad[1]:  # both read the columns of gy
+            gx, gw = _correlate_and_weight(gy4, w4, x4, g)
+            gx, gw = gx.reshape(x_shape), gw.reshape(w_shape)
+        elif ctx.needs_input_grad[0]:
             gx = _correlate(gy4, w4, g).reshape(x_shape)  # (Cᵀ)ᵀ gy = C gy: conv2d
-        if ctx.needs_input_grad[1]:
+        elif ctx.needs_input_grad[1]:
             gw = _correlate_weight(gy4, x4, g).reshape(w_shape)  # roles swapped
         if ctx.needs_input_grad[2]:
             gb = _bias_grad(gy4)
