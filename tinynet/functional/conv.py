@@ -287,6 +287,8 @@ def _geometry(op, input, weight, bias, stride, padding, dilation, groups, nd, ou
     check_tensor(input, op, "input", ndim=(nd + 1, nd + 2), floating=True)
     check_tensor(weight, op, "weight", ndim=nd + 2, floating=True)
     same_dtype(input, weight, op, "input", "weight")
+    if input.dtype not in (np.float32, np.float64):  # the kernels are compiled for these two (not float16)
+        raise TypeError(f"{op}: input must be float32 or float64, got dtype {input.dtype}")
     groups = _check_groups(groups, op)
     stride = int_tuple(stride, nd, op, "stride", minimum=1)
     dilation = int_tuple(dilation, nd, op, "dilation", minimum=1)
