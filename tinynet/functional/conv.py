@@ -95,19 +95,23 @@ def _by_channel(a: np.ndarray, groups: int) -> np.ndarray:
     return np.ascontiguousarray(a.reshape(n, C, -1).transpose(1, 0, 2)).reshape(groups, C // groups, -1)
 
 
-def _correlate(x: np.ndarray, w: np.ndarray, g: _Geometry) -> np.ndarray:
-    """y = C x: cross-correlate x (N, C_big, H, W) with w (C_small, C_big/G, kH, kW) -> (N, C_small, Ho, Wo)."""
+def _correlate(x: np.ndarray, w: np.ndarray, g: _Geometry, bias: np.ndarray | None = None) -> np.ndarray:
+    """y = C x (+ bias): cross-correlate x (N, C_big, H, W) with w (C_small, C_big/G, kH, kW) -> (N, C_small, Ho, Wo)."""
     y = np.empty((x.shape[0], w.shape[0]) + g.small, dtype=x.dtype)
     for n0, n1, cols in _columns(x, g):
-        _weights_times_columns(w, cols, g, out=y[n0:n1])
+        _weights_times_columns(w, cols, g, out=y[n0:n1], bias=bias)
     return y
 
 
-def _weights_times_columns(w: np.ndarray, cols: np.ndarray, g: _Geometry, out: np.ndarray) -> None:
-    """out = W @ cols for one chunk, per group; out: (n, C_small, Ho, Wo)."""
+def _weights_times_columns(w, cols: np.ndarray, g: _Geometry, out: np.ndarray, bias=None) -> None:
+    """out = W @ cols (+ bias) for one chunk, per group; out: (n, C_small, Ho, Wo)."""
     G, n = g.groups, cols.shape[1]
     y_t = np.matmul(w.reshape(G, w.shape[0] // G, -1), cols.reshape(G, -1, n * cols.shape[2]))
-    out[...] = y_t.reshape((w.shape[0], n) + g.small).transpose(1, 0, 2, 3)  # y_t: (C_small, n, Ho, Wo)
+    y_t = y_t.reshape((w.shape[0], n) + g.small).transpose(1, 0, 2, 3)  # (C_small, n, ...) to (n, C_small, ...)
+    if bias is None:
+        out[...] = y_t
+    else:  # the bias rides along with the copy into NCHW order: no extra pass over y
+        np.add(y_t, bias.reshape(1, -1, 1, 1), out=out)
 
 
 # The adjoint of _correlate. Write the conv as C = W P, with P = im2col (a 0/1 matrix that copies
@@ -196,9 +200,7 @@ class Conv(Function):
     @staticmethod
     def forward(ctx, x, w, b, g: _Geometry):
         x4, w4 = _as_4d(x, g, g.big), _weight_4d(w, g)
-        y = _correlate(x4, w4, g)
-        if b is not None:
-            y += b.reshape(1, -1, 1, 1)
+        y = _correlate(x4, w4, g, bias=b)
         ctx.g = g
         ctx.save_for_backward(x4 if ctx.needs_input_grad[1] else None, w4, x.shape, w.shape)
         return y.reshape(_out_shape(x, g, w.shape[0], g.small))
