@@ -637,6 +637,8 @@ def _regression(fn: type, op: str, input, target, size_average, reduce, reductio
         raise TypeError(f"{op}: target must be numeric, got dtype {target.dtype}")
     if target.dtype.kind != "f":
         target = target.to(input.dtype)  # integer targets are compared in the input's precision
+    elif target.dtype != input.dtype:  # as every loss here: no silent float64 loss from a float32 model
+        raise RuntimeError(f"{op}: target has dtype {target.dtype} but input has dtype {input.dtype}; they must match")
     if not _broadcastable(tuple(input.shape), tuple(target.shape)):
         raise RuntimeError(
             f"{op}: The size of input {tuple(input.shape)} and target {tuple(target.shape)} must match "
@@ -653,6 +655,8 @@ def _regression(fn: type, op: str, input, target, size_average, reduce, reductio
     if weight is None:
         return fn.apply(input, target, reduction)
     check_tensor(weight, op, "weight", floating=True)
+    if weight.dtype != input.dtype:
+        raise RuntimeError(f"{op}: weight has dtype {weight.dtype} but input has dtype {input.dtype}; they must match")
     if weight.shape != input.shape:
         raise ValueError(
             f"{op}: Weights and input must have the same size, got {tuple(weight.shape)} and {tuple(input.shape)}"
