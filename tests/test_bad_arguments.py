@@ -104,6 +104,7 @@ def _conv_rows(name: str, nd: int, transposed: bool) -> None:
     fbad(name, base, "input", t(*sp), "rank", ValueError, rf"{name}: expected input to be {rank}, got {nd}-D")
     fbad(name, base, "input", t(2, 3, *sp, dtype=np.int64), "int dtype", TypeError, rf"{name}: input must be a floating-point tensor, got dtype int64")
     fbad(name, base, "input", t(2, 3, *sp, dtype=np.float64), "dtype mismatch", TypeError, rf"{name}: input \(float64\) and weight \(float32\) must have the same dtype")
+    fbad(name, lambda: {**base(), "weight": t(*w_shape, dtype=np.float16), "bias": None}, "input", t(2, 3, *sp, dtype=np.float16), "float16", TypeError, rf"{name}: input must be float32 or float64, got dtype float16")
     fbad(name, base, "input", t(2, 5, *sp), "channels", ValueError, rf"{name}: input has 5 channels but weight expects 3")
     fbad(name, base, "input", t(2, 3, *((0,) * nd)), "zero-size spatial", ValueError, rf"{name}: input has a zero-sized spatial dimension")
     fbad(name, base, "weight", "w", "str", TypeError, rf"{name}: weight must be a Tensor, got str")
@@ -410,9 +411,11 @@ for _name in ("mse_loss", "l1_loss"):
     fbad(_name, _b, "input", 1.0, "number", TypeError, rf"{_name}: input must be a Tensor, got float")
     fbad(_name, _b, "target", t(4, 3), "does not broadcast", RuntimeError, rf"{_name}: The size of input \(2, 3\) and target \(4, 3\) must match")
     fbad(_name, _b, "target", t(2, 3, dtype=np.bool_), "bool dtype", TypeError, rf"{_name}: target must be numeric, got dtype bool")
+    fbad(_name, _b, "target", t(2, 3, dtype=np.float64), "float64 target of a float32 input", RuntimeError, rf"{_name}: target has dtype float64 but input has dtype float32")
     fbad(_name, _b, "reduction", "Mean", "unknown word", ValueError, rf"{_name}: 'Mean' is not a valid value for reduction")
     fbad(_name, _b, "weight", t(3), "shape", ValueError, rf"{_name}: Weights and input must have the same size, got \(3,\) and \(2, 3\)")
     fbad(_name, _b, "weight", ti(2, 3), "int dtype", TypeError, rf"{_name}: weight must be a floating-point tensor, got dtype int64")
+    fbad(_name, _b, "weight", t(2, 3, dtype=np.float64), "dtype mismatch", RuntimeError, rf"{_name}: weight has dtype float64 but input has dtype float32")
 
 
 def _dice_base():

@@ -452,6 +452,14 @@ def test_integer_targets_where_floats_are_needed():
         F.cross_entropy(x, tinynet.tensor([0.0, 2.0]))
 
 
+@pytest.mark.parametrize("loss", ["mse_loss", "l1_loss", "binary_cross_entropy_with_logits", "cross_entropy"])
+def test_a_float64_target_for_a_float32_input_is_refused_not_promoted(loss):
+    x = _t((2, 3), np.float32)
+    target = _t((2, 3), np.float64, requires_grad=False).sigmoid()
+    with pytest.raises(RuntimeError, match="target has dtype float64 but input has dtype float32"):
+        getattr(F, loss)(x, target)
+
+
 def test_loading_a_state_dict_casts_to_the_models_dtype():
     layer = nn.Linear(2, 2)
     layer.load_state_dict({"weight": np.ones((2, 2), np.float64), "bias": np.array([1, 2])})
