@@ -256,7 +256,7 @@ def _resample_rf(rf, x_shape, y_shape, mode, scale_factor, align_corners, recomp
         ni, no, sc = n_in[i], n_out[i], scales[i]
         jump = a.jump * ni / no
         if mode in ("nearest", "nearest-exact"):
-            src = R.nearest_source_index(ni, no, sc, exact=mode == "nearest-exact")
+            src = R.nearest_source_index(ni, no, sc, exact=mode == "nearest-exact", shortcuts=nd == 2)
             return _gather_axis(a, src[:, None], None, jump)
         if mode in ("linear", "bilinear"):
             i0, i1, _, w1 = R.linear_source_weights(ni, no, sc, bool(align_corners), np.dtype(np.float64))

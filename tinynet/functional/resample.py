@@ -47,16 +47,18 @@ def _inverse_scale(scale, in_size: int, out_size: int, dtype) -> np.generic:
     return dtype.type(in_size) / dtype.type(out_size)
 
 
-def nearest_source_index(in_size: int, out_size: int, scale, exact: bool) -> np.ndarray:
+def nearest_source_index(in_size: int, out_size: int, scale, exact: bool, shortcuts: bool = True) -> np.ndarray:
     """Source index of each output index: ⌊o·s⌋ ("nearest") or ⌊(o + ½)·s⌋ ("nearest-exact"), clamped.
 
     s is 1/scale_factor, or in_size/out_size, in float32 as PyTorch computes it;
     "nearest" keeps PyTorch's shortcuts for out == in (copy) and out == 2·in (o >> 1).
     """
     o = np.arange(out_size, dtype=np.int64)
-    if not exact and out_size == in_size:
+    # PyTorch's 2-D kernel takes these shortcuts even when a scale_factor such as 1.19 gives
+    # out == in; its 1-D kernel does not (``shortcuts=False``), so [a, b] stays [a, a] there.
+    if shortcuts and not exact and out_size == in_size:
         return o
-    if not exact and out_size == 2 * in_size:
+    if shortcuts and not exact and out_size == 2 * in_size:
         return o >> 1
     s = _inverse_scale(scale, in_size, out_size, np.dtype(np.float32))
     if exact:  # (o + 0.5) * s in double, rounded to float, then floored (PyTorch's floorf)
@@ -308,7 +310,8 @@ def interpolate(
     if input.ndim == 3:
         axes.insert(0, (1, 1, None))
     if mode in ("nearest", "nearest-exact"):
-        rows, cols = (nearest_source_index(i, o, s, exact=mode == "nearest-exact") for i, o, s in axes)
+        exact, shortcuts = mode == "nearest-exact", input.ndim == 4
+        rows, cols = (nearest_source_index(i, o, s, exact, shortcuts) for i, o, s in axes)
         return GatherRowsCols.apply(input, rows, cols, out_sizes)
     if mode == "bed_of_nails":
         factors = []
