@@ -387,7 +387,12 @@ def _read_member(archive: zipfile.ZipFile, name: str, fail) -> np.ndarray:
     offset = header.tell()
     if len(raw) - offset != count * dtype.itemsize:
         raise fail(f"is corrupt: array {name!r} should hold {count * dtype.itemsize} bytes, it has {len(raw) - offset}")
-    array = np.frombuffer(raw, dtype=dtype, count=count, offset=offset).reshape(shape, order="F" if fortran else "C")
+    try:  # numpy refuses shapes whose nominal size overflows, even with a zero dimension: (0, 2**62)
+        array = np.frombuffer(raw, dtype=dtype, count=count, offset=offset).reshape(
+            shape, order="F" if fortran else "C"
+        )
+    except ValueError as e:
+        raise fail(f"is corrupt: array {name!r} has an impossible shape {shape} ({e})") from None
     return array if array.flags.aligned else array.copy()
 
 
