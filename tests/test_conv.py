@@ -339,6 +339,9 @@ LINEAR_MAPS = [
         lambda x, w: F.conv_transpose2d(x, w, stride=(2, 3), padding=1, output_padding=(1, 2), dilation=(2, 1)),
     ),
     ("conv_transpose1d", (2, 4, 5), (4, 1, 2), lambda x, w: F.conv_transpose1d(x, w, stride=3, groups=2)),
+    # depthwise (groups == C_in) runs the direct kernels: wide rows at stride 1, row by row otherwise
+    ("depthwise", (2, 3, 6, 5), (6, 1, 3, 3), lambda x, w: F.conv2d(x, w, padding=(2, 1), dilation=(2, 1), groups=3)),
+    ("depthwise_strided", (2, 3, 7, 6), (3, 1, 3, 2), lambda x, w: F.conv2d(x, w, stride=(2, 3), padding=1, groups=3)),
 ]
 MAP_IDS = [m[0] for m in LINEAR_MAPS]
 
@@ -388,6 +391,9 @@ GRADCHECK_CASES = [
         dict(stride=2, padding=1, output_padding=1, groups=2),
     ),
     ("conv_transpose1d", F.conv_transpose1d, (2, 3, 4), (3, 2, 3), 2, dict(stride=3, dilation=2, output_padding=1)),
+    ("depthwise", F.conv2d, (2, 3, 5, 4), (6, 1, 3, 2), 6, dict(padding=1, dilation=(1, 2), groups=3)),
+    ("depthwise_strided", F.conv2d, (2, 2, 6, 5), (2, 1, 3, 3), 2, dict(stride=2, padding=1, groups=2)),
+    ("depthwise_transposed", F.conv_transpose2d, (2, 3, 3, 4), (3, 1, 3, 3), 3, dict(padding=1, groups=3)),
 ]
 
 

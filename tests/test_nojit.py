@@ -60,6 +60,18 @@ CASES = {
         lambda f, x, w: f.conv_transpose1d(x, w, stride=3, dilation=2),
         [_data(10, 1, 2, 4), _data(11, 2, 3, 3)],
     ),
+    "depthwise": (  # stride 1: the wide-row kernels; depth multiplier 2; negative flipped padding (p > d(k-1))
+        lambda f, x, w, b: f.conv2d(x, w, b, padding=(1, 3), dilation=(2, 1), groups=3),
+        [_data(24, 2, 3, 5, 6), _data(25, 6, 1, 2, 3), _data(26, 6)],
+    ),
+    "depthwise-strided": (  # the row-by-row kernels
+        lambda f, x, w: f.conv2d(x, w, stride=(2, 3), padding=1, dilation=(1, 2), groups=4),
+        [_data(27, 2, 4, 7, 8), _data(28, 4, 1, 3, 2)],
+    ),
+    "depthwise-transposed": (
+        lambda f, x, w: f.conv_transpose2d(x, w, stride=1, padding=1, groups=3),
+        [_data(29, 2, 3, 4, 5), _data(30, 3, 1, 3, 3)],
+    ),
     "max_pool2d": (
         lambda f, x: f.max_pool2d(x, 3, stride=2, padding=1, dilation=1, ceil_mode=True),
         [_distinct(12, 2, 3, 7, 6)],

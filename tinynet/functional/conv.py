@@ -29,11 +29,12 @@ from __future__ import annotations
 import numbers
 from typing import NamedTuple
 
+import numba
 import numpy as np
 
 from tinynet.autograd import Function
 from tinynet.functional._validate import check_tensor, int_tuple, same_dtype
-from tinynet.kernels.conv import col2im, im2col
+from tinynet.kernels.conv import col2im, depthwise, depthwise_adjoint, depthwise_weight, im2col
 from tinynet.tensor import Tensor
 
 __all__ = ["conv1d", "conv2d", "convolve2d", "conv_transpose1d", "conv_transpose2d"]
@@ -95,9 +96,22 @@ def _by_channel(a: np.ndarray, groups: int) -> np.ndarray:
     return np.ascontiguousarray(a.reshape(n, C, -1).transpose(1, 0, 2)).reshape(groups, C // groups, -1)
 
 
+def _depthwise(g: _Geometry, big_per_group: int) -> bool:
+    """Every group reads one channel of the big side (groups == C_big > 1): the direct kernels, not im2col.
+
+    One GEMM row per group would make im2col copy each pixel kH*kW times for almost no arithmetic.
+    """
+    return g.groups > 1 and big_per_group == 1
+
+
 def _correlate(x: np.ndarray, w: np.ndarray, g: _Geometry, bias: np.ndarray | None = None) -> np.ndarray:
     """y = C x (+ bias): cross-correlate x (N, C_big, H, W) with w (C_small, C_big/G, kH, kW) -> (N, C_small, Ho, Wo)."""
     y = np.empty((x.shape[0], w.shape[0]) + g.small, dtype=x.dtype)
+    if _depthwise(g, w.shape[1]):
+        depthwise(x, w.reshape(w.shape[0], *g.kernel), *_args(g), y, numba.get_num_threads())
+        if bias is not None:
+            y += bias.reshape(1, -1, 1, 1)
+        return y
     for n0, n1, cols in _columns(x, g):
         _weights_times_columns(w, cols, g, out=y[n0:n1], bias=bias)
     return y
@@ -128,8 +142,10 @@ def _correlate_adjoint(y: np.ndarray, w: np.ndarray, g: _Geometry) -> np.ndarray
     G = g.groups
     Cb = w.shape[1] * G
     K, L = Cb * g.kernel[0] * g.kernel[1], g.small[0] * g.small[1]
-    w_t = w.reshape(G, Cs // G, K // G).transpose(0, 2, 1)  # Wᵀ, one (C_big/G*kH*kW, C_small/G) block per group
     x = np.empty((N, Cb) + g.big, dtype=y.dtype)
+    if _depthwise(g, w.shape[1]):
+        return depthwise_adjoint(y, w.reshape(Cs, *g.kernel), *_args(g), x, numba.get_num_threads())
+    w_t = w.reshape(G, Cs // G, K // G).transpose(0, 2, 1)  # Wᵀ, one (C_big/G*kH*kW, C_small/G) block per group
     chunks = _chunks(N, K * L * y.itemsize)
     buf = np.empty(K * max((n1 - n0 for n0, n1 in chunks), default=0) * L, dtype=y.dtype)
     for n0, n1 in chunks:
@@ -148,6 +164,9 @@ def _correlate_weight(x: np.ndarray, gy: np.ndarray, g: _Geometry) -> np.ndarray
     """
     Cs, G = gy.shape[1], g.groups
     w_shape = (Cs, x.shape[1] // G) + g.kernel
+    if _depthwise(g, w_shape[1]):
+        gw = np.empty((Cs,) + g.kernel, dtype=x.dtype)
+        return depthwise_weight(x, gy, *_args(g), gw, numba.get_num_threads()).reshape(w_shape)
     gw = np.zeros((G, Cs // G, int(np.prod(w_shape[1:]))), dtype=x.dtype)
     for n0, n1, cols in _columns(x, g):
         _add_weight_grad(gw, gy[n0:n1], cols, g)
@@ -166,6 +185,8 @@ def _correlate_and_weight(x: np.ndarray, w: np.ndarray, gy: np.ndarray, g: _Geom
     The transposed convolution's backward needs both with x = its output gradient; sharing
     the columns saves one of the two passes over them.
     """
+    if _depthwise(g, w.shape[1]):
+        return _correlate(x, w, g), _correlate_weight(x, gy, g)
     y = np.empty((x.shape[0], w.shape[0]) + g.small, dtype=x.dtype)
     gw = np.zeros((g.groups, w.shape[0] // g.groups, w[0].size), dtype=x.dtype)
     for n0, n1, cols in _columns(x, g):
