@@ -35,6 +35,7 @@ import numpy as np
 from tinynet.autograd import Function
 from tinynet.functional._validate import check_tensor, int_tuple, same_dtype
 from tinynet.kernels.conv import col2im, depthwise, depthwise_adjoint, depthwise_weight, im2col
+from tinynet.kernels.pool import GRAIN_SIZE
 from tinynet.tensor import Tensor
 
 __all__ = ["conv1d", "conv2d", "convolve2d", "conv_transpose1d", "conv_transpose2d"]
@@ -104,11 +105,16 @@ def _depthwise(g: _Geometry, big_per_group: int) -> bool:
     return g.groups > 1 and big_per_group == 1
 
 
+def _blocks(*arrays: np.ndarray) -> int:
+    """Threads for a depthwise kernel: all of numba's, but one below GRAIN_SIZE elements (waking costs more)."""
+    return numba.get_num_threads() if max(a.size for a in arrays) >= GRAIN_SIZE else 1
+
+
 def _correlate(x: np.ndarray, w: np.ndarray, g: _Geometry, bias: np.ndarray | None = None) -> np.ndarray:
     """y = C x (+ bias): cross-correlate x (N, C_big, H, W) with w (C_small, C_big/G, kH, kW) -> (N, C_small, Ho, Wo)."""
     y = np.empty((x.shape[0], w.shape[0]) + g.small, dtype=x.dtype)
     if _depthwise(g, w.shape[1]):
-        depthwise(x, w.reshape(w.shape[0], *g.kernel), *_args(g), y, numba.get_num_threads())
+        depthwise(x, w.reshape(w.shape[0], *g.kernel), *_args(g), y, _blocks(x, y))
         if bias is not None:
             y += bias.reshape(1, -1, 1, 1)
         return y
@@ -144,7 +150,7 @@ def _correlate_adjoint(y: np.ndarray, w: np.ndarray, g: _Geometry) -> np.ndarray
     K, L = Cb * g.kernel[0] * g.kernel[1], g.small[0] * g.small[1]
     x = np.empty((N, Cb) + g.big, dtype=y.dtype)
     if _depthwise(g, w.shape[1]):
-        return depthwise_adjoint(y, w.reshape(Cs, *g.kernel), *_args(g), x, numba.get_num_threads())
+        return depthwise_adjoint(y, w.reshape(Cs, *g.kernel), *_args(g), x, _blocks(x, y))
     w_t = w.reshape(G, Cs // G, K // G).transpose(0, 2, 1)  # Wᵀ, one (C_big/G*kH*kW, C_small/G) block per group
     chunks = _chunks(N, K * L * y.itemsize)
     buf = np.empty(K * max((n1 - n0 for n0, n1 in chunks), default=0) * L, dtype=y.dtype)
@@ -166,7 +172,7 @@ def _correlate_weight(x: np.ndarray, gy: np.ndarray, g: _Geometry) -> np.ndarray
     w_shape = (Cs, x.shape[1] // G) + g.kernel
     if _depthwise(g, w_shape[1]):
         gw = np.empty((Cs,) + g.kernel, dtype=x.dtype)
-        return depthwise_weight(x, gy, *_args(g), gw, numba.get_num_threads()).reshape(w_shape)
+        return depthwise_weight(x, gy, *_args(g), gw, _blocks(x, gy)).reshape(w_shape)
     gw = np.zeros((G, Cs // G, int(np.prod(w_shape[1:]))), dtype=x.dtype)
     for n0, n1, cols in _columns(x, g):
         _add_weight_grad(gw, gy[n0:n1], cols, g)

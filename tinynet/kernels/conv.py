@@ -1,4 +1,4 @@
-"""im2col and col2im: the gather and the scatter that every convolution is built from.
+"""im2col and col2im: the gather and the scatter that every convolution is built from (depthwise ones aside).
 
 A 2-D convolution (cross-correlation) of ``x`` with kernel ``w`` reads, for the
 output pixel (oh, ow) and kernel tap (kh, kw), the input pixel
@@ -17,7 +17,9 @@ The padding arguments are the *top/left* offsets only: the caller passes the
 output size (Ho, Wo) explicitly, and any bottom/right padding is implied by it
 (this is how PyTorch's asymmetric ``padding='same'`` fits in).
 
-Both kernels run on one thread, by measurement. Each iteration (n, c) owns its
+The depthwise kernels at the end of this file skip im2col (see the comment there).
+
+im2col and col2im run on one thread, by measurement. Each iteration (n, c) owns its
 output rows (im2col) or plane (col2im), so ``prange`` would be race-free, but on
 the 2 shared cores we benchmark on it was never faster: the copies are
 memory-bound, the GEMMs between them already use both cores through OpenBLAS's
@@ -180,9 +182,30 @@ def col2im(cols, kH, kW, sH, sW, pH, pW, dH, dW, Ho, Wo, x):
 # xp[j + kh*dH*Wp + kw*dW] for every tap: one contiguous, vectorised loop per tap over the
 # whole plane instead of Ho short rows with padding tests. Other strides go row by row.
 #
-# The kernels run their planes in parallel in `blocks` contiguous runs, one per thread (the
-# caller passes numba.get_num_threads(); numba cannot cache a function that asks for it);
-# each run owns its output planes and its scratch.
+# Each kernel is a small parallel driver that splits the planes into `blocks` contiguous runs,
+# one per thread (the caller passes numba.get_num_threads(); numba cannot cache a function
+# that asks for it), and a serial function that does one run: each run owns its output planes
+# and its scratch. Keeping the loops out of the parallel=True function keeps Numba's parfor
+# passes off them, which cut the three kernels' cold compile from 21 s to a few seconds.
+
+
+# Plain loops instead of slice assignments (a[:] = 0, a[i] = b[:, :k]) in the kernels below:
+# Numba compiles each slice assignment into general broadcasting code, which made the three
+# depthwise kernels take 20 s to compile; these two helpers are compiled once and shared.
+@njit(cache=True)
+def _zero(a):
+    """a[...] = 0 for a 2-D array."""
+    for i in range(a.shape[0]):
+        for j in range(a.shape[1]):
+            a[i, j] = 0
+
+
+@njit(cache=True)
+def _copy(src, dst):
+    """dst[i, j] = src[i, j] over the rows and columns both 2-D arrays have."""
+    for i in range(min(src.shape[0], dst.shape[0])):
+        for j in range(min(src.shape[1], dst.shape[1])):
+            dst[i, j] = src[i, j]
 
 
 @njit(cache=True)
@@ -190,7 +213,7 @@ def _pad_plane(src, pH, pW, xp):
     """xp (Hp, Wp) = src (H, W) placed at (pH, pW) in zeros; negative padding crops."""
     H, W = src.shape
     Hp, Wp = xp.shape
-    xp[:] = 0
+    _zero(xp)
     for ih in range(max(0, -pH), min(H, Hp - pH)):
         dst = xp[ih + pH]
         row = src[ih]
@@ -226,47 +249,52 @@ def _add_taps_wide(xp, taps, dH, dW, wide, count):
             kw += 1
 
 
+@njit(cache=True)
+def _depthwise_run(x, w, kH, kW, sH, sW, pH, pW, dH, dW, Ho, Wo, y, start, stop):
+    """depthwise for the output planes (n, o) numbered start..stop-1 (numbered n*C_out + o)."""
+    N, C, H, W = x.shape
+    Co = y.shape[1]
+    m = Co // C
+    if sH == 1 and sW == 1:  # wide rows
+        Hp, Wp = Ho + (kH - 1) * dH, Wo + (kW - 1) * dW
+        xp = np.empty((Hp, Wp), dtype=x.dtype)
+        wide = np.empty((Ho, Wp), dtype=y.dtype)
+        for no in range(start, stop):
+            n, o = no // Co, no % Co
+            if o % m == 0 or no == start:  # a new input plane
+                _pad_plane(x[n, o // m], pH, pW, xp)
+            _zero(wide)
+            _add_taps_wide(xp, w[o], dH, dW, wide.reshape(Ho * Wp), (Ho - 1) * Wp + Wo)
+            _copy(wide, y[n, o])  # drops the scratch columns
+        return
+    for no in range(start, stop):  # row by row
+        n, o = no // Co, no % Co
+        c = o // m
+        _zero(y[n, o])
+        for kh in range(kH):
+            ih0 = kh * dH - pH
+            oh0, oh1 = _valid_range(ih0, sH, H, Ho)
+            for kw in range(kW):
+                iw0 = kw * dW - pW
+                ow0, ow1 = _valid_range(iw0, sW, W, Wo)
+                tap = w[o, kh, kw]
+                for oh in range(oh0, oh1):
+                    src = x[n, c, ih0 + oh * sH]
+                    dst = y[n, o, oh, ow0:ow1]
+                    for i in range(ow1 - ow0):
+                        dst[i] += tap * src[iw0 + (ow0 + i) * sW]
+
+
 @njit(cache=True, parallel=True)
 def depthwise(x, w, kH, kW, sH, sW, pH, pW, dH, dW, Ho, Wo, y, blocks):
     """y[n, o] = Σ_taps w[o, kh, kw] * x[n, o // m] shifted by the tap (y overwritten).
 
     x: (N, C, H, W), w: (C*m, kH, kW)  ->  y: (N, C*m, Ho, Wo). The matrix C of a depthwise conv.
     """
-    N, C, H, W = x.shape
-    Co = y.shape[1]
-    m = Co // C
-    P = N * Co
+    P = y.shape[0] * y.shape[1]
     T = max(1, min(blocks, P))
-    if sH == 1 and sW == 1:  # wide rows
-        Hp, Wp = Ho + (kH - 1) * dH, Wo + (kW - 1) * dW
-        for t in prange(T):
-            xp = np.empty((Hp, Wp), dtype=x.dtype)
-            wide = np.empty((Ho, Wp), dtype=y.dtype)
-            for no in range(t * P // T, (t + 1) * P // T):
-                n, o = no // Co, no % Co
-                if o % m == 0 or no == t * P // T:  # a new input plane for this run
-                    _pad_plane(x[n, o // m], pH, pW, xp)
-                wide[:] = 0
-                _add_taps_wide(xp, w[o], dH, dW, wide.reshape(Ho * Wp), (Ho - 1) * Wp + Wo)
-                y[n, o] = wide[:, :Wo]
-        return y
-    for t in prange(T):  # row by row
-        for no in range(t * P // T, (t + 1) * P // T):
-            n, o = no // Co, no % Co
-            c = o // m
-            y[n, o] = 0
-            for kh in range(kH):
-                ih0 = kh * dH - pH
-                oh0, oh1 = _valid_range(ih0, sH, H, Ho)
-                for kw in range(kW):
-                    iw0 = kw * dW - pW
-                    ow0, ow1 = _valid_range(iw0, sW, W, Wo)
-                    tap = w[o, kh, kw]
-                    for oh in range(oh0, oh1):
-                        src = x[n, c, ih0 + oh * sH]
-                        dst = y[n, o, oh, ow0:ow1]
-                        for i in range(ow1 - ow0):
-                            dst[i] += tap * src[iw0 + (ow0 + i) * sW]
+    for t in prange(T):
+        _depthwise_run(x, w, kH, kW, sH, sW, pH, pW, dH, dW, Ho, Wo, y, t * P // T, (t + 1) * P // T)
     return y
 
 
@@ -278,96 +306,107 @@ def depthwise(x, w, kH, kW, sH, sW, pH, pW, dH, dW, Ho, Wo, y, blocks):
 # read at offset kh'*dH - ((kH-1)*dH - pH). So Cᵀ is the forward kernel (wide rows) with the
 # flipped taps and padding (k-1)*d - p: the seeds' "the transposed convolution of a stride-1
 # conv is a conv with the flipped kernel". Each run of (n, c) planes owns gx[n, c].
+@njit(cache=True)
+def _depthwise_adjoint_run(gy, w, kH, kW, sH, sW, pH, pW, dH, dW, Ho, Wo, gx, start, stop):
+    """depthwise_adjoint for the input planes (n, c) numbered start..stop-1 (numbered n*C + c)."""
+    N, C, H, W = gx.shape
+    m = gy.shape[1] // C
+    if sH == 1 and sW == 1:  # wide rows, flipped taps
+        qH, qW = (kH - 1) * dH - pH, (kW - 1) * dW - pW  # the flipped correlation's padding
+        Hp, Wp = H + (kH - 1) * dH, W + (kW - 1) * dW
+        gp = np.empty((Hp, Wp), dtype=gy.dtype)
+        wide = np.empty((H, Wp), dtype=gx.dtype)
+        for nc in range(start, stop):
+            n, c = nc // C, nc % C
+            _zero(wide)
+            for o in range(c * m, (c + 1) * m):
+                _pad_plane(gy[n, o], qH, qW, gp)
+                _add_taps_wide(gp, w[o, ::-1, ::-1], dH, dW, wide.reshape(H * Wp), (H - 1) * Wp + W)
+            _copy(wide, gx[n, c])
+        return
+    for nc in range(start, stop):  # row by row
+        n, c = nc // C, nc % C
+        _zero(gx[n, c])
+        for o in range(c * m, (c + 1) * m):
+            for kh in range(kH):
+                ih0 = kh * dH - pH
+                oh0, oh1 = _valid_range(ih0, sH, H, Ho)
+                for kw in range(kW):
+                    iw0 = kw * dW - pW
+                    ow0, ow1 = _valid_range(iw0, sW, W, Wo)
+                    tap = w[o, kh, kw]
+                    for oh in range(oh0, oh1):
+                        dst = gx[n, c, ih0 + oh * sH]
+                        src = gy[n, o, oh, ow0:ow1]
+                        for i in range(ow1 - ow0):
+                            dst[iw0 + (ow0 + i) * sW] += tap * src[i]
+
+
 @njit(cache=True, parallel=True)
 def depthwise_adjoint(gy, w, kH, kW, sH, sW, pH, pW, dH, dW, Ho, Wo, gx, blocks):
     """gx = Cᵀ gy for :func:`depthwise` (gx overwritten): the transposed depthwise convolution.
 
     gy: (N, C*m, Ho, Wo), w: (C*m, kH, kW)  ->  gx: (N, C, H, W).
     """
-    N, C, H, W = gx.shape
-    m = gy.shape[1] // C
-    P = N * C
+    P = gx.shape[0] * gx.shape[1]
     T = max(1, min(blocks, P))
-    if sH == 1 and sW == 1:  # wide rows, flipped taps
-        qH, qW = (kH - 1) * dH - pH, (kW - 1) * dW - pW  # the flipped correlation's padding
-        Hp, Wp = H + (kH - 1) * dH, W + (kW - 1) * dW
-        for t in prange(T):
-            gp = np.empty((Hp, Wp), dtype=gy.dtype)
-            wide = np.empty((H, Wp), dtype=gx.dtype)
-            for nc in range(t * P // T, (t + 1) * P // T):
-                n, c = nc // C, nc % C
-                wide[:] = 0
-                for o in range(c * m, (c + 1) * m):
-                    _pad_plane(gy[n, o], qH, qW, gp)
-                    _add_taps_wide(gp, w[o, ::-1, ::-1], dH, dW, wide.reshape(H * Wp), (H - 1) * Wp + W)
-                gx[n, c] = wide[:, :W]
-        return gx
-    for t in prange(T):  # row by row
-        for nc in range(t * P // T, (t + 1) * P // T):
-            n, c = nc // C, nc % C
-            gx[n, c] = 0
-            for o in range(c * m, (c + 1) * m):
-                for kh in range(kH):
-                    ih0 = kh * dH - pH
-                    oh0, oh1 = _valid_range(ih0, sH, H, Ho)
-                    for kw in range(kW):
-                        iw0 = kw * dW - pW
-                        ow0, ow1 = _valid_range(iw0, sW, W, Wo)
-                        tap = w[o, kh, kw]
-                        for oh in range(oh0, oh1):
-                            dst = gx[n, c, ih0 + oh * sH]
-                            src = gy[n, o, oh, ow0:ow1]
-                            for i in range(ow1 - ow0):
-                                dst[iw0 + (ow0 + i) * sW] += tap * src[i]
+    for t in prange(T):
+        _depthwise_adjoint_run(gy, w, kH, kW, sH, sW, pH, pW, dH, dW, Ho, Wo, gx, t * P // T, (t + 1) * P // T)
     return gx
 
 
 # fastmath "reassoc" only: lets LLVM split each dot product into vector lanes of partial sums
 # (so it vectorises, and each lane adds fewer terms, which keeps float32 rounding small);
 # NaN and inf still propagate as usual.
-@njit(cache=True, parallel=True, fastmath={"reassoc"})
+@njit(cache=True, fastmath={"reassoc"})
+def _depthwise_weight_run(x, gy, kH, kW, sH, sW, pH, pW, dH, dW, Ho, Wo, gw, start, stop):
+    """depthwise_weight for the output channels o in start..stop-1."""
+    N, C, H, W = x.shape
+    m = gy.shape[1] // C
+    zero = np.zeros(1, dtype=gw.dtype)[0]
+    wide_rows = sH == 1 and sW == 1
+    Hp, Wp = Ho + (kH - 1) * dH, Wo + (kW - 1) * dW
+    xp = np.empty((Hp, Wp), dtype=x.dtype)
+    g = np.zeros((Ho, Wp), dtype=gy.dtype)  # wide rows: columns Wo: stay zero
+    g_flat = g.reshape(Ho * Wp)
+    xp_flat = xp.reshape(Hp * Wp)
+    count = (Ho - 1) * Wp + Wo
+    for o in range(start, stop):
+        c = o // m
+        _zero(gw[o])
+        for n in range(N):
+            if wide_rows:
+                _pad_plane(x[n, c], pH, pW, xp)
+                _copy(gy[n, o], g)  # columns Wo: of g stay zero
+            for kh in range(kH):
+                ih0 = kh * dH - pH
+                oh0, oh1 = _valid_range(ih0, sH, H, Ho)
+                for kw in range(kW):
+                    acc = zero
+                    if wide_rows:
+                        run = xp_flat[kh * dH * Wp + kw * dW :]
+                        for j in range(count):
+                            acc += g_flat[j] * run[j]
+                    else:  # row by row
+                        iw0 = kw * dW - pW
+                        ow0, ow1 = _valid_range(iw0, sW, W, Wo)
+                        for oh in range(oh0, oh1):
+                            src = x[n, c, ih0 + oh * sH]
+                            row = gy[n, o, oh]
+                            for i in range(ow0, ow1):
+                                acc += row[i] * src[iw0 + i * sW]
+                    gw[o, kh, kw] += acc
+
+
+@njit(cache=True, parallel=True)
 def depthwise_weight(x, gy, kH, kW, sH, sW, pH, pW, dH, dW, Ho, Wo, gw, blocks):
     """gw[o, kh, kw] = Σ_n,oh,ow gy[n, o, oh, ow] * x[n, o // m, ih, iw] (gw overwritten).
 
     x: (N, C, H, W), gy: (N, C*m, Ho, Wo)  ->  gw: (C*m, kH, kW): one dot product of the output
     gradient with the shifted input per tap. Each run of output channels o owns gw[o].
     """
-    N, C, H, W = x.shape
     Co = gy.shape[1]
-    m = Co // C
     T = max(1, min(blocks, Co))
-    zero = np.zeros(1, dtype=gw.dtype)[0]
-    wide_rows = sH == 1 and sW == 1
-    Hp, Wp = Ho + (kH - 1) * dH, Wo + (kW - 1) * dW
     for t in prange(T):
-        xp = np.empty((Hp, Wp), dtype=x.dtype)
-        g = np.zeros((Ho, Wp), dtype=gy.dtype)  # wide rows: columns Wo: stay zero
-        g_flat = g.reshape(Ho * Wp)
-        xp_flat = xp.reshape(Hp * Wp)
-        count = (Ho - 1) * Wp + Wo
-        for o in range(t * Co // T, (t + 1) * Co // T):
-            c = o // m
-            gw[o] = 0
-            for n in range(N):
-                if wide_rows:
-                    _pad_plane(x[n, c], pH, pW, xp)
-                    g[:, :Wo] = gy[n, o]
-                for kh in range(kH):
-                    ih0 = kh * dH - pH
-                    oh0, oh1 = _valid_range(ih0, sH, H, Ho)
-                    for kw in range(kW):
-                        acc = zero
-                        if wide_rows:
-                            run = xp_flat[kh * dH * Wp + kw * dW :]
-                            for j in range(count):
-                                acc += g_flat[j] * run[j]
-                        else:  # row by row
-                            iw0 = kw * dW - pW
-                            ow0, ow1 = _valid_range(iw0, sW, W, Wo)
-                            for oh in range(oh0, oh1):
-                                src = x[n, c, ih0 + oh * sH]
-                                row = gy[n, o, oh]
-                                for i in range(ow0, ow1):
-                                    acc += row[i] * src[iw0 + i * sW]
-                        gw[o, kh, kw] += acc
+        _depthwise_weight_run(x, gy, kH, kW, sH, sW, pH, pW, dH, dW, Ho, Wo, gw, t * Co // T, (t + 1) * Co // T)
     return gw
