@@ -44,12 +44,26 @@ FULL = {"epochs": 10, "train_size": 2000, "val_size": 200, "test_size": 500}
 QUICK = {"epochs": 1, "train_size": 64, "val_size": 16, "test_size": 32}
 
 
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Show "(default: X)" only for real defaults (not None, which means "see the text", nor a flag's False)."""
+
+    def _get_help_string(self, action):
+        if action.default is None or action.default is False:
+            return action.help
+        return super()._get_help_string(action)
+
+
 def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(
         description="Train tinynet's encoder-decoder on the synthetic Shapes segmentation set.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=_HelpFormatter,
     )
-    p.add_argument("--epochs", type=int, default=None, help=f"passes over the training set (default {FULL['epochs']})")
+    p.add_argument(
+        "--epochs",
+        type=int,
+        default=None,
+        help=f"passes over the training set (default: {FULL['epochs']}, 1 with --quick)",
+    )
     p.add_argument("--batch-size", type=int, default=16, help="images per optimisation step")
     p.add_argument("--lr", type=float, default=5e-3, help="peak learning rate of the one-cycle schedule (Adam)")
     p.add_argument("--seed", type=int, default=0, help="seed for the data, the initial weights and the shuffling")
@@ -70,7 +84,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument(
         "--quick", action="store_true", help="a smoke run (64 training images, 1 epoch) in well under a minute"
     )
-    p.add_argument("--train-size", type=int, default=None, help=f"training images (default {FULL['train_size']})")
+    p.add_argument(
+        "--train-size", type=int, default=None, help=f"training images (default: {FULL['train_size']}, 64 with --quick)"
+    )
     p.add_argument("--stop-after", type=int, default=None, metavar="K", help="stop after K epochs as if interrupted")
     p.add_argument("--no-progress", action="store_true", help="no progress bars (for logs)")
     args = p.parse_args(argv)
