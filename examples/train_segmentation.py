@@ -343,7 +343,7 @@ def main(argv=None) -> int:
     result = run.report(out)
     print(
         f"{result['upsample']}: test mIoU {result['miou']:.4f}, pixel accuracy {result['pixel_accuracy']:.4f}, "
-        f"{result['epochs']} epochs in {result['seconds']:.0f} s -> {out}"
+        f"{result['epochs']} epoch{'' if result['epochs'] == 1 else 's'} in {result['seconds']:.0f} s -> {out}"
     )
     return 0
 
