@@ -181,3 +181,39 @@ def test_batchnorm_errors():
         F.batch_norm(tinynet.ones(2, 3), None, None, tinynet.ones(3, dtype=tinynet.float64), training=True)
     with pytest.raises(ValueError, match="expected input of shape \\(N, C, ...\\)"):
         F.batch_norm(tinynet.ones(3), None, None, training=True)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("affine", [True, False])
+def test_numba_kernels_agree_with_the_numpy_reference(monkeypatch, dtype, affine):
+    """Training mode runs tinynet/kernels/norm.py for float32/float64; the numpy code it replaced stays as
+    the reference (and the path for other float dtypes): both give the same outputs, statistics and gradients."""
+    import tinynet.functional.normalization as normalization
+
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((4, 3, 5, 6)).astype(dtype) * 3 + 1
+    g = rng.standard_normal(x.shape).astype(dtype)
+    w, b = rng.standard_normal(3).astype(dtype), rng.standard_normal(3).astype(dtype)
+
+    def run():
+        tx = tinynet.tensor(x, requires_grad=True)
+        tw, tb = (tinynet.tensor(a, requires_grad=True) if affine else None for a in (w, b))
+        rm, rv = tinynet.zeros(3, dtype=dtype), tinynet.ones(3, dtype=dtype)
+        y = F.batch_norm(tx, rm, rv, tw, tb, training=True, momentum=0.3)
+        y.backward(tinynet.tensor(g))
+        grads = [tx.grad.numpy()] + ([tw.grad.numpy(), tb.grad.numpy()] if affine else [])
+        return [y.detach().numpy(), rm.numpy(), rv.numpy()] + grads
+
+    calls = []
+    for name in ("batch_norm_train_forward", "batch_norm_train_backward"):
+        kernel_fn = getattr(normalization, name)
+        monkeypatch.setattr(normalization, name, lambda *a, _f=kernel_fn, _n=name: calls.append(_n) or _f(*a))
+    kernel = run()
+    assert calls == ["batch_norm_train_forward", "batch_norm_train_backward"]  # the kernels ran...
+    monkeypatch.setattr(normalization, "_KERNEL_DTYPES", ())
+    reference = run()
+    assert len(calls) == 2  # ... and the reference did not use them
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    for mine, ref in zip(kernel, reference):
+        assert mine.dtype == dtype
+        np.testing.assert_allclose(mine, ref, rtol=tol, atol=tol)

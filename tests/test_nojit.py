@@ -72,6 +72,10 @@ CASES = {
         lambda f, x, w: f.conv_transpose2d(x, w, stride=1, padding=1, groups=3),
         [_data(29, 2, 3, 4, 5), _data(30, 3, 1, 3, 3)],
     ),
+    "batch_norm": (  # training mode: tinynet/kernels/norm.py (running statistics None: nothing tracked)
+        lambda f, x, w, b: f.batch_norm(x, None, None, w, b, training=True),
+        [_data(31, 3, 4, 5, 6) * 2 + 1, _data(32, 4), _data(33, 4)],
+    ),
     "max_pool2d": (
         lambda f, x: f.max_pool2d(x, 3, stride=2, padding=1, dilation=1, ceil_mode=True),
         [_distinct(12, 2, 3, 7, 6)],

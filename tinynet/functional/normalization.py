@@ -13,7 +13,10 @@ x̂_i = (x_i - μ) / σ through μ and σ gives the standard fused formula
 
     dβ = Σ ĝ,   dγ = Σ ĝ x̂,   dx = γ / (M σ) · (M ĝ - dβ - x̂ dγ),
 
-written below with one temporary array and float32 kept throughout.
+written below with one temporary array and float32 kept throughout. For float32 and
+float64 the training-mode passes run in Numba kernels (tinynet/kernels/norm.py) that do
+the same arithmetic in two or three passes over the data; the numpy code below is
+the reference they are tested against, and the path for other float dtypes.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import numpy as np
 
 from tinynet.autograd import Function
 from tinynet.functional._validate import check_tensor
+from tinynet.kernels.norm import batch_norm_train_backward, batch_norm_train_forward
 from tinynet.tensor import Tensor
 
 __all__ = ["batch_norm"]
@@ -49,6 +53,24 @@ def _channel_dot(a3: np.ndarray, b3: np.ndarray) -> np.ndarray:
     return rows.reshape(n, c).sum(axis=0)
 
 
+_KERNEL_DTYPES = (np.float32, np.float64)  # what the Numba kernels are compiled for
+
+
+def _in_kernel_dtype(ctx) -> bool:
+    """Whether training-mode backward runs the Numba kernel (x̂ is saved in the input's dtype)."""
+    return ctx.saved_arrays[0].dtype in _KERNEL_DTYPES
+
+
+def _update_running(running_mean, running_var, mean, var, momentum: float, m: int) -> None:
+    """r ← (1 - momentum) r + momentum · s, with the unbiased variance σ² M / (M - 1) as PyTorch stores it."""
+    if running_mean is not None:
+        running_mean *= 1 - momentum
+        running_mean += momentum * mean
+    if running_var is not None:
+        running_var *= 1 - momentum
+        running_var += momentum * var * var.dtype.type(m / (m - 1))
+
+
 class BatchNorm(Function):
     @staticmethod
     def forward(ctx, x, weight, bias, running_mean, running_var, training, momentum, eps):
@@ -59,19 +81,26 @@ class BatchNorm(Function):
         ctx.empty = x.size == 0
         if ctx.empty:  # an empty batch: empty output, running statistics untouched (as PyTorch)
             return x.copy()
-        if training:
+        if training and x.dtype in _KERNEL_DTYPES:
+            m = x3.shape[0] * x3.shape[2]
+            x3 = np.ascontiguousarray(x3)
+            xhat, y = np.empty_like(x3), np.empty_like(x3)
+            mean64, var64 = np.empty(c), np.empty(c)
+            w = weight if weight is not None else np.ones(c, x.dtype)
+            b = bias if bias is not None else np.zeros(c, x.dtype)
+            batch_norm_train_forward(x3, w, b, float(eps), xhat, y, mean64, var64)
+            mean, var = mean64.astype(x.dtype), var64.astype(x.dtype)
+            invstd = (1.0 / np.sqrt(var64 + eps)).astype(x.dtype)  # as the kernel computed it
+            _update_running(running_mean, running_var, mean, var, momentum, m)
+            ctx.save_for_backward(xhat, weight, invstd)
+        elif training:
             m = x3.shape[0] * x3.shape[2]  # values per channel
             mean = _channel_sum(x3) / dt(m)
             xhat = x3 - mean[:, None]  # becomes x̂ in place; saved for backward
             var = _channel_dot(xhat, xhat) / dt(m)  # biased: this is what normalises
             invstd = dt(1) / np.sqrt(var + dt(eps))
             xhat *= invstd[:, None]
-            if running_mean is not None:
-                running_mean *= 1 - momentum
-                running_mean += momentum * mean
-            if running_var is not None:
-                running_var *= 1 - momentum
-                running_var += momentum * var * dt(m / (m - 1))  # unbiased, as PyTorch stores it
+            _update_running(running_mean, running_var, mean, var, momentum, m)
             y = xhat * weight[:, None] if weight is not None else xhat.copy()
             if bias is not None:
                 y += bias[:, None]
@@ -102,7 +131,17 @@ class BatchNorm(Function):
         if ctx.empty:  # no values: zero gradients for γ and β
             zeros = np.zeros(c, grad.dtype)
             return grad.copy(), zeros if need_w else None, zeros if need_b else None, None, None, None, None, None
-        if ctx.training:
+        if ctx.training and _in_kernel_dtype(ctx):
+            xhat, weight, invstd = ctx.saved_arrays
+            g3 = np.ascontiguousarray(g3, dtype=xhat.dtype)
+            gx = np.empty_like(g3) if need_x else np.empty((0, 0, 0), xhat.dtype)
+            dgamma, dbeta = np.empty(c), np.empty(c)
+            w = weight if weight is not None else np.ones(c, xhat.dtype)
+            batch_norm_train_backward(g3, xhat, w, invstd, gx, dgamma, dbeta)
+            gx = gx.reshape(ctx.x_shape) if need_x else None
+            gw = dgamma.astype(xhat.dtype) if need_w else None
+            gb = dbeta.astype(xhat.dtype) if need_b else None
+        elif ctx.training:
             xhat, weight, invstd = ctx.saved_arrays
             dt = xhat.dtype.type
             m = xhat.shape[0] * xhat.shape[2]
