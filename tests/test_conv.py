@@ -342,6 +342,9 @@ LINEAR_MAPS = [
     # depthwise (groups == C_in) runs the direct kernels: wide rows at stride 1, row by row otherwise
     ("depthwise", (2, 3, 6, 5), (6, 1, 3, 3), lambda x, w: F.conv2d(x, w, padding=(2, 1), dilation=(2, 1), groups=3)),
     ("depthwise_strided", (2, 3, 7, 6), (3, 1, 3, 2), lambda x, w: F.conv2d(x, w, stride=(2, 3), padding=1, groups=3)),
+    # 1x1, stride 1, no padding: one GEMM per image, no im2col
+    ("pointwise", (2, 5, 4, 3), (3, 5, 1, 1), lambda x, w: F.conv2d(x, w)),
+    ("pointwise_transposed", (2, 3, 4, 3), (3, 5, 1, 1), lambda x, w: F.conv_transpose2d(x, w)),
 ]
 MAP_IDS = [m[0] for m in LINEAR_MAPS]
 
@@ -394,6 +397,8 @@ GRADCHECK_CASES = [
     ("depthwise", F.conv2d, (2, 3, 5, 4), (6, 1, 3, 2), 6, dict(padding=1, dilation=(1, 2), groups=3)),
     ("depthwise_strided", F.conv2d, (2, 2, 6, 5), (2, 1, 3, 3), 2, dict(stride=2, padding=1, groups=2)),
     ("depthwise_transposed", F.conv_transpose2d, (2, 3, 3, 4), (3, 1, 3, 3), 3, dict(padding=1, groups=3)),
+    ("pointwise", F.conv2d, (2, 4, 3, 5), (3, 4, 1, 1), 3, dict(padding="same")),
+    ("pointwise_transposed", F.conv_transpose2d, (2, 3, 3, 2), (3, 4, 1, 1), 4, dict()),
 ]
 
 

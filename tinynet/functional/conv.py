@@ -105,6 +105,16 @@ def _depthwise(g: _Geometry, big_per_group: int) -> bool:
     return g.groups > 1 and big_per_group == 1
 
 
+def _pointwise(g: _Geometry) -> bool:
+    """A 1x1 convolution, stride 1, no padding, one group: C = W applied at every pixel.
+
+    Then im2col would only copy the image: each image's (C_big, H*W) plane stack is already
+    the column matrix, so y[n] = W @ x[n] (one GEMM per image, straight on NCHW, output in
+    NCHW), its adjoint is x[n] = Wᵀ @ y[n], and dL/dW = Σ_n gy[n] @ x[n]ᵀ.
+    """
+    return g.kernel == (1, 1) and g.stride == (1, 1) and g.padding == (0, 0) and g.groups == 1 and g.big == g.small
+
+
 def _blocks(*arrays: np.ndarray) -> int:
     """Threads for a depthwise kernel: all of numba's, but one below GRAIN_SIZE elements (waking costs more)."""
     return numba.get_num_threads() if max(a.size for a in arrays) >= GRAIN_SIZE else 1
@@ -112,6 +122,12 @@ def _blocks(*arrays: np.ndarray) -> int:
 
 def _correlate(x: np.ndarray, w: np.ndarray, g: _Geometry, bias: np.ndarray | None = None) -> np.ndarray:
     """y = C x (+ bias): cross-correlate x (N, C_big, H, W) with w (C_small, C_big/G, kH, kW) -> (N, C_small, Ho, Wo)."""
+    if _pointwise(g):
+        (N, Cb), L = x.shape[:2], g.small[0] * g.small[1]
+        y = np.matmul(w.reshape(w.shape[0], Cb), x.reshape(N, Cb, L)).reshape((N, w.shape[0]) + g.small)
+        if bias is not None:
+            y += bias.reshape(1, -1, 1, 1)
+        return y
     y = np.empty((x.shape[0], w.shape[0]) + g.small, dtype=x.dtype)
     if _depthwise(g, w.shape[1]):
         depthwise(x, w.reshape(w.shape[0], *g.kernel), *_args(g), y, _blocks(x, y))
@@ -148,6 +164,8 @@ def _correlate_adjoint(y: np.ndarray, w: np.ndarray, g: _Geometry) -> np.ndarray
     G = g.groups
     Cb = w.shape[1] * G
     K, L = Cb * g.kernel[0] * g.kernel[1], g.small[0] * g.small[1]
+    if _pointwise(g):
+        return np.matmul(w.reshape(Cs, Cb).T, y.reshape(N, Cs, L)).reshape((N, Cb) + g.big)
     x = np.empty((N, Cb) + g.big, dtype=y.dtype)
     if _depthwise(g, w.shape[1]):
         return depthwise_adjoint(y, w.reshape(Cs, *g.kernel), *_args(g), x, _blocks(x, y))
@@ -170,6 +188,10 @@ def _correlate_weight(x: np.ndarray, gy: np.ndarray, g: _Geometry) -> np.ndarray
     """
     Cs, G = gy.shape[1], g.groups
     w_shape = (Cs, x.shape[1] // G) + g.kernel
+    if _pointwise(g):
+        (N, Cb), L = x.shape[:2], g.small[0] * g.small[1]
+        per_image = np.matmul(gy.reshape(N, Cs, L), x.reshape(N, Cb, L).transpose(0, 2, 1))  # (N, Cs, Cb)
+        return per_image.sum(axis=0).reshape(w_shape)
     if _depthwise(g, w_shape[1]):
         gw = np.empty((Cs,) + g.kernel, dtype=x.dtype)
         return depthwise_weight(x, gy, *_args(g), gw, _blocks(x, gy)).reshape(w_shape)
@@ -191,7 +213,7 @@ def _correlate_and_weight(x: np.ndarray, w: np.ndarray, gy: np.ndarray, g: _Geom
     The transposed convolution's backward needs both with x = its output gradient; sharing
     the columns saves one of the two passes over them.
     """
-    if _depthwise(g, w.shape[1]):
+    if _depthwise(g, w.shape[1]) or _pointwise(g):  # no columns to share
         return _correlate(x, w, g), _correlate_weight(x, gy, g)
     y = np.empty((x.shape[0], w.shape[0]) + g.small, dtype=x.dtype)
     gw = np.zeros((g.groups, w.shape[0] // g.groups, w[0].size), dtype=x.dtype)
