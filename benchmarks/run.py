@@ -44,9 +44,31 @@ def machine_description() -> str:
     except ImportError:
         numba_v = "-"
     return (
-        f"{cpu}, {os.cpu_count()} logical cores; Python {platform.python_version()}, numpy {np.__version__}, "
-        f"numba {numba_v}, torch {torch.__version__} (torch.set_num_threads(2))"
+        f"{cpu}, {os.cpu_count()} logical cores; Python {platform.python_version()}, numpy {np.__version__} "
+        f"(OpenBLAS kernels: {openblas_core()}), numba {numba_v}, torch {torch.__version__} "
+        f"(CPU capability {torch.backends.cpu.get_cpu_capability()}, torch.set_num_threads(2))"
     )
+
+
+def openblas_core() -> str:
+    """The kernel family numpy's OpenBLAS picked at load time (DYNAMIC_ARCH), e.g. 'Haswell' (AVX2) or 'SkylakeX' (AVX-512).
+
+    OpenBLAS falls back to an older family on CPUs it does not know; the conv GEMMs run on these kernels,
+    so this decides much of the conv ratios (PROFILE.md).
+    """
+    import ctypes
+
+    try:
+        maps = Path("/proc/self/maps").read_text().split()
+        lib = ctypes.CDLL(next(p for p in maps if "openblas" in p and ".so" in p))
+        for name in ("scipy_openblas_get_corename64_", "scipy_openblas_get_corename", "openblas_get_corename"):
+            if hasattr(lib, name):
+                fn = getattr(lib, name)
+                fn.restype = ctypes.c_char_p
+                return fn().decode()
+    except (OSError, StopIteration):
+        pass
+    return "unknown"
 
 
 def bench_modules(words: list[str]):
