@@ -46,12 +46,14 @@ def compare(case: Case, repeat: int = 15, warmup: int = 3, rounds: int = 3) -> d
         t_tiny.append(median_time(case.tinynet, repeat, warmup))
         t_torch.append(median_time(case.torch, repeat, warmup))
     tiny, ref = statistics.median(t_tiny), statistics.median(t_torch)
+    per_round = [a / b for a, b in zip(t_tiny, t_torch)]  # how far the shared machine moved the ratio
     return {
         "group": case.group,
         "name": case.name,
         "tinynet_ms": tiny * 1e3,
         "torch_ms": ref * 1e3,
         "ratio": tiny / ref,
+        "ratio_range": (min(per_round), max(per_round)),
         "target": case.target,
         "notes": case.notes,
     }
