@@ -1,7 +1,7 @@
 """Argument checks shared by the functional ops.
 
 Every public op validates its arguments here, before any kernel runs, and the
-error names the op, the argument and the value (STYLE.md, principle 4).
+error names the op, the argument and the value (docs/ARCHITECTURE.md, "validate at the edge").
 """
 
 from __future__ import annotations

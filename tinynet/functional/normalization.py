@@ -14,9 +14,9 @@ x̂_i = (x_i - μ) / σ through μ and σ gives the standard fused formula
     dβ = Σ ĝ,   dγ = Σ ĝ x̂,   dx = γ / (M σ) · (M ĝ - dβ - x̂ dγ),
 
 written below with one temporary array and float32 kept throughout. For float32 and
-float64 the training-mode passes run in Numba kernels (tinynet/kernels/norm.py) that do
-the same arithmetic in two or three passes over the data; the numpy code below is
-the reference they are tested against, and the path for other float dtypes.
+float64 the training-mode passes run in the Numba kernels of tinynet.kernels (either tier)
+that do the same arithmetic in two or three passes over the data; the numpy code below is
+checked against them, and is the path for other float dtypes.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ import numpy as np
 
 from tinynet.autograd import Function
 from tinynet.functional._validate import check_tensor
-from tinynet.kernels.norm import batch_norm_train_backward, batch_norm_train_forward
+from tinynet.kernels import batch_norm_train_backward, batch_norm_train_forward
 from tinynet.tensor import Tensor
 
 __all__ = ["batch_norm"]

@@ -1,8 +1,8 @@
 """Pooling and max-unpooling, each forward next to its adjoint (PyTorch's semantics, NCHW).
 
 Every op folds batch and channels into one axis of planes, ``(N*C, H, W)``, and
-hands the planes to a kernel in :mod:`tinynet.kernels.pool`. The linear ops come
-in adjoint pairs, as in the seeds (a matrix C and its transpose Cᵀ):
+hands the planes to a pooling kernel in :mod:`tinynet.kernels`. The linear ops come
+in adjoint pairs, as in the lecture notes (a matrix C and its transpose Cᵀ):
 
 * max-pool at fixed switches gathers ``x[idx]``; its backward scatter-adds the
   gradient to ``idx``, and that same scatter is max-unpooling's forward, whose
@@ -18,9 +18,9 @@ import numbers
 
 import numpy as np
 
+from tinynet import kernels as K
 from tinynet.autograd import Function
 from tinynet.functional._validate import check_tensor, int_tuple
-from tinynet.kernels import pool as K
 from tinynet.tensor import Tensor
 
 __all__ = [
@@ -273,7 +273,7 @@ def max_unpool2d(input: Tensor, indices: Tensor, kernel_size, stride=None, paddi
 
     Each value goes to its flat index ``ih * W_out + iw`` in its plane; the rest
     is zero. This is the transpose Cᵀ of max-pooling's selection matrix C (the
-    seeds' "switches"), the same scatter that max-pool's backward uses, and its
+    lecture notes' "switches"), the same scatter that max-pool's backward uses, and its
     backward gathers the gradient at the indices, exactly PyTorch's backward.
 
     Duplicate indices: two values sent to the same position (overlapping pool

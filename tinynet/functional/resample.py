@@ -1,7 +1,7 @@
 """Upsampling and resampling: ``interpolate`` (nearest, nearest-exact, (bi)linear, area, bed of nails),
 ``pixel_shuffle`` and ``pixel_unshuffle``, each next to its adjoint.
 
-The seeds' ways to get resolution back in a decoder, as adjoint pairs:
+The lecture notes' ways to get resolution back in a decoder, as adjoint pairs:
 
 * nearest / nearest-exact gather every output pixel from a source pixel; the
   adjoint sums the gradient over each source pixel's block;
@@ -26,10 +26,10 @@ import numbers
 
 import numpy as np
 
+from tinynet import kernels as K
 from tinynet.autograd import Function
 from tinynet.functional._validate import check_tensor
 from tinynet.functional.pooling import adaptive_avg_pool2d
-from tinynet.kernels import resample as K
 from tinynet.tensor import Tensor
 
 __all__ = ["interpolate", "upsample", "pixel_shuffle", "pixel_unshuffle"]
@@ -241,7 +241,7 @@ def interpolate(
           areas, src = (o + ½)·in/out − ½, clamped at 0; the last pixel repeats at the edge.
         - ``"area"``: :func:`adaptive_avg_pool2d` to the output size.
         - ``"bed_of_nails"``: integer factors s only; each value lands at the top-left of its
-          s×s block, zeros elsewhere (the seeds' third upsampling option; not in PyTorch).
+          s×s block, zeros elsewhere (the lecture notes' third upsampling option; not in PyTorch).
 
     With ``scale_factor`` given (and ``recompute_scale_factor`` not True), the
     coordinate maps use 1/scale_factor, as PyTorch does, not in/out; with

@@ -1,33 +1,24 @@
-"""im2col and col2im: the gather and the scatter that every convolution is built from (depthwise ones aside).
+"""The fast tier's convolution kernels: im2col and col2im with copy strategies, and direct depthwise sums.
 
-A 2-D convolution (cross-correlation) of ``x`` with kernel ``w`` reads, for the
-output pixel (oh, ow) and kernel tap (kh, kw), the input pixel
+They compute what tinynet/kernels/reference/conv.py defines (the loops there are the
+meaning; tests/test_tiers.py proves these equal), with the tricks that make them fast:
 
-    ih = oh * sH - pH + kh * dH,        iw = ow * sW - pW + kw * dW
+* im2col writes a column matrix it is given (chunk by chunk, see conv_planner.py) and
+  copies each tap's block row by row with the padding split off, so the inner loops carry
+  no bounds test; with ``one_run`` (stride 1 across and output rows as wide as input rows,
+  e.g. 'same' padding) each tap's block is one contiguous stretch of the plane, copied in
+  one loop whose wrongly copied border columns are then cleared;
+* col2im is the same loop nest with the read and the write swapped (its adjoint), and
+  clears the entries of its input that belong to the padding (it treats ``cols`` as scratch);
+* the depthwise kernels skip the columns (see the comment above them).
 
-(zero when it falls in the padding). ``im2col`` copies these pixels into a
-matrix, one row per (c, kh, kw) and one column per (image, output pixel), so
-the convolution of a whole chunk of the batch becomes one matrix product
-``w @ cols`` (done by numpy's BLAS in ``tinynet.functional.conv``). ``col2im`` is its adjoint: the same loop nest with
-the read and the write swapped, adding each column entry back onto the pixel it
-came from. These two kernels, plus the GEMMs, give conv2d, its transpose and all
-their gradients.
+The layout is that of the reference: cols: (C*kH*kW, N, Ho*Wo), row (c*kH + kh)*kW + kw,
+column (n, oh*Wo + ow), and the padding arguments are the top/left offsets only (the output
+size (Ho, Wo) implies any bottom/right padding, which is how PyTorch's asymmetric
+``padding='same'`` fits in).
 
-The padding arguments are the *top/left* offsets only: the caller passes the
-output size (Ho, Wo) explicitly, and any bottom/right padding is implied by it
-(this is how PyTorch's asymmetric ``padding='same'`` fits in).
-
-The depthwise kernels at the end of this file skip im2col (see the comment there).
-
-im2col and col2im run on one thread, by measurement. Each iteration (n, c) owns its
-output rows (im2col) or plane (col2im), so ``prange`` would be race-free, but on
-the 2 shared cores we benchmark on it was never faster: the copies are
-memory-bound, the GEMMs between them already use both cores through OpenBLAS's
-threads, and handing the cores back and forth between numba's and OpenBLAS's
-thread pools cost more than it saved (N16 C32 32x32 3x3 conv2d forward+backward:
-15 ms on one numba thread, 16-20 ms with numba's workqueue pool, 60+ ms with its
-OpenMP pool, whose idle workers either spin against OpenBLAS or sleep through a
-scheduler tick). Serial kernels also compile in about half the time.
+im2col and col2im run on one thread, by measurement (benchmarks/PROFILE.md): the copies are
+memory-bound and the GEMMs between them already use both cores through OpenBLAS's threads.
 """
 
 from __future__ import annotations
@@ -51,14 +42,13 @@ def _valid_range(start: int, step: int, size: int, count: int):
 
 
 @njit(cache=True)
-def im2col(x, kH, kW, sH, sW, pH, pW, dH, dW, Ho, Wo, cols):
-    """Gather the receptive fields of ``x`` into ``cols`` (written in full).
+def im2col(x, kH, kW, sH, sW, pH, pW, dH, dW, Ho, Wo, one_run, cols):
+    """Gather the receptive fields of ``x`` into ``cols`` (written in full): reference.conv.im2col.
 
-    x: (N, C, H, W)  ->  cols: (C*kH*kW, N, Ho*Wo), row (c*kH + kh)*kW + kw, column (n, oh*Wo + ow).
-    This is the matrix C of the seeds with the kernel factored out: C = W @ im2col.
+    x: (N, C, H, W)  ->  cols: (C*kH*kW, N, Ho*Wo). ``one_run`` (sW == 1 and sH*W == Wo, decided
+    by the planner) copies each tap's block as one stretch of the plane.
     """
     N, C, H, W = x.shape
-    one_run = sW == 1 and sH * W == Wo  # see "one run" below
     for nc in range(N * C):  # each (n, c) owns cols[c*kH*kW : (c+1)*kH*kW, n]
         n = nc // C
         c = nc % C
@@ -81,10 +71,9 @@ def im2col(x, kH, kW, sH, sW, pH, pW, dH, dW, Ho, Wo, cols):
                 # and vectorises the copies.
                 if one_run:
                     # One run: output rows as wide as input rows that read consecutive input rows
-                    # (stride 1 across, sH*W == Wo, e.g. 'same' padding) make the whole block one
-                    # contiguous stretch of the plane, shifted by ih0*W + iw0. Copy it in one loop;
-                    # the columns that belong to the left/right padding get the neighbouring row's
-                    # pixels and are cleared below.
+                    # make the whole block one contiguous stretch of the plane, shifted by
+                    # ih0*W + iw0. Copy it in one loop; the columns that belong to the left/right
+                    # padding get the neighbouring row's pixels and are cleared below.
                     lo, hi = oh0 * Wo + ow0, (oh1 - 1) * Wo + ow1
                     out = flat[lo:hi]
                     run = plane[lo + ih0 * W + iw0 : hi + ih0 * W + iw0]
@@ -110,23 +99,16 @@ def im2col(x, kH, kW, sH, sW, pH, pW, dH, dW, Ho, Wo, cols):
     return cols
 
 
-# The adjoint of im2col. im2col is a 0/1 matrix P with P[(c,kh,kw,oh,ow), (c,ih,iw)] = 1 exactly
-# when ih = oh*sH - pH + kh*dH and iw = ow*sW - pW + kw*dW. Its transpose Pᵀ therefore sends
-# column entry (c,kh,kw,oh,ow) back to that same (c,ih,iw) and *adds* (several taps can hit one
-# pixel): the same loop nest with read and write swapped. Entries whose pixel lies in the padding
-# are dropped (the adjoint of writing a zero). With the conv as C = W @ P, Cᵀ = Pᵀ @ Wᵀ: a GEMM by
-# Wᵀ followed by col2im is the transposed convolution. Stride in C becomes the spacing of the
-# scattered taps in Cᵀ (zero insertion); dilation stays the spacing of the kernel taps.
-# The loop runs over destination planes: iteration (n, c) owns x[n, c] and adds only into it.
+# The adjoint of im2col (derived above reference.conv.col2im): the same loop nest with the read
+# and the write swapped. The loop runs over destination planes: iteration (n, c) owns x[n, c].
 @njit(cache=True)
-def col2im(cols, kH, kW, sH, sW, pH, pW, dH, dW, Ho, Wo, x):
+def col2im(cols, kH, kW, sH, sW, pH, pW, dH, dW, Ho, Wo, one_run, x):
     """Scatter-add ``cols`` back onto the image ``x`` (overwritten): the adjoint of :func:`im2col`.
 
     cols: (C*kH*kW, N, Ho*Wo)  ->  x: (N, C, H, W). ``cols`` is scratch: its entries that
     im2col would read from the padding are set to zero (they are dropped either way).
     """
     N, C, H, W = x.shape
-    one_run = sW == 1 and sH * W == Wo
     for nc in range(N * C):
         n = nc // C
         c = nc % C
@@ -171,8 +153,8 @@ def col2im(cols, kH, kW, sH, sW, pH, pW, dH, dW, Ho, Wo, x):
 # ----------------------------------------------------------------------------- depthwise
 # A depthwise convolution (every group reads one input channel: groups == C_in) is a GEMM
 # of one row per group, so im2col would copy each pixel kH*kW times to multiply it by a
-# 1 x kH*kW matrix: memory traffic for almost no arithmetic (N16 C32 64x64 fwd+bwd: 75 ms
-# through im2col, against 7 ms in torch). These kernels do the same sums directly, tap by
+# 1 x kH*kW matrix: memory traffic for almost no arithmetic (benchmarks/PROFILE.md has the
+# figures). These kernels do the same sums directly, tap by
 # tap. Output channel o reads input channel o // m (m = C_out / C_in, the depth multiplier).
 # Same indices as im2col:  ih = oh*sH - pH + kh*dH,  iw = ow*sW - pW + kw*dW.
 #
@@ -183,15 +165,15 @@ def col2im(cols, kH, kW, sH, sW, pH, pW, dH, dW, Ho, Wo, x):
 # whole plane instead of Ho short rows with padding tests. Other strides go row by row.
 #
 # Each kernel is a small parallel driver that splits the planes into `blocks` contiguous runs,
-# one per thread (the caller passes numba.get_num_threads(); numba cannot cache a function
-# that asks for it), and a serial function that does one run: each run owns its output planes
-# and its scratch. Keeping the loops out of the parallel=True function keeps Numba's parfor
-# passes off them, which cut the three kernels' cold compile from 21 s to a few seconds.
+# one per thread (the planner passes the count; numba cannot cache a function that asks for
+# it), and a serial function that does one run: each run owns its output planes and its
+# scratch. Keeping the loops out of the parallel=True function keeps Numba's parfor passes off
+# them, which cuts the kernels' cold compile several times over.
 
 
 # Plain loops instead of slice assignments (a[:] = 0, a[i] = b[:, :k]) in the kernels below:
 # Numba compiles each slice assignment into general broadcasting code, which made the three
-# depthwise kernels take 20 s to compile; these two helpers are compiled once and shared.
+# depthwise kernels slow to compile; these two helpers are compiled once and shared.
 @njit(cache=True)
 def _zero(a):
     """a[...] = 0 for a 2-D array."""
@@ -298,14 +280,12 @@ def depthwise(x, w, kH, kW, sH, sW, pH, pW, dH, dW, Ho, Wo, y, blocks):
     return y
 
 
-# The adjoint of depthwise: Cᵀ sends y[n, o, oh, ow] back, times the same tap, to the pixel
-# (ih, iw) = (oh*sH - pH + kh*dH, ow*sW - pW + kw*dW) it was read from, adding where several
-# taps land on one pixel and dropping the padding: row by row, the same loop nest with read
-# and write swapped. At stride 1 the scatter is itself a correlation: pixel ih receives
-# gy[ih + pH - kh*dH] through tap kh, i.e. tap kH-1-kh' of a kernel *flipped* in both axes
-# read at offset kh'*dH - ((kH-1)*dH - pH). So Cᵀ is the forward kernel (wide rows) with the
-# flipped taps and padding (k-1)*d - p: the seeds' "the transposed convolution of a stride-1
-# conv is a conv with the flipped kernel". Each run of (n, c) planes owns gx[n, c].
+# The adjoint of depthwise (derived above reference.conv.depthwise_adjoint), row by row: the
+# same loop nest with read and write swapped. At stride 1 the scatter is itself a correlation:
+# pixel ih receives gy[ih + pH - kh*dH] through tap kh, i.e. tap kH-1-kh' of a kernel *flipped*
+# in both axes read at offset kh'*dH - ((kH-1)*dH - pH). So Cᵀ is the forward kernel (wide rows)
+# with the flipped taps and padding (k-1)*d - p: "the transposed convolution of a stride-1 conv
+# is a conv with the flipped kernel" (the lecture notes). Each run of (n, c) planes owns gx[n, c].
 @njit(cache=True)
 def _depthwise_adjoint_run(gy, w, kH, kW, sH, sW, pH, pW, dH, dW, Ho, Wo, gx, start, stop):
     """depthwise_adjoint for the input planes (n, c) numbered start..stop-1 (numbered n*C + c)."""

@@ -1,6 +1,7 @@
 """Batch normalisation in training mode, channel by channel.
 
-The arrays are ``(N, C, L)`` views of the input (L = H*W). Channel c's M = N*L values are
+The fast tier (tinynet/kernels/reference/norm.py is the plain definition). The arrays are
+``(N, C, L)`` views of the input (L = H*W). Channel c's M = N*L values are
 ``x[:, c, :]``: N contiguous runs of L. Each kernel does in two or three passes over the
 data what takes numpy about ten (sum, centre, square-sum, scale, affine; backward: two
 sums, then the fused update); batch norm reads and writes whole feature maps, so the

@@ -11,6 +11,8 @@ the scatters, which add into it). Allocating inside a ``parallel=True`` function
 turns the allocation into a parallel loop of its own, which more than doubles
 the function's compile time for nothing the caller cannot do with ``np.zeros``.
 
+These are the fast tier: they compute what tinynet/kernels/reference/pool.py defines, in
+parallel over planes (on one thread below GRAIN_SIZE, tinynet/kernels/threads.py).
 Max-pool's window rule follows PyTorch's CPU kernel line by line; the average
 pools take their windows as per-axis tables that the functional layer builds
 with PyTorch's rules, so padding, dilation and ``ceil_mode`` windows that hang
@@ -19,35 +21,9 @@ over the edge give PyTorch's numbers.
 
 from __future__ import annotations
 
-import functools
-
-import numba
-import numpy as np
 from numba import njit, prange
 
-# PyTorch's at::internal::GRAIN_SIZE: below this many elements a parallel loop runs on one
-# thread, because waking the other threads costs more than the work (on a busy machine a
-# sleeping thread can take a whole scheduler tick, milliseconds, to join).
-GRAIN_SIZE = 32768
-
-
-def grain_sized(kernel):
-    """Run a ``parallel=True`` kernel on one thread when its largest array is smaller than GRAIN_SIZE."""
-
-    @functools.wraps(kernel)
-    def run(*args):
-        work = max((a.size for a in args if isinstance(a, np.ndarray)), default=0)
-        if work >= GRAIN_SIZE:
-            return kernel(*args)
-        threads = numba.get_num_threads()
-        numba.set_num_threads(1)
-        try:
-            return kernel(*args)
-        finally:
-            numba.set_num_threads(threads)
-
-    run.kernel = kernel  # the numba dispatcher itself
-    return run
+from tinynet.kernels.threads import grain_sized
 
 
 # --------------------------------------------------------------------------- max-pool and its switches
@@ -103,7 +79,7 @@ def max_pool2d_forward(x, kh, kw, sh, sw, ph, pw, dh, dw, lowest, out, argmax):
 
 
 # Max-pool at fixed switches is a gather, y[p, j] = x[p, idx[p, j]]: row j of the
-# seeds' matrix C holds a single 1, in column idx[p, j]. Its adjoint Cᵀ sends y[p, j]
+# matrix C holds a single 1, in column idx[p, j]. Its adjoint Cᵀ sends y[p, j]
 # back to column idx[p, j] and *adds* when several rows share a column (overlapping
 # windows that picked the same maximum). That scatter-add is max-pool's backward and,
 # read as a forward map, max-unpooling: one kernel, two uses.

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from numba import njit, prange
 
-from tinynet.kernels.pool import grain_sized
+from tinynet.kernels.threads import grain_sized
 
 
 # --------------------------------------------------------------------------- index maps

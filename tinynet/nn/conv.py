@@ -2,8 +2,8 @@
 
 Each layer holds its parameters, checks its arguments once, and calls one op of
 ``tinynet.nn.functional``: ``Conv1d``/``Conv2d`` call conv1d/conv2d (the matrix C of
-the seeds), ``ConvTranspose1d``/``ConvTranspose2d`` call the transposed ops (Cᵀ).
-``DepthwiseSeparableConv2d`` and ``AtrousPyramid`` are the two compositions the seeds
+the lecture notes), ``ConvTranspose1d``/``ConvTranspose2d`` call the transposed ops (Cᵀ).
+``DepthwiseSeparableConv2d`` and ``AtrousPyramid`` are the two compositions the lecture notes
 describe, built from ``Conv2d``.
 """
 
@@ -15,6 +15,7 @@ import numbers
 import numpy as np
 
 from tinynet import functional as F
+from tinynet.functional._checks import check_output_padding, check_padding, positive_int
 from tinynet.functional._validate import int_tuple
 from tinynet.nn import init
 from tinynet.nn.containers import ModuleList
@@ -31,14 +32,6 @@ __all__ = [
 ]
 
 _PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
-
-
-def _positive_int(value, cls: str, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{cls}: {name} must be an int, got {value!r}")
-    if value <= 0:
-        raise ValueError(f"{cls}: {name} must be a positive int, got {value}")
-    return int(value)
 
 
 class _ConvNd(Module):
@@ -63,9 +56,9 @@ class _ConvNd(Module):
     ):
         super().__init__()
         cls, nd = type(self).__name__, self._nd
-        self.in_channels = _positive_int(in_channels, cls, "in_channels")
-        self.out_channels = _positive_int(out_channels, cls, "out_channels")
-        self.groups = _positive_int(groups, cls, "groups")
+        self.in_channels = positive_int(in_channels, cls, "in_channels")
+        self.out_channels = positive_int(out_channels, cls, "out_channels")
+        self.groups = positive_int(groups, cls, "groups")
         if self.in_channels % self.groups:
             raise ValueError(f"{cls}: in_channels ({in_channels}) must be divisible by groups ({groups})")
         if self.out_channels % self.groups:
@@ -73,18 +66,7 @@ class _ConvNd(Module):
         self.kernel_size = int_tuple(kernel_size, nd, cls, "kernel_size", minimum=1)
         self.stride = int_tuple(stride, nd, cls, "stride", minimum=1)
         self.dilation = int_tuple(dilation, nd, cls, "dilation", minimum=1)
-        if isinstance(padding, str) and not self._transposed:
-            if padding not in ("valid", "same"):
-                raise ValueError(
-                    f"{cls}: padding must be 'valid', 'same', an int or a tuple of {nd} ints, got {padding!r}"
-                )
-            if padding == "same" and any(s != 1 for s in self.stride):
-                raise ValueError(
-                    f"{cls}: padding='same' is not supported for strided convolutions (stride={self.stride})"
-                )
-            self.padding = padding
-        else:
-            self.padding = int_tuple(padding, nd, cls, "padding", minimum=0)
+        self.padding = check_padding(padding, nd, cls, self.stride, self._transposed)
         self.output_padding = (0,) * nd  # the transposed layers set theirs
         if padding_mode not in _PADDING_MODES:
             raise ValueError(f"{cls}: padding_mode must be one of {_PADDING_MODES}, got {padding_mode!r}")
@@ -250,12 +232,9 @@ class _ConvTransposeNd(_ConvNd):
             device,
             dtype,
         )
-        self.output_padding = int_tuple(output_padding, self._nd, type(self).__name__, "output_padding", minimum=0)
-        if any(o >= max(s, d) for o, s, d in zip(self.output_padding, self.stride, self.dilation)):
-            raise ValueError(
-                f"{type(self).__name__}: output_padding {self.output_padding} must be smaller than either stride "
-                f"{self.stride} or dilation {self.dilation}"
-            )
+        self.output_padding = check_output_padding(
+            output_padding, self._nd, type(self).__name__, self.stride, self.dilation
+        )
 
     def _output_padding(self, input: Tensor, output_size) -> tuple:
         """The output_padding that makes the output ``output_size`` (PyTorch's rule)."""
@@ -320,7 +299,7 @@ class ConvTranspose1d(_ConvTransposeNd):
 
 
 class ConvTranspose2d(_ConvTransposeNd):
-    """2-D transposed convolution layer (PyTorch's ``nn.ConvTranspose2d``): the learnable upsampling of the seeds.
+    """2-D transposed convolution layer (PyTorch's ``nn.ConvTranspose2d``): the learnable upsampling of the lecture notes.
 
     It applies Cᵀ, the adjoint of the Conv2d with the same arguments: every input pixel adds a
     copy of the kernel into the output, ``stride`` pixels apart. ``forward(input, output_size)``
@@ -376,11 +355,11 @@ class ConvTranspose2d(_ConvTransposeNd):
 class DepthwiseSeparableConv2d(Module):
     """A k×k depthwise convolution (one filter per channel) followed by a 1×1 pointwise one.
 
-    The seeds' separable convolution: space is mixed per channel, then channels are mixed per
+    The lecture notes' separable convolution: space is mixed per channel, then channels are mixed per
     pixel. For a 32×32×3 image, a 3×3 kernel and 12 output channels (30×30 output) a full
     convolution costs 30·30·(3·3·3)·12 = 291,600 multiplications and 3·3·3·12 = 324 weights;
     the separable one 30·30·3·3·3 + 30·30·3·12 = 24,300 + 32,400 = 56,700 multiplications and
-    3·3·3 + 3·12 = 63 weights (the seeds count 108 + 36 = 144, i.e. twelve 3×3 depthwise
+    3·3·3 + 3·12 = 63 weights (the lecture notes count 108 + 36 = 144, i.e. twelve 3×3 depthwise
     filters, which would be a depth multiplier of 4; here there is one per input channel).
 
     Args:
@@ -440,11 +419,11 @@ class DepthwiseSeparableConv2d(Module):
 
 
 class AtrousPyramid(Module):
-    """Parallel 3×3 convolutions at several dilation rates, merged (the seeds' atrous pyramid).
+    """Parallel 3×3 convolutions at several dilation rates, merged (the lecture notes' atrous pyramid).
 
     Each branch ``Conv2d(in_channels, out_channels, 3, padding=r, dilation=r)`` sees a
     (2r+1)×(2r+1) neighbourhood with only 9 weights per filter, and padding = r keeps the size,
-    so the branches can be merged pixel by pixel in one of the seeds' three ways:
+    so the branches can be merged pixel by pixel in one of the lecture notes' three ways:
 
     - ``"concat"``: concatenate the branches' channels, then a 1×1 convolution ``project``
       maps the len(rates)·out_channels channels back to out_channels;
@@ -495,7 +474,7 @@ class AtrousPyramid(Module):
         rates = tuple(rates)
         if not rates:
             raise ValueError("AtrousPyramid: rates must name at least one dilation rate, got ()")
-        rates = tuple(_positive_int(r, "AtrousPyramid", "every rate") for r in rates)
+        rates = tuple(positive_int(r, "AtrousPyramid", "every rate") for r in rates)
         if merge not in self.MERGES:
             raise ValueError(f"AtrousPyramid: merge must be one of {self.MERGES}, got {merge!r}")
         self.rates = rates

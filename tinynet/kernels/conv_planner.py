@@ -1,0 +1,228 @@
+"""The fast tier's convolutions: one planner picks a strategy from the geometry, the strategy runs.
+
+Same four entry points, arguments and results as tinynet/kernels/reference/conv.py (which
+defines them; tests/test_tiers.py proves every strategy equal to it):
+
+* ``correlate(x, w, geometry, bias)``          y = C x + b            conv2d's forward
+* ``correlate_adjoint(y, w, geometry)``        x = Cᵀ y               conv_transpose2d's forward
+* ``correlate_weight(x, gy, geometry)``        dL/dW
+* ``correlate_and_weight(x, w, gy, geometry)`` both ``correlate(x, w)`` and ``correlate_weight(x, gy)``
+
+:func:`plan` chooses one of the STRATEGIES:
+
+* ``"pointwise"``: 1x1, stride 1, no padding, one group. im2col would only copy the image:
+  each image's (C_big, H*W) plane stack already is the column matrix, so y[n] = W @ x[n] (one
+  GEMM per image, straight on NCHW), its adjoint x[n] = Wᵀ @ y[n], and dL/dW = Σ_n gy[n] @ x[n]ᵀ.
+* ``"depthwise"``: every group reads one big-side channel: the direct kernels of conv.py (no
+  columns), on ``threads`` of numba's threads.
+* ``"im2col"``: columns, then one GEMM per group, the batch in ``chunks`` whose columns stay in
+  cache between im2col and the GEMM; ``one_run`` selects im2col's contiguous copy. The
+  transposed conv's backward builds one set of columns for both its gradients.
+
+To add a strategy (say Winograd for 3x3 stride-1 convolutions, in a module of its own): a
+test in :func:`plan` that returns ``ConvPlan("winograd", ...)``, and a row in STRATEGIES with
+its four functions (``correlate_and_weight`` may be None: then it runs the other two).
+"""
+
+from __future__ import annotations
+
+from typing import Callable, NamedTuple
+
+import numpy as np
+
+from tinynet.kernels.conv import col2im, depthwise, depthwise_adjoint, depthwise_weight, im2col
+from tinynet.kernels.reference.conv import by_channel, is_depthwise, taps
+from tinynet.kernels.threads import threads_for
+
+# The batch is processed in equal chunks whose column matrix holds at most about this many bytes,
+# so the columns stay in cache between im2col and the GEMM instead of materialising those of the
+# whole batch: large column matrices halve the GEMMs' speed, very small chunks add BLAS calls,
+# each a hand-off to OpenBLAS's threads (measurements in benchmarks/PROFILE.md).
+_CHUNK_BYTES = 8 << 20
+
+
+class ConvPlan(NamedTuple):
+    """How the fast tier runs one convolution."""
+
+    strategy: str  # a key of STRATEGIES
+    chunks: tuple = ()  # im2col: the batch's runs (n0, n1)
+    one_run: bool = False  # im2col: each tap's block is one contiguous stretch of the plane
+    threads: int = 1  # depthwise: how many runs of planes run in parallel
+
+
+def _chunks(n: int, image_bytes: int) -> tuple:
+    """Split the batch into equal runs of images whose columns take at most about _CHUNK_BYTES."""
+    if n == 0:
+        return ()
+    count = max(1, min(n, -(-n * image_bytes // _CHUNK_BYTES)))  # ceil, at least 1 image per run
+    step = -(-n // count)
+    return tuple((n0, min(n, n0 + step)) for n0 in range(0, n, step))
+
+
+def plan(geometry, c_small: int, c_big: int, batch: int, itemsize: int) -> ConvPlan:
+    """The strategy for a convolution of ``batch`` images with ``c_big`` and ``c_small`` channels."""
+    (kH, kW), (H, W), (Ho, Wo) = geometry.kernel, geometry.big, geometry.small
+    pointwise = (kH, kW) == (1, 1) and geometry.stride == (1, 1) and geometry.padding == (0, 0)
+    if pointwise and geometry.groups == 1 and geometry.big == geometry.small:
+        return ConvPlan("pointwise")
+    if is_depthwise(geometry, c_big // geometry.groups):
+        return ConvPlan("depthwise", threads=threads_for(batch * max(c_big * H * W, c_small * Ho * Wo)))
+    column_bytes = c_big * kH * kW * Ho * Wo * itemsize  # one image's columns
+    one_run = geometry.stride[1] == 1 and geometry.stride[0] * W == Wo
+    return ConvPlan("im2col", chunks=_chunks(batch, column_bytes), one_run=one_run)
+
+
+# ----------------------------------------------------------------------------- pointwise
+def _pointwise_correlate(x, w, geometry, p, bias):
+    (N, Cb), L = x.shape[:2], geometry.small[0] * geometry.small[1]
+    y = np.matmul(w.reshape(w.shape[0], Cb), x.reshape(N, Cb, L)).reshape((N, w.shape[0]) + geometry.small)
+    if bias is not None:
+        y += bias.reshape(1, -1, 1, 1)
+    return y
+
+
+def _pointwise_adjoint(y, w, geometry, p):
+    (N, Cs), Cb, L = y.shape[:2], w.shape[1], geometry.small[0] * geometry.small[1]
+    return np.matmul(w.reshape(Cs, Cb).T, y.reshape(N, Cs, L)).reshape((N, Cb) + geometry.big)
+
+
+def _pointwise_weight(x, gy, geometry, p):
+    (N, Cb), Cs, L = x.shape[:2], gy.shape[1], geometry.small[0] * geometry.small[1]
+    per_image = np.matmul(gy.reshape(N, Cs, L), x.reshape(N, Cb, L).transpose(0, 2, 1))  # (N, Cs, Cb)
+    return per_image.sum(axis=0).reshape((Cs, Cb) + geometry.kernel)
+
+
+# ----------------------------------------------------------------------------- depthwise
+def _depthwise_correlate(x, w, geometry, p, bias):
+    y = np.empty((x.shape[0], w.shape[0]) + geometry.small, dtype=x.dtype)
+    depthwise(x, w.reshape(w.shape[0], *geometry.kernel), *taps(geometry), y, p.threads)
+    if bias is not None:
+        y += bias.reshape(1, -1, 1, 1)
+    return y
+
+
+def _depthwise_adjoint(y, w, geometry, p):
+    x = np.empty((y.shape[0], w.shape[1] * geometry.groups) + geometry.big, dtype=y.dtype)
+    return depthwise_adjoint(y, w.reshape(w.shape[0], *geometry.kernel), *taps(geometry), x, p.threads)
+
+
+def _depthwise_weight(x, gy, geometry, p):
+    gw = np.empty((gy.shape[1],) + geometry.kernel, dtype=x.dtype)
+    depthwise_weight(x, gy, *taps(geometry), gw, p.threads)
+    return gw.reshape((gy.shape[1], 1) + geometry.kernel)
+
+
+# ----------------------------------------------------------------------------- im2col, chunk by chunk
+def _columns(x: np.ndarray, geometry, p: ConvPlan):
+    """im2col of x, chunk by chunk: yields (n0, n1, cols) with cols: (C*kH*kW, n1 - n0, Ho*Wo).
+
+    One buffer serves all chunks, so a chunk's columns are valid until the next one is made.
+    """
+    for n0, n1, cols in _chunk_buffers(x.shape[1] * geometry.kernel[0] * geometry.kernel[1], x.dtype, geometry, p):
+        yield n0, n1, im2col(x[n0:n1], *taps(geometry), p.one_run, cols)
+
+
+def _chunk_buffers(K: int, dtype, geometry, p: ConvPlan):
+    """(n0, n1, cols) per chunk, cols: (K, n1 - n0, Ho*Wo) carved from one buffer."""
+    L = geometry.small[0] * geometry.small[1]
+    buf = np.empty(K * max((n1 - n0 for n0, n1 in p.chunks), default=0) * L, dtype=dtype)
+    for n0, n1 in p.chunks:
+        yield n0, n1, buf[: K * (n1 - n0) * L].reshape(K, n1 - n0, L)
+
+
+def _weights_times_columns(w, cols: np.ndarray, geometry, out: np.ndarray, bias=None) -> None:
+    """out = W @ cols (+ bias) for one chunk, per group; out: (n, C_small, Ho, Wo)."""
+    G, n = geometry.groups, cols.shape[1]
+    y_t = np.matmul(w.reshape(G, w.shape[0] // G, -1), cols.reshape(G, -1, n * cols.shape[2]))
+    y_t = y_t.reshape((w.shape[0], n) + geometry.small).transpose(1, 0, 2, 3)  # (C_small, n, ...) to (n, C_small, ...)
+    if bias is None:
+        out[...] = y_t
+    else:  # the bias rides along with the copy into NCHW order: no extra pass over y
+        np.add(y_t, bias.reshape(1, -1, 1, 1), out=out)
+
+
+def _add_weight_grad(gw: np.ndarray, gy: np.ndarray, cols: np.ndarray, geometry) -> None:
+    """gw += gy_t @ colsᵀ per group, for one chunk (gw: (G, C_small/G, C_big/G*kH*kW))."""
+    G = geometry.groups
+    gw += np.matmul(by_channel(gy, G), cols.reshape(G, gw.shape[2], -1).transpose(0, 2, 1))
+
+
+def _im2col_correlate(x, w, geometry, p, bias):
+    y = np.empty((x.shape[0], w.shape[0]) + geometry.small, dtype=x.dtype)
+    for n0, n1, cols in _columns(x, geometry, p):
+        _weights_times_columns(w, cols, geometry, out=y[n0:n1], bias=bias)
+    return y
+
+
+def _im2col_adjoint(y, w, geometry, p):
+    G, (N, Cs) = geometry.groups, y.shape[:2]
+    Cb = w.shape[1] * G
+    K = Cb * geometry.kernel[0] * geometry.kernel[1]
+    x = np.empty((N, Cb) + geometry.big, dtype=y.dtype)
+    w_t = w.reshape(G, Cs // G, K // G).transpose(0, 2, 1)  # Wᵀ, one (C_big/G*kH*kW, C_small/G) block per group
+    for n0, n1, cols in _chunk_buffers(K, y.dtype, geometry, p):  # cols: (C_big*kH*kW, n, Ho*Wo)
+        np.matmul(w_t, by_channel(y[n0:n1], G), out=cols.reshape(G, K // G, -1))
+        col2im(cols, *taps(geometry), p.one_run, x[n0:n1])
+    return x
+
+
+def _im2col_weight(x, gy, geometry, p):
+    G, Cs = geometry.groups, gy.shape[1]
+    w_shape = (Cs, x.shape[1] // G) + geometry.kernel
+    gw = np.zeros((G, Cs // G, int(np.prod(w_shape[1:]))), dtype=x.dtype)
+    for n0, n1, cols in _columns(x, geometry, p):
+        _add_weight_grad(gw, gy[n0:n1], cols, geometry)
+    return gw.reshape(w_shape)
+
+
+def _im2col_correlate_and_weight(x, w, gy, geometry, p):
+    """Both from a single im2col pass over x (the transposed conv's backward, x its output gradient)."""
+    y = np.empty((x.shape[0], w.shape[0]) + geometry.small, dtype=x.dtype)
+    gw = np.zeros((geometry.groups, w.shape[0] // geometry.groups, w[0].size), dtype=x.dtype)
+    for n0, n1, cols in _columns(x, geometry, p):
+        _weights_times_columns(w, cols, geometry, out=y[n0:n1])
+        _add_weight_grad(gw, gy[n0:n1], cols, geometry)
+    return y, gw.reshape(w.shape)
+
+
+# ----------------------------------------------------------------------------- the table and the entries
+class Strategy(NamedTuple):
+    correlate: Callable  # (x, w, geometry, plan, bias) -> y
+    correlate_adjoint: Callable  # (y, w, geometry, plan) -> x
+    correlate_weight: Callable  # (x, gy, geometry, plan) -> gw
+    correlate_and_weight: Callable | None = None  # (x, w, gy, geometry, plan) -> (y, gw); None: the two calls
+
+
+STRATEGIES = {
+    "pointwise": Strategy(_pointwise_correlate, _pointwise_adjoint, _pointwise_weight),
+    "depthwise": Strategy(_depthwise_correlate, _depthwise_adjoint, _depthwise_weight),
+    "im2col": Strategy(_im2col_correlate, _im2col_adjoint, _im2col_weight, _im2col_correlate_and_weight),
+}
+
+
+def correlate(x: np.ndarray, w: np.ndarray, geometry, bias: np.ndarray | None = None) -> np.ndarray:
+    """y = C x (+ bias), as reference.conv.correlate."""
+    p = plan(geometry, w.shape[0], x.shape[1], x.shape[0], x.itemsize)
+    return STRATEGIES[p.strategy].correlate(x, w, geometry, p, bias)
+
+
+def correlate_adjoint(y: np.ndarray, w: np.ndarray, geometry) -> np.ndarray:
+    """x = Cᵀ y, as reference.conv.correlate_adjoint."""
+    p = plan(geometry, y.shape[1], w.shape[1] * geometry.groups, y.shape[0], y.itemsize)
+    return STRATEGIES[p.strategy].correlate_adjoint(y, w, geometry, p)
+
+
+def correlate_weight(x: np.ndarray, gy: np.ndarray, geometry) -> np.ndarray:
+    """dL/dW, as reference.conv.correlate_weight."""
+    p = plan(geometry, gy.shape[1], x.shape[1], x.shape[0], x.itemsize)
+    return STRATEGIES[p.strategy].correlate_weight(x, gy, geometry, p)
+
+
+def correlate_and_weight(x: np.ndarray, w: np.ndarray, gy: np.ndarray, geometry) -> tuple:
+    """``(correlate(x, w), correlate_weight(x, gy))``, as reference.conv.correlate_and_weight."""
+    p = plan(geometry, w.shape[0], x.shape[1], x.shape[0], x.itemsize)
+    both = STRATEGIES[p.strategy].correlate_and_weight
+    if both is None:
+        strategy = STRATEGIES[p.strategy]
+        return strategy.correlate(x, w, geometry, p, None), strategy.correlate_weight(x, gy, geometry, p)
+    return both(x, w, gy, geometry, p)
