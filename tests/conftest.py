@@ -42,3 +42,39 @@ def torch():
 @pytest.fixture
 def rng():
     return np.random.default_rng(0)
+
+
+def _forbid_the_fast_tier() -> None:
+    """With TINYNET_KERNELS=reference, every kernel of the fast tier raises when called.
+
+    A session run that way (tests/test_tiers.py launches one on the parity, gradcheck and
+    adjoint tests) then proves by passing that no kernel outside tinynet/kernels/reference ran.
+    """
+    import inspect
+    import sys
+
+    from tinynet.kernels import conv, conv_planner, norm, pool, resample
+
+    fast = {}
+    for module in (conv, conv_planner, norm, pool, resample):
+        for name, obj in vars(module).items():
+            if getattr(obj, "__module__", None) != module.__name__:
+                continue
+            is_kernel = hasattr(obj, "py_func") or hasattr(getattr(obj, "kernel", None), "py_func")
+            if is_kernel or (module is conv_planner and inspect.isfunction(obj)):
+                fast[id(obj)] = f"{module.__name__}.{name}"
+
+    def forbidden(full):
+        def run(*args, **kwargs):
+            raise AssertionError(f"{full} (a fast-tier kernel) ran with TINYNET_KERNELS=reference")
+
+        return run
+
+    for mod in [m for n, m in list(sys.modules.items()) if n.startswith("tinynet") and m is not None]:
+        for attr, value in list(vars(mod).items()):
+            if id(value) in fast:
+                setattr(mod, attr, forbidden(fast[id(value)]))
+
+
+if os.environ.get("TINYNET_KERNELS") == "reference":
+    _forbid_the_fast_tier()

@@ -1,9 +1,10 @@
 """Pure-Python mode: every Numba kernel also runs as plain Python, and both paths give the same numbers.
 
-The kernels in tinynet/kernels are ``@njit`` functions; with ``NUMBA_DISABLE_JIT=1`` they
-run line by line as the Python a student reads. The cases below drive every kernel
-(forward and backward of convolutions, pooling, unpooling and every resampling mode) on
-small float64 inputs and compare with PyTorch (or, for bed of nails, with numpy slicing).
+The kernels in tinynet/kernels (both tiers: tinynet/kernels/reference and the fast one) are
+``@njit`` functions; with ``NUMBA_DISABLE_JIT=1`` they run line by line as the Python a
+student reads. The cases below drive every kernel (forward and backward of convolutions,
+pooling, unpooling, batch norm and every resampling mode), once under each tier, on small
+float64 inputs and compare with PyTorch (or, for bed of nails, with numpy slicing).
 
 ``test_every_kernel_runs_without_the_jit_and_agrees_with_the_compiled_path`` launches
 pytest on this file in a subprocess with ``NUMBA_DISABLE_JIT=1``: the same tests must
@@ -25,6 +26,7 @@ import pytest
 
 import tinynet
 import tinynet.nn.functional as F
+from tinynet import kernels
 
 HERE = Path(__file__).resolve().parent
 _REPORT = os.environ.get("TINYNET_NOJIT_REPORT")  # set only in the no-JIT subprocess
@@ -120,34 +122,36 @@ def _run_tinynet(name: str):
 
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_kernel_case_matches_the_oracle(name, torch):
-    out, grads, g = _run_tinynet(name)
     fn, arrays = CASES[name]
-    if name == "bed_of_nails":  # not in PyTorch: values at the top-left of each 2x3 block; the adjoint subsamples
-        np.testing.assert_array_equal(out, _bed_of_nails_oracle(arrays[0]))
-        np.testing.assert_array_equal(grads[0], g[..., ::2, ::3])
-    else:
-        import torch.nn.functional as TF
+    for tier in kernels.TIERS:
+        with kernels.use(tier):
+            out, grads, g = _run_tinynet(name)
+        if name == "bed_of_nails":  # not in PyTorch: values at the top-left of each 2x3 block; the adjoint subsamples
+            np.testing.assert_array_equal(out, _bed_of_nails_oracle(arrays[0]))
+            np.testing.assert_array_equal(grads[0], g[..., ::2, ::3])
+        else:
+            import torch.nn.functional as TF
 
-        xs = [torch.tensor(a, requires_grad=True) for a in arrays]
-        y = fn(TF, *xs)
-        y.backward(torch.tensor(g))
-        np.testing.assert_allclose(out, y.detach().numpy(), rtol=1e-10, atol=1e-12)
-        for mine, theirs in zip(grads, xs):
-            np.testing.assert_allclose(mine, theirs.grad.numpy(), rtol=1e-10, atol=1e-12)
-    _OUTPUTS[name] = [out, *grads]
+            xs = [torch.tensor(a, requires_grad=True) for a in arrays]
+            y = fn(TF, *xs)
+            y.backward(torch.tensor(g))
+            np.testing.assert_allclose(out, y.detach().numpy(), rtol=1e-10, atol=1e-12, err_msg=tier)
+            for mine, theirs in zip(grads, xs):
+                np.testing.assert_allclose(mine, theirs.grad.numpy(), rtol=1e-10, atol=1e-12, err_msg=tier)
+        _OUTPUTS[f"{tier}/{name}"] = [out, *grads]
 
 
 # --------------------------------------------------------------------------- which kernels exist, which ran
 def kernel_names() -> list[str]:
-    """``module.function`` of every Numba kernel in tinynet/kernels (dispatchers, or wrappers of one)."""
+    """``module.function`` of every Numba kernel in tinynet/kernels and tinynet/kernels/reference."""
     import importlib
     import pkgutil
 
     import tinynet.kernels as pkg
 
     names = []
-    for info in pkgutil.iter_modules(pkg.__path__):
-        mod = importlib.import_module(f"tinynet.kernels.{info.name}")
+    for info in pkgutil.walk_packages(pkg.__path__, prefix="tinynet.kernels."):
+        mod = importlib.import_module(info.name)
         for attr, obj in vars(mod).items():
             if getattr(obj, "__module__", None) != mod.__name__:
                 continue  # imported, not defined here
@@ -194,25 +198,29 @@ def test_every_kernel_runs_without_the_jit_and_agrees_with_the_compiled_path(tmp
 
     if config.DISABLE_JIT:
         pytest.skip("the whole session already runs without the JIT")
-    kernels = kernel_names()
-    assert len(kernels) >= 10, kernels
+    names = kernel_names()
+    assert len([k for k in names if ".reference." in k]) >= 14, names
+    assert len([k for k in names if ".reference." not in k]) >= 14, names
     report = tmp_path / "nojit.json"
     env = dict(
-        os.environ, NUMBA_DISABLE_JIT="1", TINYNET_NOJIT_REPORT=str(report), TINYNET_NOJIT_KERNELS=json.dumps(kernels)
+        os.environ, NUMBA_DISABLE_JIT="1", TINYNET_NOJIT_REPORT=str(report), TINYNET_NOJIT_KERNELS=json.dumps(names)
     )
+    env.pop("TINYNET_KERNELS", None)
     cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--no-header", str(HERE / "test_nojit.py")]
     proc = subprocess.run(cmd, cwd=HERE.parent, env=env, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
     assert f"{len(CASES)} passed" in proc.stdout, proc.stdout[-2000:]
 
     calls = json.loads(report.read_text())
-    never = [k for k in kernels if not calls.get(k)]
+    never = [k for k in names if not calls.get(k)]
     assert not never, f"kernels no case exercised without the JIT: {never}"
 
     plain = np.load(str(report) + ".npz")
-    for name in CASES:
-        compiled = [_run_tinynet(name)[0], *_run_tinynet(name)[1]]
-        for i, want in enumerate(compiled):
-            np.testing.assert_allclose(
-                plain[f"{name}/{i}"], want, rtol=1e-12, atol=1e-13, err_msg=f"{name}, result {i}"
-            )
+    for tier in kernels.TIERS:
+        for name in CASES:
+            with kernels.use(tier):
+                out, grads, _ = _run_tinynet(name)
+            for i, want in enumerate([out, *grads]):
+                np.testing.assert_allclose(
+                    plain[f"{tier}/{name}/{i}"], want, rtol=1e-12, atol=1e-13, err_msg=f"{tier}, {name}, result {i}"
+                )
