@@ -36,7 +36,7 @@ def max_pool2d_forward(x, kh, kw, sh, sw, ph, pw, dh, dw, lowest, out, argmax):
     clipped to the plane, so padding acts as -inf. The first maximum wins ties
     (``>``). PyTorch's NaN rule, "a NaN always replaces the current maximum",
     means the window's last NaN wins; it is tracked on the side so that the
-    comparison stays a branch-free select (three to four times faster on random
+    comparison stays a branch-free select (benchmarks/PROFILE.md: faster on random
     data, where a branch mispredicts half the time). ``lowest`` is -inf (the
     dtype's minimum for integers). A window that dilation makes skip the whole
     plane keeps ``lowest`` and PyTorch's index ``ih0*W + iw0``, which may lie
