@@ -1,4 +1,4 @@
-"""Argument checks of the convolutions, shared by tinynet.functional.conv and tinynet.nn.conv.
+"""Argument checks of the convolutions, pools, resampling ops and batch norm, shared by functional/ and nn/.
 
 Each check raises, before any kernel runs, a ValueError/TypeError that names the op, the
 argument and the value (docs/ARCHITECTURE.md, "validate at the edge").
@@ -6,12 +6,14 @@ argument and the value (docs/ARCHITECTURE.md, "validate at the edge").
 
 from __future__ import annotations
 
+import math
 import numbers
 from typing import NamedTuple
 
 import numpy as np
 
 from tinynet.functional._validate import check_tensor, int_tuple, same_dtype
+from tinynet.tensor import Tensor
 
 
 def positive_int(value, op: str, name: str) -> int:
@@ -140,3 +142,158 @@ def check_output_size(op: str, out: tuple, args: ConvArgs, size: tuple, padding:
             f"{op}: the output size {out} is not positive (input size {size}, stride {args.stride}, "
             f"padding {padding}, dilation {args.dilation}, kernel {args.kernel}, output_padding {args.output_padding})"
         )
+
+
+# ----------------------------------------------------------------------------- pooling
+def check_planes_input(input, op: str, *, allow_int: bool = False) -> None:
+    """``input`` must be (N, C, H, W) or unbatched (C, H, W), float32/float64 (or integer), C, H, W > 0."""
+    check_tensor(input, op, "input", ndim=(3, 4))
+    kind = input.dtype.kind
+    if not (input.dtype in (np.float32, np.float64) or (allow_int and kind in "iu")):
+        want = "float32, float64 or an integer dtype" if allow_int else "float32 or float64"
+        raise TypeError(f"{op}: input must be {want}, got dtype {input.dtype}")
+    if 0 in input.shape[-3:]:
+        raise RuntimeError(
+            f"{op}: expected input (N, C, H, W) or (C, H, W) with non-zero C, H and W (only N may be 0), "
+            f"got shape {tuple(input.shape)}"
+        )
+
+
+def window_args(op: str, kernel_size, stride, padding, dilation=1) -> tuple:
+    """kernel_size, stride (None or () means kernel_size), padding and dilation as checked pairs."""
+    k = int_tuple(kernel_size, 2, op, "kernel_size")
+    no_stride = stride is None or (isinstance(stride, (tuple, list)) and len(stride) == 0)  # PyTorch: [] too
+    s = k if no_stride else int_tuple(stride, 2, op, "stride")
+    p = int_tuple(padding, 2, op, "padding")
+    d = int_tuple(dilation, 2, op, "dilation")
+    for name, value, pair, least in (
+        ("kernel_size", kernel_size, k, 1),
+        ("stride", stride, s, 1),
+        ("dilation", dilation, d, 1),
+        ("padding", padding, p, 0),
+    ):
+        if min(pair) < least:
+            must = "positive" if least else "non-negative"
+            raise RuntimeError(f"{op}: {name} must be {must}, got {name}={value!r}")
+    return k, s, p, d
+
+
+def pool_window_args(op: str, kernel_size, stride, padding, dilation=1) -> tuple:
+    """:func:`window_args`, plus PyTorch's rule padding <= kernel_size // 2 (dilation does not widen it)."""
+    k, s, p, d = window_args(op, kernel_size, stride, padding, dilation)
+    # Wider padding would create windows that see only padding.
+    if any(pi > ki // 2 for pi, ki in zip(p, k)):
+        raise RuntimeError(
+            f"{op}: padding must be at most half of the kernel size, got padding={p} with kernel_size={k}: "
+            f"at most {tuple(ki // 2 for ki in k)}"
+        )
+    return k, s, p, d
+
+
+def check_flag(value, op: str, name: str) -> bool:
+    """``value`` must be a bool (or an int, as PyTorch accepts)."""
+    if not isinstance(value, (bool, np.bool_, numbers.Integral)):
+        raise TypeError(f"{op}: {name} must be a bool, got {value!r}")
+    return bool(value)
+
+
+def check_divisor_override(op: str, divisor_override) -> int:
+    """None (0, the kernel's "no override") or a nonzero int."""
+    if divisor_override is None:
+        return 0
+    if not isinstance(divisor_override, numbers.Integral) or isinstance(divisor_override, bool):
+        raise TypeError(f"{op}: divisor_override must be an int or None, got {divisor_override!r}")
+    if divisor_override == 0:
+        raise RuntimeError(f"{op}: divisor_override must not be zero, got {divisor_override!r}")
+    return int(divisor_override)
+
+
+def check_adaptive_output_size(op: str, output_size) -> tuple:
+    """An int, or a pair of ints >= 0 where ``None`` keeps the input's size on that axis; returns the pair."""
+    if output_size is None:
+        raise TypeError(f"{op}: output_size must be an int or a pair of ints (None keeps a size), got None")
+    sizes = tuple(output_size) if isinstance(output_size, (tuple, list)) else (output_size,) * 2
+    if len(sizes) != 2 or not all(
+        v is None or (isinstance(v, numbers.Integral) and not isinstance(v, bool)) for v in sizes
+    ):
+        raise TypeError(f"{op}: output_size must be an int or a pair of ints (None keeps a size), got {output_size!r}")
+    if any(v is not None and v < 0 for v in sizes):
+        raise RuntimeError(f"{op}: output_size must be >= 0, got {output_size!r}")
+    return sizes
+
+
+# ----------------------------------------------------------------------------- resampling
+MODES = ("nearest", "nearest-exact", "linear", "bilinear", "area", "bed_of_nails")
+_TORCH_ONLY_MODES = ("bicubic", "trilinear", "lanczos")  # torch has them; tinynet does not (yet)
+_INTERPOLATING_MODES = ("linear", "bilinear")  # the modes that take align_corners
+
+
+def check_resize_args(op: str, size, scale_factor, mode, align_corners, recompute_scale_factor=None) -> None:
+    """The checks that do not need the input (``nn.Upsample`` runs them once, at construction)."""
+    if not isinstance(mode, str) or mode not in MODES:
+        hint = " (PyTorch has it; tinynet does not implement it)" if mode in _TORCH_ONLY_MODES else ""
+        raise ValueError(f"{op}: unknown mode {mode!r}{hint}; expected one of {', '.join(MODES)}")
+    if align_corners is not None:
+        if mode not in _INTERPOLATING_MODES:
+            raise ValueError(
+                f"{op}: align_corners option can only be set with the interpolating modes: linear | bilinear, "
+                f"got align_corners={align_corners!r} with mode={mode!r}"
+            )
+        if not isinstance(align_corners, (bool, np.bool_)):
+            raise TypeError(f"{op}: align_corners must be a bool or None, got {align_corners!r}")
+    if size is not None and scale_factor is not None:
+        raise ValueError(
+            f"{op}: only one of size or scale_factor should be defined, got size={size!r} and "
+            f"scale_factor={scale_factor!r}"
+        )
+    if size is None and scale_factor is None:
+        raise ValueError(f"{op}: either size or scale_factor should be defined")
+    if size is not None:
+        if recompute_scale_factor:
+            raise ValueError(f"{op}: recompute_scale_factor is not meaningful with an explicit size (size={size!r})")
+        sizes = size if isinstance(size, (tuple, list)) else (size,)
+        if not all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in sizes):
+            raise TypeError(f"{op}: size must be an int or a tuple of ints, got {size!r}")
+        if min(sizes, default=1) < (0 if mode == "area" else 1):  # "area" (adaptive pooling) allows 0
+            raise RuntimeError(f"{op}: output sizes must be positive, got size={size!r}")
+        return
+    scales = scale_factor if isinstance(scale_factor, (tuple, list)) else (scale_factor,)
+    if not all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in scales):
+        raise TypeError(f"{op}: scale_factor must be a number or a tuple of numbers, got {scale_factor!r}")
+    if not all(math.isfinite(v) and v > 0 for v in scales):
+        raise RuntimeError(f"{op}: scale_factor must be positive and finite, got scale_factor={scale_factor!r}")
+    if mode == "bed_of_nails" and not all(float(v).is_integer() for v in scales):
+        raise ValueError(f"{op}: bed_of_nails needs integer scale factors, got scale_factor={scale_factor!r}")
+
+
+def check_shuffle_factor(op: str, name: str, factor) -> int:
+    """The upscale/downscale factor r: a positive int."""
+    if not isinstance(factor, numbers.Integral) or isinstance(factor, bool):
+        raise TypeError(f"{op}: {name} must be an int, got {factor!r}")
+    if factor <= 0:
+        raise RuntimeError(f"{op}: {name} must be positive, got {name}={factor!r}")
+    return int(factor)
+
+
+def check_shuffle_args(op: str, input, name: str, factor) -> int:
+    """input: a Tensor of at least 3 dimensions; factor: a positive int (returned)."""
+    check_tensor(input, op, "input")
+    factor = check_shuffle_factor(op, name, factor)
+    if input.ndim < 3:
+        raise RuntimeError(
+            f"{op}: expected input with at least 3 dimensions (*, C, H, W), got shape {tuple(input.shape)}"
+        )
+    return int(factor)
+
+
+# ----------------------------------------------------------------------------- batch norm
+def check_channel_vector(t, name: str, c: int, x: Tensor, *, same_dtype: bool) -> None:
+    """A (C,) floating-point vector of batch_norm (weight, bias or a running statistic)."""
+    check_tensor(t, "batch_norm", name, floating=True)
+    if t.shape != (c,):
+        raise RuntimeError(
+            f"batch_norm: {name} should contain {c} elements (one per channel of input shape "
+            f"{tuple(x.shape)}), got shape {tuple(t.shape)}"
+        )
+    if same_dtype and t.dtype != x.dtype:
+        raise TypeError(f"batch_norm: {name} ({t.dtype}) and input ({x.dtype}) must have the same dtype")

@@ -27,6 +27,7 @@ import numbers
 import numpy as np
 
 from tinynet.autograd import Function
+from tinynet.functional._checks import check_channel_vector
 from tinynet.functional._validate import check_tensor
 from tinynet.kernels import batch_norm_train_backward, batch_norm_train_forward
 from tinynet.tensor import Tensor
@@ -167,17 +168,6 @@ class BatchNorm(Function):
         return gx, gw, gb, None, None, None, None, None
 
 
-def _check_channel_vector(t, name: str, c: int, x: Tensor, *, same_dtype: bool) -> None:
-    check_tensor(t, "batch_norm", name, floating=True)
-    if t.shape != (c,):
-        raise RuntimeError(
-            f"batch_norm: {name} should contain {c} elements (one per channel of input shape "
-            f"{tuple(x.shape)}), got shape {tuple(t.shape)}"
-        )
-    if same_dtype and t.dtype != x.dtype:
-        raise TypeError(f"batch_norm: {name} ({t.dtype}) and input ({x.dtype}) must have the same dtype")
-
-
 def batch_norm(
     input: Tensor,
     running_mean: Tensor | None,
@@ -228,10 +218,10 @@ def batch_norm(
         )
     for name, t in (("running_mean", running_mean), ("running_var", running_var)):
         if t is not None:
-            _check_channel_vector(t, name, c, input, same_dtype=False)
+            check_channel_vector(t, name, c, input, same_dtype=False)
     for name, t in (("weight", weight), ("bias", bias)):
         if t is not None:
-            _check_channel_vector(t, name, c, input, same_dtype=True)
+            check_channel_vector(t, name, c, input, same_dtype=True)
     if not isinstance(training, (bool, np.bool_)):
         raise TypeError(f"batch_norm: training must be a bool, got {training!r}")
     if isinstance(momentum, bool) or not isinstance(momentum, numbers.Real):

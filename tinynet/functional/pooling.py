@@ -20,7 +20,15 @@ import numpy as np
 
 from tinynet import kernels as K
 from tinynet.autograd import Function
-from tinynet.functional._validate import check_tensor, int_tuple
+from tinynet.functional._checks import (
+    check_adaptive_output_size,
+    check_divisor_override,
+    check_flag,
+    check_planes_input,
+    pool_window_args,
+    window_args,
+)
+from tinynet.functional._validate import check_tensor
 from tinynet.tensor import Tensor
 
 __all__ = [
@@ -33,20 +41,6 @@ __all__ = [
 
 
 # --------------------------------------------------------------------------- validation and shapes
-def check_planes_input(input, op: str, *, allow_int: bool = False) -> None:
-    """``input`` must be (N, C, H, W) or unbatched (C, H, W), float32/float64 (or integer), C, H, W > 0."""
-    check_tensor(input, op, "input", ndim=(3, 4))
-    kind = input.dtype.kind
-    if not (input.dtype in (np.float32, np.float64) or (allow_int and kind in "iu")):
-        want = "float32, float64 or an integer dtype" if allow_int else "float32 or float64"
-        raise TypeError(f"{op}: input must be {want}, got dtype {input.dtype}")
-    if 0 in input.shape[-3:]:
-        raise RuntimeError(
-            f"{op}: expected input (N, C, H, W) or (C, H, W) with non-zero C, H and W (only N may be 0), "
-            f"got shape {tuple(input.shape)}"
-        )
-
-
 def as_planes(x: np.ndarray) -> np.ndarray:
     """(N, C, H, W) or (C, H, W) -> contiguous (N*C, H, W), a view when ``x`` is already contiguous."""
     return np.ascontiguousarray(x).reshape(math.prod(x.shape[:-2]), x.shape[-2], x.shape[-1])
@@ -55,37 +49,6 @@ def as_planes(x: np.ndarray) -> np.ndarray:
 def as_flat_planes(x: np.ndarray, dtype=None) -> np.ndarray:
     """(N, C, H, W) or (C, H, W) -> contiguous (N*C, H*W): each plane as one row, indexed by ih*W + iw."""
     return np.ascontiguousarray(x, dtype=dtype).reshape(math.prod(x.shape[:-2]), x.shape[-2] * x.shape[-1])
-
-
-def window_args(op: str, kernel_size, stride, padding, dilation=1) -> tuple:
-    """kernel_size, stride (None or () means kernel_size), padding and dilation as checked pairs."""
-    k = int_tuple(kernel_size, 2, op, "kernel_size")
-    no_stride = stride is None or (isinstance(stride, (tuple, list)) and len(stride) == 0)  # PyTorch: [] too
-    s = k if no_stride else int_tuple(stride, 2, op, "stride")
-    p = int_tuple(padding, 2, op, "padding")
-    d = int_tuple(dilation, 2, op, "dilation")
-    for name, value, pair, least in (
-        ("kernel_size", kernel_size, k, 1),
-        ("stride", stride, s, 1),
-        ("dilation", dilation, d, 1),
-        ("padding", padding, p, 0),
-    ):
-        if min(pair) < least:
-            must = "positive" if least else "non-negative"
-            raise RuntimeError(f"{op}: {name} must be {must}, got {name}={value!r}")
-    return k, s, p, d
-
-
-def pool_window_args(op: str, kernel_size, stride, padding, dilation=1) -> tuple:
-    """:func:`window_args`, plus PyTorch's rule padding <= kernel_size // 2 (dilation does not widen it)."""
-    k, s, p, d = window_args(op, kernel_size, stride, padding, dilation)
-    # Wider padding would create windows that see only padding.
-    if any(pi > ki // 2 for pi, ki in zip(p, k)):
-        raise RuntimeError(
-            f"{op}: padding must be at most half of the kernel size, got padding={p} with kernel_size={k}: "
-            f"at most {tuple(ki // 2 for ki in k)}"
-        )
-    return k, s, p, d
 
 
 def pool_output_size(L: int, k: int, s: int, p: int, d: int, ceil_mode: bool) -> int:
@@ -107,12 +70,6 @@ def pool_output_shape(op: str, input: Tensor, k, s, p, d, ceil_mode: bool) -> tu
             "padded input"
         )
     return Ho, Wo
-
-
-def _flag(value, op: str, name: str) -> bool:
-    if not isinstance(value, (bool, np.bool_, numbers.Integral)):
-        raise TypeError(f"{op}: {name} must be a bool, got {value!r}")
-    return bool(value)
 
 
 # --------------------------------------------------------------------------- max-pool
@@ -187,8 +144,8 @@ def max_pool2d(
     op = "max_pool2d"
     check_planes_input(input, op, allow_int=True)
     k, s, p, d = pool_window_args(op, kernel_size, stride, padding, dilation)
-    ceil_mode = _flag(ceil_mode, op, "ceil_mode")
-    return_indices = _flag(return_indices, op, "return_indices")
+    ceil_mode = check_flag(ceil_mode, op, "ceil_mode")
+    return_indices = check_flag(return_indices, op, "return_indices")
     out_hw = pool_output_shape(op, input, k, s, p, d, ceil_mode)
     out, indices = MaxPool2dFn.apply(input, k, s, p, d, out_hw)
     return (out, indices) if return_indices else out
@@ -418,39 +375,14 @@ def avg_pool2d(
     op = "avg_pool2d"
     check_planes_input(input, op)
     k, s, p, _ = pool_window_args(op, kernel_size, stride, padding)
-    ceil_mode = _flag(ceil_mode, op, "ceil_mode")
-    count_include_pad = _flag(count_include_pad, op, "count_include_pad")
+    ceil_mode = check_flag(ceil_mode, op, "ceil_mode")
+    count_include_pad = check_flag(count_include_pad, op, "count_include_pad")
     divisor = check_divisor_override(op, divisor_override)
     out_hw = pool_output_shape(op, input, k, s, p, (1, 1), ceil_mode)
     rows, cols = (
         avg_pool_windows(L, *args, count_include_pad) for L, args in zip(input.shape[-2:], zip(k, s, p, out_hw))
     )
     return WindowMean.apply(input, rows, cols, divisor)
-
-
-def check_divisor_override(op: str, divisor_override) -> int:
-    """None (0, the kernel's "no override") or a nonzero int."""
-    if divisor_override is None:
-        return 0
-    if not isinstance(divisor_override, numbers.Integral) or isinstance(divisor_override, bool):
-        raise TypeError(f"{op}: divisor_override must be an int or None, got {divisor_override!r}")
-    if divisor_override == 0:
-        raise RuntimeError(f"{op}: divisor_override must not be zero, got {divisor_override!r}")
-    return int(divisor_override)
-
-
-def check_adaptive_output_size(op: str, output_size) -> tuple:
-    """An int, or a pair of ints >= 0 where ``None`` keeps the input's size on that axis; returns the pair."""
-    if output_size is None:
-        raise TypeError(f"{op}: output_size must be an int or a pair of ints (None keeps a size), got None")
-    sizes = tuple(output_size) if isinstance(output_size, (tuple, list)) else (output_size,) * 2
-    if len(sizes) != 2 or not all(
-        v is None or (isinstance(v, numbers.Integral) and not isinstance(v, bool)) for v in sizes
-    ):
-        raise TypeError(f"{op}: output_size must be an int or a pair of ints (None keeps a size), got {output_size!r}")
-    if any(v is not None and v < 0 for v in sizes):
-        raise RuntimeError(f"{op}: output_size must be >= 0, got {output_size!r}")
-    return sizes
 
 
 def adaptive_output_size(op: str, input: Tensor, output_size) -> tuple:

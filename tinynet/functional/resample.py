@@ -22,21 +22,17 @@ modes, the input's dtype for linear), so indices and weights match PyTorch's.
 from __future__ import annotations
 
 import math
-import numbers
 
 import numpy as np
 
 from tinynet import kernels as K
 from tinynet.autograd import Function
+from tinynet.functional._checks import check_resize_args, check_shuffle_args
 from tinynet.functional._validate import check_tensor
 from tinynet.functional.pooling import adaptive_avg_pool2d
 from tinynet.tensor import Tensor
 
 __all__ = ["interpolate", "upsample", "pixel_shuffle", "pixel_unshuffle"]
-
-MODES = ("nearest", "nearest-exact", "linear", "bilinear", "area", "bed_of_nails")
-_TORCH_ONLY_MODES = ("bicubic", "trilinear", "lanczos")  # torch has them; tinynet does not (yet)
-_INTERPOLATING_MODES = ("linear", "bilinear")  # the modes that take align_corners
 
 
 # --------------------------------------------------------------------------- coordinate maps (PyTorch's formulas)
@@ -160,44 +156,6 @@ class Bilinear(Function):
 
 
 # --------------------------------------------------------------------------- interpolate
-def check_resize_args(op: str, size, scale_factor, mode, align_corners, recompute_scale_factor=None) -> None:
-    """The checks that do not need the input (``nn.Upsample`` runs them once, at construction)."""
-    if not isinstance(mode, str) or mode not in MODES:
-        hint = " (PyTorch has it; tinynet does not implement it)" if mode in _TORCH_ONLY_MODES else ""
-        raise ValueError(f"{op}: unknown mode {mode!r}{hint}; expected one of {', '.join(MODES)}")
-    if align_corners is not None:
-        if mode not in _INTERPOLATING_MODES:
-            raise ValueError(
-                f"{op}: align_corners option can only be set with the interpolating modes: linear | bilinear, "
-                f"got align_corners={align_corners!r} with mode={mode!r}"
-            )
-        if not isinstance(align_corners, (bool, np.bool_)):
-            raise TypeError(f"{op}: align_corners must be a bool or None, got {align_corners!r}")
-    if size is not None and scale_factor is not None:
-        raise ValueError(
-            f"{op}: only one of size or scale_factor should be defined, got size={size!r} and "
-            f"scale_factor={scale_factor!r}"
-        )
-    if size is None and scale_factor is None:
-        raise ValueError(f"{op}: either size or scale_factor should be defined")
-    if size is not None:
-        if recompute_scale_factor:
-            raise ValueError(f"{op}: recompute_scale_factor is not meaningful with an explicit size (size={size!r})")
-        sizes = size if isinstance(size, (tuple, list)) else (size,)
-        if not all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in sizes):
-            raise TypeError(f"{op}: size must be an int or a tuple of ints, got {size!r}")
-        if min(sizes, default=1) < (0 if mode == "area" else 1):  # "area" (adaptive pooling) allows 0
-            raise RuntimeError(f"{op}: output sizes must be positive, got size={size!r}")
-        return
-    scales = scale_factor if isinstance(scale_factor, (tuple, list)) else (scale_factor,)
-    if not all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in scales):
-        raise TypeError(f"{op}: scale_factor must be a number or a tuple of numbers, got {scale_factor!r}")
-    if not all(math.isfinite(v) and v > 0 for v in scales):
-        raise RuntimeError(f"{op}: scale_factor must be positive and finite, got scale_factor={scale_factor!r}")
-    if mode == "bed_of_nails" and not all(float(v).is_integer() for v in scales):
-        raise ValueError(f"{op}: bed_of_nails needs integer scale factors, got scale_factor={scale_factor!r}")
-
-
 def _spatial_sizes(op: str, input: Tensor, size, scale_factor, recompute_scale_factor, mode: str) -> tuple:
     """Output sizes and the scale factors PyTorch hands to its kernels (None where recomputed)."""
     dim = input.ndim - 2
@@ -351,26 +309,6 @@ def upsample(input: Tensor, size=None, scale_factor=None, mode: str = "nearest",
 
 
 # --------------------------------------------------------------------------- pixel shuffle
-def check_shuffle_factor(op: str, name: str, factor) -> int:
-    """The upscale/downscale factor r: a positive int."""
-    if not isinstance(factor, numbers.Integral) or isinstance(factor, bool):
-        raise TypeError(f"{op}: {name} must be an int, got {factor!r}")
-    if factor <= 0:
-        raise RuntimeError(f"{op}: {name} must be positive, got {name}={factor!r}")
-    return int(factor)
-
-
-def _check_shuffle_args(op: str, input, name: str, factor) -> int:
-    """input: a Tensor of at least 3 dimensions; factor: a positive int (returned)."""
-    check_tensor(input, op, "input")
-    factor = check_shuffle_factor(op, name, factor)
-    if input.ndim < 3:
-        raise RuntimeError(
-            f"{op}: expected input with at least 3 dimensions (*, C, H, W), got shape {tuple(input.shape)}"
-        )
-    return int(factor)
-
-
 def _shuffle(x: np.ndarray, r: int) -> np.ndarray:
     """(*, C·r², H, W) -> (*, C, H·r, W·r): channel c·r² + i·r + j becomes pixel (h·r + i, w·r + j)."""
     *batch, c, h, w = x.shape
@@ -432,7 +370,7 @@ def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
                   [2., 3.]]]])
     """
     op = "pixel_shuffle"
-    r = _check_shuffle_args(op, input, "upscale_factor", upscale_factor)
+    r = check_shuffle_args(op, input, "upscale_factor", upscale_factor)
     if input.shape[-3] % (r * r):
         raise RuntimeError(
             f"{op}: the channel dimension input.size(-3)={input.shape[-3]} must be divisible by "
@@ -459,7 +397,7 @@ def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
         tensor([0., 1., 2., 3.])
     """
     op = "pixel_unshuffle"
-    r = _check_shuffle_args(op, input, "downscale_factor", downscale_factor)
+    r = check_shuffle_args(op, input, "downscale_factor", downscale_factor)
     for axis, name in ((-2, "height"), (-1, "width")):
         if input.shape[axis] % r:
             raise RuntimeError(

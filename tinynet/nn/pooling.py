@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from tinynet.functional import _checks
 from tinynet.functional import pooling as P
 from tinynet.nn.module import Module
 
@@ -33,9 +34,9 @@ class MaxPool2d(Module):
 
     def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False):
         super().__init__()
-        P.pool_window_args("MaxPool2d", kernel_size, stride, padding, dilation)
-        P._flag(return_indices, "MaxPool2d", "return_indices")
-        P._flag(ceil_mode, "MaxPool2d", "ceil_mode")
+        _checks.pool_window_args("MaxPool2d", kernel_size, stride, padding, dilation)
+        _checks.check_flag(return_indices, "MaxPool2d", "return_indices")
+        _checks.check_flag(ceil_mode, "MaxPool2d", "ceil_mode")
         self.kernel_size = kernel_size
         self.stride = stride if stride is not None else kernel_size
         self.padding = padding
@@ -84,10 +85,10 @@ class AvgPool2d(Module):
         self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True, divisor_override=None
     ):
         super().__init__()
-        P.pool_window_args("AvgPool2d", kernel_size, stride, padding)
-        P._flag(ceil_mode, "AvgPool2d", "ceil_mode")
-        P._flag(count_include_pad, "AvgPool2d", "count_include_pad")
-        P.check_divisor_override("AvgPool2d", divisor_override)
+        _checks.pool_window_args("AvgPool2d", kernel_size, stride, padding)
+        _checks.check_flag(ceil_mode, "AvgPool2d", "ceil_mode")
+        _checks.check_flag(count_include_pad, "AvgPool2d", "count_include_pad")
+        _checks.check_divisor_override("AvgPool2d", divisor_override)
         self.kernel_size = kernel_size
         self.stride = stride if stride is not None else kernel_size
         self.padding = padding
@@ -130,7 +131,7 @@ class AdaptiveAvgPool2d(Module):
 
     def __init__(self, output_size):
         super().__init__()
-        P.check_adaptive_output_size("AdaptiveAvgPool2d", output_size)
+        _checks.check_adaptive_output_size("AdaptiveAvgPool2d", output_size)
         self.output_size = output_size
 
     def forward(self, input):
@@ -167,7 +168,9 @@ class MaxUnpool2d(Module):
     def __init__(self, kernel_size, stride=None, padding=0):
         super().__init__()
         # PyTorch stores pairs here (unlike the pooling layers), which shows in the repr.
-        self.kernel_size, self.stride, self.padding, _ = P.window_args("MaxUnpool2d", kernel_size, stride, padding)
+        self.kernel_size, self.stride, self.padding, _ = _checks.window_args(
+            "MaxUnpool2d", kernel_size, stride, padding
+        )
 
     def forward(self, input, indices, output_size=None):
         return P.max_unpool2d(input, indices, self.kernel_size, self.stride, self.padding, output_size)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from tinynet.functional import _checks
 from tinynet.functional import resample as R
 from tinynet.nn.module import Module
 
@@ -35,7 +36,7 @@ class Upsample(Module):
 
     def __init__(self, size=None, scale_factor=None, mode="nearest", align_corners=None, recompute_scale_factor=None):
         super().__init__()
-        R.check_resize_args(type(self).__name__, size, scale_factor, mode, align_corners, recompute_scale_factor)
+        _checks.check_resize_args(type(self).__name__, size, scale_factor, mode, align_corners, recompute_scale_factor)
         self.size = size
         # PyTorch keeps scale factors as floats, which shows in the repr: scale_factor=2.0.
         if isinstance(scale_factor, (tuple, list)):
@@ -117,7 +118,7 @@ class PixelShuffle(Module):
 
     def __init__(self, upscale_factor: int):
         super().__init__()
-        self.upscale_factor = R.check_shuffle_factor("PixelShuffle", "upscale_factor", upscale_factor)
+        self.upscale_factor = _checks.check_shuffle_factor("PixelShuffle", "upscale_factor", upscale_factor)
 
     def forward(self, input):
         return R.pixel_shuffle(input, self.upscale_factor)
@@ -145,7 +146,7 @@ class PixelUnshuffle(Module):
 
     def __init__(self, downscale_factor: int):
         super().__init__()
-        self.downscale_factor = R.check_shuffle_factor("PixelUnshuffle", "downscale_factor", downscale_factor)
+        self.downscale_factor = _checks.check_shuffle_factor("PixelUnshuffle", "downscale_factor", downscale_factor)
 
     def forward(self, input):
         return R.pixel_unshuffle(input, self.downscale_factor)
