@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 import tinynet
 import tinynet.nn.functional as F
-from tinynet import nn
+from tinynet import autograd, nn
 from tinynet.autograd import Function
 
 
@@ -17,7 +17,7 @@ def _rows(s, cls=None):
     return [r for r in s.layers if cls is None or r.class_name == cls]
 
 
-# ----------------------------------------------------------------------------- the lecture notes (seed 001)
+# ----------------------------------------------------------------------------- the lecture notes (docs/WORKED_EXAMPLES.md)
 def test_conv2d_counts_match_the_lecture_notes():
     s = tinynet.summary(nn.Conv2d(3, 12, 3, bias=False), (1, 3, 32, 32))
     assert s.total_params == 324 and s.trainable_params == 324
@@ -386,6 +386,7 @@ def test_summary_leaves_no_trace():
     tinynet.summary(net, (2, 1, 6, 6))  # eval mode: running statistics untouched
     assert all(np.array_equal(v.data, before[k]) for k, v in net.state_dict().items() if "running" in k)
     assert Function.__dict__["apply"] is apply_before and F.max_pool2d is pool_before
+    assert autograd._mode.hooks == ()  # its function_hook is gone
     assert all(not m._forward_hooks and not m._forward_pre_hooks for m in net.modules())
 
 
@@ -397,7 +398,7 @@ def test_a_failing_forward_restores_everything():
     apply_before = Function.__dict__["apply"]
     with pytest.raises(RuntimeError, match="boom"):
         tinynet.summary(Broken(), (1, 1, 4, 4))
-    assert Function.__dict__["apply"] is apply_before
+    assert Function.__dict__["apply"] is apply_before and autograd._mode.hooks == ()
 
 
 def test_input_data_and_several_inputs():

@@ -28,6 +28,9 @@ released unless ``retain_graph=True``.
 
 Broadcasting is undone in exactly one place, :func:`unbroadcast`, which the
 walk applies to every gradient before it reaches its input.
+
+A tool that wants to watch every op of a forward pass (``tinynet.summary``)
+registers a :class:`function_hook` instead of patching ``Function.apply``.
 """
 
 from __future__ import annotations
@@ -51,6 +54,7 @@ __all__ = [
     "AnomalyError",
     "unbroadcast",
     "run_backward",
+    "function_hook",
 ]
 
 
@@ -58,6 +62,7 @@ __all__ = [
 class _GradMode(threading.local):
     enabled = True
     anomaly = False
+    hooks = ()  # the active function_hook guards, innermost last (see function_hook)
 
 
 _mode = _GradMode()
@@ -439,7 +444,68 @@ class Function:
                     t._requires_grad = True
                     t._node = ctx
                     t._out_idx = i
-        return results[0] if single else tuple(results)
+        output = results[0] if single else tuple(results)
+        if _mode.hooks:  # the only cost of function_hook when none is active
+            _call_function_hooks(cls, args, kwargs, output)
+        return output
+
+
+# --------------------------------------------------------------------------- observing the tape
+class function_hook:
+    """Context manager: call ``hook(fn, args, kwargs, output)`` after every ``Function.apply`` in this thread.
+
+    ``fn`` is the :class:`Function` subclass, ``args`` and ``kwargs`` are what ``apply``
+    received (Tensors and plain values such as a kernel size or index tables), and
+    ``output`` is what it returns (a Tensor, or a tuple of Tensors). This is how a
+    tool watches a forward pass op by op without patching anything: ``tinynet.summary``
+    follows receptive fields through it. Like a PyTorch forward hook it runs after
+    the op, in grad mode or not, and its return value is ignored.
+
+    Hooks are per thread and nest: inside two blocks both hooks run, the outer one
+    first. A hook is removed when its block ends, also by an exception. Operations a
+    hook runs itself are not reported to any hook (no recursion). With no hook
+    active, ``Function.apply`` pays one attribute check.
+
+    Args:
+        hook: a callable ``hook(fn, args, kwargs, output)``.
+
+    Example:
+        >>> import tinynet
+        >>> from tinynet.autograd import function_hook
+        >>> seen = []
+        >>> with function_hook(lambda fn, args, kwargs, output: seen.append(fn.__name__)):
+        ...     y = (tinynet.ones(2) * 3).relu()
+        >>> seen
+        ['Mul', 'ReLU']
+    """
+
+    def __init__(self, hook):
+        if not callable(hook):
+            raise TypeError(f"function_hook: hook must be callable, got {type(hook).__name__}")
+        self.hook = hook
+
+    def __enter__(self):
+        _mode.hooks = _mode.hooks + (self,)
+        return self
+
+    def __exit__(self, *exc):
+        # Remove this guard's latest entry, even if an inner block was left open.
+        hooks = _mode.hooks
+        at = max((i for i, h in enumerate(hooks) if h is self), default=None)
+        if at is None:
+            raise RuntimeError("function_hook: __exit__ without a matching __enter__ in this thread")
+        _mode.hooks = hooks[:at] + hooks[at + 1 :]
+        return False
+
+
+def _call_function_hooks(fn: type, args: tuple, kwargs: dict, output) -> None:
+    hooks = _mode.hooks
+    _mode.hooks = ()  # ops run inside a hook are not observed
+    try:
+        for guard in hooks:
+            guard.hook(fn, args, kwargs, output)
+    finally:
+        _mode.hooks = hooks
 
 
 _Tensor = None

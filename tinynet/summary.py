@@ -36,11 +36,13 @@ output positions (without clipping to the image: padding counts, as in the
 textbook definition), the jump is the product of strides and scale factors.
 Modules with a known geometry (attributes ``kernel_size``, ``stride``,
 ``padding``, ``dilation``, ``scale_factor``, ... as in PyTorch) are handled at
-the module level; between modules, the tensor operations and the public
-functional ops (``F.max_pool2d``, ``F.interpolate``, ``F.conv2d``, ``F.pad``,
-...) are traced, so skip connections, concatenations and functional
-upsampling in a custom ``forward`` are followed. An operation of unknown
-geometry yields "?" rather than a guess. Normalisation statistics (BatchNorm in
+the module level; between modules, every op is followed as it runs: a
+:class:`tinynet.autograd.function_hook` reports each ``Function`` with its
+arguments (a convolution's geometry, a max-pool's window, an upsampling's
+source tables, ...), so skip connections, concatenations and functional ops
+(``F.max_pool2d``, ``F.interpolate``, ``F.conv2d``, ...) in a custom ``forward``
+are followed, and nothing is patched. An operation of unknown geometry yields
+"?" rather than a guess. Normalisation statistics (BatchNorm in
 training mode) are not counted as spatial mixing, as in every receptive-field
 calculator.
 
@@ -59,7 +61,6 @@ Mult-adds (multiply-accumulates with weights; bias additions are not counted)
 
 from __future__ import annotations
 
-import inspect
 import numbers
 from dataclasses import dataclass, field
 from typing import Sequence
@@ -67,7 +68,13 @@ from typing import Sequence
 import numpy as np
 
 from tinynet import tensor_functions as tf
-from tinynet.autograd import Function, no_grad
+from tinynet.autograd import function_hook, no_grad
+from tinynet.functional import conv as C
+from tinynet.functional import pooling as P
+from tinynet.functional import resample as R
+from tinynet.functional.dropout import MaskScale
+from tinynet.functional.linear import Linear
+from tinynet.functional.normalization import BatchNorm
 from tinynet.random import Generator, get_rng_state, set_rng_state
 from tinynet.tensor import Tensor
 
@@ -186,12 +193,23 @@ def _transposed_axis(a: _Axis, n_out: int, k: int, s: int, p: int, d: int) -> _A
 
 
 def _adaptive_axis(a: _Axis, n_in: int, n_out: int) -> _Axis:
-    o = np.arange(n_out)
-    start = (o * n_in) // n_out
-    end = -((-(o + 1) * n_in) // n_out)
-    width = int((end - start).max())
+    """Output o averages input positions start[o] .. end[o] - 1 (the op's own window tables)."""
+    start, end, _ = P.adaptive_windows(n_in, n_out)
+    width = int((end - start).max(initial=1))
     idx = start[:, None] + np.arange(width)[None, :]
     return _gather_axis(a, np.minimum(idx, n_in - 1), idx < end[:, None], a.jump * n_in / n_out)
+
+
+def _nearest_axis(a: _Axis, src: np.ndarray, n_in: int) -> _Axis:
+    """Output o copies input position src[o]."""
+    return _gather_axis(a, src[:, None], None, a.jump * n_in / len(src))
+
+
+def _linear_axis(a: _Axis, table: tuple, n_in: int) -> _Axis:
+    """Output o reads i0[o] and, where its weight is not zero, i1[o] (``R.linear_source_weights``)."""
+    i0, i1, _, w1 = table
+    reads = np.stack([np.ones(len(i0), bool), w1 != 0], axis=1)
+    return _gather_axis(a, np.stack([i0, i1], axis=1), reads, a.jump * n_in / len(i0))
 
 
 def _spatial(rf: _RF | None, in_ndim: int, nd: int, out_ndim: int, per_axis, mix_dim: int | None = None) -> _RF | None:
@@ -242,37 +260,38 @@ def _adaptive_rf(rf, x_shape, y_shape, nd):
     return _spatial(rf, len(x_shape), nd, len(y_shape), lambda a, i: _adaptive_axis(a, n_in[i], n_out[i]))
 
 
-def _resample_rf(rf, x_shape, y_shape, mode, scale_factor, align_corners, recompute=None):
-    """Source tables of ``interpolate``: the same index maps the op itself uses."""
-    from tinynet.functional import resample as R
+def _tables_rf(rf, x_shape, y_shape, tables, per_axis):
+    """``per_axis(axis, table, n_in)`` along the last ``len(tables)`` dims, one index table per dim."""
+    nd = len(tables)
+    n_in = x_shape[len(x_shape) - nd :]
+    return _spatial(rf, len(x_shape), nd, len(y_shape), lambda a, i: per_axis(a, tables[i], n_in[i]))
 
+
+def _resample_rf(rf, x_shape, y_shape, mode, scale_factor, align_corners, recompute=None):
+    """``nn.Upsample``: the source tables of ``interpolate`` (the index maps the op itself uses), in float64."""
     nd = len(x_shape) - 2
     n_in, n_out = x_shape[2:], y_shape[2:]
     scales = scale_factor if isinstance(scale_factor, (tuple, list)) else (scale_factor,) * nd
     if recompute:
         scales = (None,) * nd
+    if mode in ("nearest", "nearest-exact"):
+        exact = mode == "nearest-exact"
+        tables = [R.nearest_source_index(*sizes, exact=exact, shortcuts=nd == 2) for sizes in zip(n_in, n_out, scales)]
+        return _tables_rf(rf, x_shape, y_shape, tables, _nearest_axis)
+    if mode in ("linear", "bilinear"):
+        f64 = np.dtype(np.float64)
+        tables = [R.linear_source_weights(*sizes, bool(align_corners), f64) for sizes in zip(n_in, n_out, scales)]
+        return _tables_rf(rf, x_shape, y_shape, tables, _linear_axis)
+    if mode == "bed_of_nails":
+        return _spatial(rf, len(x_shape), nd, len(y_shape), lambda a, i: _nails_axis(a, n_in[i], n_out[i]))
+    if mode == "area":
+        return _adaptive_rf(rf, x_shape, y_shape, nd)
+    return None
 
-    def per_axis(a, i):
-        ni, no, sc = n_in[i], n_out[i], scales[i]
-        jump = a.jump * ni / no
-        if mode in ("nearest", "nearest-exact"):
-            src = R.nearest_source_index(ni, no, sc, exact=mode == "nearest-exact", shortcuts=nd == 2)
-            return _gather_axis(a, src[:, None], None, jump)
-        if mode in ("linear", "bilinear"):
-            i0, i1, _, w1 = R.linear_source_weights(ni, no, sc, bool(align_corners), np.dtype(np.float64))
-            idx = np.stack([i0, i1], axis=1)
-            return _gather_axis(a, idx, np.stack([np.ones(no, bool), w1 != 0], axis=1), jump)
-        if mode == "bed_of_nails":
-            f = no // ni
-            return _transposed_axis(a, no, 1, f, 0, 1)
-        if mode == "area":
-            return _adaptive_axis(a, ni, no)
-        raise KeyError(mode)
 
-    try:
-        return _spatial(rf, len(x_shape), nd, len(y_shape), per_axis)
-    except KeyError:
-        return None
+def _nails_axis(a: _Axis, n_in: int, n_out: int) -> _Axis:
+    """Bed of nails: input i goes to output i·f, f = n_out / n_in; the other outputs see nothing."""
+    return _transposed_axis(a, n_out, 1, n_out // n_in, 0, 1)
 
 
 def _pixel_shuffle_rf(rf, x_shape, y_shape, r: int, up: bool):
@@ -320,6 +339,8 @@ _POINTWISE = {
     tf.Clip,
     tf.Cast,
     tf.Where,
+    MaskScale,  # dropout
+    BatchNorm,  # its statistics are not counted as spatial mixing
 }
 
 
@@ -451,16 +472,6 @@ def _matmul(a_rf, a_ndim, b_rf, b_ndim, out_ndim) -> _RF | None:
 
 
 # ============================================================================ the tracer
-_WINDOW_FUNCTIONALS = {
-    # name: (spatial dims, mixes channels, kernel from the weight?)
-    "conv1d": (1, True, True),
-    "conv2d": (2, True, True),
-    "max_pool2d": (2, False, False),
-    "max_pool2d_with_indices": (2, False, False),
-    "avg_pool2d": (2, False, False),
-}
-_TRANSPOSED_FUNCTIONALS = {"conv_transpose1d": 1, "conv_transpose2d": 2, "max_unpool2d": 2}
-_POINTWISE_FUNCTIONALS = ("dropout", "dropout2d", "batch_norm", "relu", "leaky_relu", "sigmoid", "tanh")
 _POINTWISE_MODULES = (
     "Identity",
     "ReLU",
@@ -489,8 +500,11 @@ _NORM_PREFIXES = ("BatchNorm", "InstanceNorm", "GroupNorm", "LayerNorm")
 
 
 class _Tracer:
+    """Receptive fields of the tensors of one forward pass, op by op (a ``function_hook``) and module by module."""
+
     def __init__(self):
         self.rf: dict[int, tuple] = {}  # id(tensor) -> (tensor, rf); the tensor is kept alive
+        self.switches: dict[int, tuple] = {}  # id(max-pool indices) -> (indices, (kernel, stride, padding))
 
     def get(self, t):
         entry = self.rf.get(id(t)) if isinstance(t, Tensor) else None
@@ -500,105 +514,85 @@ class _Tracer:
         if isinstance(t, Tensor):
             self.rf[id(t)] = (t, rf)
 
-    # ------------------------------------------------------------------ Function.apply
-    def on_function(self, cls, args, out) -> None:
+    # ------------------------------------------------------------------ every Function application
+    def on_function(self, fn, args, kwargs, output) -> None:
         tensors = [a for a in args if isinstance(a, Tensor)]
         if not any(self.get(t) is not None for t in tensors):
             return
-        outs = out if isinstance(out, tuple) else (out,)
+        outs = output if isinstance(output, tuple) else (output,)
         y = outs[0]
-        rf = self._function_rf(cls, args, y)
+        rf = self._function_rf(fn, args, kwargs, y)
         for o in outs:
             if isinstance(o, Tensor) and o.shape == y.shape:
                 self.set(o, rf)
+        if fn is P.MaxPool2dFn:  # the switches remember the window that made them, for max_unpool2d
+            indices, window = outs[1], args[1:4]
+            self.switches[id(indices)] = (indices, window)
 
-    def _function_rf(self, cls, args, y):
-        if cls in _POINTWISE:
+    def _function_rf(self, fn, args, kwargs, y):
+        """The output's receptive field from the Function and its arguments (None: unknown)."""
+        if fn in _POINTWISE:
             return _union([(self.get(a), a.ndim) for a in args if isinstance(a, Tensor)], y.ndim)
         x = args[0] if isinstance(args[0], Tensor) else None
-        if cls in (tf.Softmax, tf.LogSoftmax):
-            return _reduce_keep(self.get(x), x.ndim, args[1])
-        if cls is tf.Expand:
-            return _union([(self.get(x), x.ndim)], y.ndim)
-        if cls is tf.Reshape:
-            return _reshape(self.get(x), x.shape, y.shape) if self.get(x) is not None else None
-        if cls is tf.Permute:
-            rf = self.get(x)
+        rf = self.get(x)
+        if fn in (C.Conv, C.ConvTranspose):  # conv1d, conv2d, convolve2d and their transposes
+            g = args[3]
+            nd, geometry = g.nd, (g.kernel, g.stride, g.padding, g.dilation)
+            kernel, stride, padding, dilation = (t[len(t) - nd :] for t in geometry)  # 1-D: drop the height
+            transposed = fn is C.ConvTranspose
+            return _sliding_rf(rf, x.shape, y.shape, nd, kernel, stride, padding, dilation, True, transposed)
+        if fn is P.MaxPool2dFn:
+            kernel, stride, padding, dilation = args[1:5]
+            return _sliding_rf(rf, x.shape, y.shape, 2, kernel, stride, padding, dilation, False)
+        if fn is P.MaxUnpool2dFn:  # the transposed window of the max-pool that made the switches
+            switches = self.switches.get(id(args[1]))
+            if switches is None:  # indices from elsewhere: their geometry is unknown
+                return None
+            kernel, stride, padding = switches[1]
+            return _sliding_rf(rf, x.shape, y.shape, 2, kernel, stride, padding, 1, False, transposed=True)
+        if fn is P.WindowMean and kwargs.get("window"):  # avg_pool2d's (kernel, stride, padding)
+            return _sliding_rf(rf, x.shape, y.shape, 2, *kwargs["window"], 1, False)
+        if fn is P.WindowMean:  # adaptive_avg_pool2d
+            return _adaptive_rf(rf, x.shape, y.shape, 2)
+        if fn in (R.GatherRowsCols, R.Bilinear):  # nearest / (bi)linear: source tables; 1-D input reads cols
+            tables = args[1:3][4 - x.ndim :]
+            return _tables_rf(rf, x.shape, y.shape, tables, _nearest_axis if fn is R.GatherRowsCols else _linear_axis)
+        if fn is R.ScatterRowsCols:  # bed of nails
+            return _resample_rf(rf, x.shape, y.shape, "bed_of_nails", None, None)
+        if fn in (R.PixelShuffle, R.PixelUnshuffle):
+            return _pixel_shuffle_rf(rf, x.shape, y.shape, args[1], fn is R.PixelShuffle)
+        if fn is Linear:
+            return _mix_last_rf(rf, x.ndim, y.ndim)
+        if fn in (tf.Softmax, tf.LogSoftmax):
+            return _reduce_keep(rf, x.ndim, args[1])
+        if fn is tf.Expand:
+            return _union([(rf, x.ndim)], y.ndim)
+        if fn is tf.Reshape:
+            return _reshape(rf, x.shape, y.shape) if rf is not None else None
+        if fn is tf.Permute:
             axes = list(args[1])
             return tuple(a.moved(None if a.dim is None else axes.index(a.dim)) for a in rf)
-        if cls is tf.Index:
-            return _index(self.get(x), x.shape, args[1])
-        if cls in (tf.Sum, tf.Mean):
-            return _reduce(self.get(x), x.ndim, args[1], bool(args[2]))
-        if cls is tf.Var:
-            return _reduce(self.get(x), x.ndim, args[1], bool(args[3]))
-        if cls is tf.MaxDim:
-            return _reduce(self.get(x), x.ndim, args[1], bool(args[2]))
-        if cls is tf.MaxAll:
-            return _reduce(self.get(x), x.ndim, None, False)
-        if cls is tf.MatMul:
+        if fn is tf.Index:
+            return _index(rf, x.shape, args[1])
+        if fn in (tf.Sum, tf.Mean):
+            return _reduce(rf, x.ndim, args[1], bool(args[2]))
+        if fn is tf.Var:
+            return _reduce(rf, x.ndim, args[1], bool(args[3]))
+        if fn is tf.MaxDim:
+            return _reduce(rf, x.ndim, args[1], bool(args[2]))
+        if fn is tf.MaxAll:
+            return _reduce(rf, x.ndim, None, False)
+        if fn is tf.MatMul:
             a, b = args
             return _matmul(self.get(a), a.ndim, self.get(b), b.ndim, y.ndim)
-        if cls is tf.Cat:
+        if fn is tf.Cat:
             dim, xs = args[0], args[1:]
             return _cat([(self.get(t), t.shape[dim]) for t in xs], dim, y.ndim)
-        if cls is tf.Stack:
+        if fn is tf.Stack:
             dim, xs = args[0], args[1:]
             parts = [(_insert_dim(self.get(t), dim), t.ndim + 1) for t in xs]
             return _union(parts, y.ndim)
         return None  # an op whose geometry tinynet does not know: "?" rather than a guess
-
-    # ------------------------------------------------------------------ public functional ops
-    def on_functional(self, name: str, bound: dict, out) -> None:
-        y = out[0] if isinstance(out, tuple) else out
-        x = bound.get("input")
-        if not isinstance(y, Tensor) or not isinstance(x, Tensor):
-            return
-        rf = self.get(x)
-        if rf is None:
-            return
-        xs, ys = x.shape, y.shape
-        if name in _WINDOW_FUNCTIONALS:
-            nd, mix, from_weight = _WINDOW_FUNCTIONALS[name]
-            w = bound.get("weight")
-            kernel = tuple(w.shape[2:]) if from_weight else bound["kernel_size"]
-            stride = bound.get("stride") or (1 if from_weight else kernel)
-            new = _sliding_rf(rf, xs, ys, nd, kernel, stride, bound.get("padding", 0), bound.get("dilation", 1), mix)
-        elif name in _TRANSPOSED_FUNCTIONALS:
-            nd = _TRANSPOSED_FUNCTIONALS[name]
-            if name == "max_unpool2d":
-                kernel = bound["kernel_size"]
-                stride = bound.get("stride") or kernel
-                new = _sliding_rf(rf, xs, ys, nd, kernel, stride, bound.get("padding", 0), 1, False, transposed=True)
-            else:
-                w = bound["weight"]
-                args = (bound.get("stride", 1), bound.get("padding", 0), bound.get("dilation", 1))
-                new = _sliding_rf(rf, xs, ys, nd, tuple(w.shape[2:]), *args, True, transposed=True)
-        elif name == "adaptive_avg_pool2d":
-            new = _adaptive_rf(rf, xs, ys, 2)
-        elif name in ("interpolate", "upsample"):
-            new = _resample_rf(
-                rf,
-                xs,
-                ys,
-                bound.get("mode", "nearest"),
-                bound.get("scale_factor"),
-                bound.get("align_corners"),
-                bound.get("recompute_scale_factor"),
-            )
-        elif name == "pixel_shuffle":
-            new = _pixel_shuffle_rf(rf, xs, ys, bound["upscale_factor"], True)
-        elif name == "pixel_unshuffle":
-            new = _pixel_shuffle_rf(rf, xs, ys, bound["downscale_factor"], False)
-        elif name == "pad":
-            new = _pad_rf(rf, xs, ys, bound["pad"])
-        elif name == "linear":
-            new = _mix_last_rf(rf, len(xs), len(ys))
-        elif name in _POINTWISE_FUNCTIONALS:
-            new = _union([(rf, len(xs))], len(ys))
-        else:
-            return
-        self.set(y, new)
 
     # ------------------------------------------------------------------ modules
     def module_rf(self, m, x, y):
@@ -656,22 +650,6 @@ def _insert_dim(rf, dim):
     if rf is None:
         return None
     return tuple(a.moved(None if a.dim is None else a.dim + (a.dim >= dim)) for a in rf)
-
-
-def _pad_rf(rf, x_shape, y_shape, pad):
-    pad = tuple(int(p) for p in pad)
-    n_out = y_shape
-
-    def make(k):  # pad = (left_last, right_last, left_second_last, ...)
-        def per_axis(a, i):
-            before = pad[2 * (k - 1 - i)] if 2 * (k - 1 - i) < len(pad) else 0
-            idx = (np.arange(n_out[len(n_out) - k + i]) - before)[:, None]
-            return _gather_axis(a, idx, None, a.jump)
-
-        return per_axis
-
-    k = len(pad) // 2
-    return _spatial(rf, len(x_shape), k, len(y_shape), make(k))
 
 
 # ============================================================================ mult-adds
@@ -790,14 +768,6 @@ class Summary:
 
 
 # ============================================================================ summary()
-_FUNCTIONAL_NAMES = (
-    tuple(_WINDOW_FUNCTIONALS)
-    + tuple(_TRANSPOSED_FUNCTIONALS)
-    + _POINTWISE_FUNCTIONALS
-    + ("adaptive_avg_pool2d", "interpolate", "upsample", "pixel_shuffle", "pixel_unshuffle", "pad", "linear")
-)
-
-
 def summary(
     model,
     input_size=None,
@@ -902,33 +872,19 @@ def summary(
         row.mult_adds = row.own_mult_adds + sum(nested) if known else None
 
     handles = []
-    patched = []
     modes = [(m, m.training) for m in model.modules()]
     # Train mode would move BatchNorm's statistics: keep every buffer (object and values) to put back.
     buffers = [(m, k, b, b.data.copy()) for m in model.modules() for k, b in m._buffers.items() if b is not None]
     rng = get_rng_state()
-    original_apply = Function.__dict__["apply"]
     try:
         for m in model.modules():
             handles.append(m.register_forward_pre_hook(pre_hook))
             handles.append(m.register_forward_hook(post_hook))
-        if first_spatial is not None:
-            _patch_functionals(tracer, patched)
-
-            def traced_apply(cls, *args, **kwargs):
-                out = original_apply.__func__(cls, *args, **kwargs)
-                tracer.on_function(cls, args, out)
-                return out
-
-            Function.apply = classmethod(traced_apply)
         if mode != "same":
             model.train(mode == "train")
-        with no_grad():
+        with no_grad(), function_hook(tracer.on_function):
             out = model(*inputs)
     finally:
-        Function.apply = original_apply
-        for module, name, fn in patched:
-            setattr(module, name, fn)
         for h in handles:
             h.remove()
         for m, training in modes:
@@ -981,39 +937,6 @@ def _make_inputs(input_size, input_data, dtype) -> list:
             raise TypeError(f"summary: dtype must be a dtype such as tinynet.float32, got {dtype!r}") from None
         out.append(Tensor._wrap(gen.random(tuple(int(v) for v in s)).astype(dt)))
     return out
-
-
-def _patch_functionals(tracer: _Tracer, patched: list) -> None:
-    """Wrap the public geometry functionals (F.max_pool2d, F.interpolate, ...) for the duration of the trace."""
-    import tinynet.functional as F1
-    import tinynet.nn.functional as F2
-
-    for name in _FUNCTIONAL_NAMES:
-        fn = getattr(F1, name, None)
-        if fn is None:
-            continue
-        wrapper = _wrap_functional(tracer, name, fn)
-        for module in (F1, F2):
-            if getattr(module, name, None) is fn:
-                patched.append((module, name, fn))
-                setattr(module, name, wrapper)
-
-
-def _wrap_functional(tracer: _Tracer, name: str, fn):
-    signature = inspect.signature(fn)
-
-    def wrapper(*args, **kwargs):
-        out = fn(*args, **kwargs)
-        try:
-            bound = signature.bind(*args, **kwargs)
-        except TypeError:
-            return out
-        bound.apply_defaults()
-        tracer.on_functional(name, bound.arguments, out)
-        return out
-
-    wrapper.__wrapped__ = fn
-    return wrapper
 
 
 def _fill_rf(row: LayerInfo, rf, spatial: bool) -> None:

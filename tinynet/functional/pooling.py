@@ -314,7 +314,9 @@ class WindowMean(Function):
     """y = window sums / divisor (both average pools); backward spreads g / divisor over each window (Cᵀ)."""
 
     @staticmethod
-    def forward(ctx, x, rows, cols, divisor):
+    def forward(ctx, x, rows, cols, divisor, window=None):
+        # window: avg_pool2d's (kernel, stride, padding) the tables come from; not used here, but
+        # tools that follow the geometry through a function_hook (tinynet.summary) read it.
         ctx.tables = (rows, cols, divisor)
         ctx.in_shape = x.shape
         out = np.empty(x.shape[:-2] + (len(rows[0]), len(cols[0])), x.dtype)
@@ -382,7 +384,7 @@ def avg_pool2d(
     rows, cols = (
         avg_pool_windows(L, *args, count_include_pad) for L, args in zip(input.shape[-2:], zip(k, s, p, out_hw))
     )
-    return WindowMean.apply(input, rows, cols, divisor)
+    return WindowMean.apply(input, rows, cols, divisor, window=(k, s, p))
 
 
 def adaptive_output_size(op: str, input: Tensor, output_size) -> tuple:

@@ -6,7 +6,8 @@ the receptive field without more pooling; the decoder doubles the resolution
 three times, concatenates the encoder feature of the same size (a skip
 connection, as in U-Net) and mixes it with a depthwise-separable convolution.
 
-The five ways to get resolution back, from the lecture notes, are one argument:
+The five ways to get resolution back, from the lecture notes (their worked examples are in
+docs/WORKED_EXAMPLES.md), are one argument:
 
 ========================  =========================================================
 ``upsample``              decoder step
