@@ -142,6 +142,11 @@ def test_kernel_case_matches_the_oracle(name, torch):
 
 
 # --------------------------------------------------------------------------- which kernels exist, which ran
+# Kernel modules no functional op calls yet: no case above can reach them. Each runs its own no-JIT
+# test (tests/test_winograd.py); drop the name here once the conv planner calls it.
+NOT_WIRED_YET = {"tinynet.kernels.winograd"}
+
+
 def kernel_names() -> list[str]:
     """``module.function`` of every Numba kernel in tinynet/kernels and tinynet/kernels/reference."""
     import importlib
@@ -151,6 +156,8 @@ def kernel_names() -> list[str]:
 
     names = []
     for info in pkgutil.walk_packages(pkg.__path__, prefix="tinynet.kernels."):
+        if info.name in NOT_WIRED_YET:
+            continue
         mod = importlib.import_module(info.name)
         for attr, obj in vars(mod).items():
             if getattr(obj, "__module__", None) != mod.__name__:
