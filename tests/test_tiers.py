@@ -189,12 +189,14 @@ def test_the_reference_tier_runs_no_fast_kernel_and_the_fast_tier_no_reference_k
 
 
 # --------------------------------------------------------------------------- fast == reference
-def _assert_tiers_agree(fast: list, reference: list) -> None:
+def _assert_tiers_agree(fast: list, reference: list, condition: float = 1.0) -> None:
+    """Equal to 1e-12 of each result's largest entry, times ``condition`` for ill-conditioned data."""
     assert len(fast) == len(reference)
+    tol = 1e-12 * condition
     for i, (f, r) in enumerate(zip(fast, reference)):
         assert f.dtype == r.dtype and f.shape == r.shape, (i, f.dtype, r.dtype, f.shape, r.shape)
         scale = float(np.nanmax(np.abs(r))) if r.size and not np.isnan(r).all() else 0.0
-        np.testing.assert_allclose(f, r, rtol=1e-12, atol=1e-12 * scale, err_msg=f"result {i}")
+        np.testing.assert_allclose(f, r, rtol=tol, atol=tol * scale, err_msg=f"result {i}")
 
 
 def _run(fn, arrays: list, needs_grad: tuple | None = None) -> list:
@@ -208,12 +210,12 @@ def _run(fn, arrays: list, needs_grad: tuple | None = None) -> list:
     return [o.detach().numpy() for o in outs] + [x.grad.numpy() for x in xs if x.requires_grad]
 
 
-def _both_tiers(fn, arrays: list, needs_grad: tuple | None = None) -> None:
+def _both_tiers(fn, arrays: list, needs_grad: tuple | None = None, condition: float = 1.0) -> None:
     results = {}
     for tier in kernels.TIERS:
         with kernels.use(tier):
             results[tier] = _run(fn, arrays, needs_grad)
-    _assert_tiers_agree(results["fast"], results["reference"])
+    _assert_tiers_agree(results["fast"], results["reference"], condition)
 
 
 @contextlib.contextmanager
@@ -438,7 +440,11 @@ def test_batch_norm_fast_equals_reference(data):
     )
     gamma, beta = rng.standard_normal(c), rng.standard_normal(c)
     needs = data.draw(st.sampled_from([(True, True, True), (True, False, False), (False, True, True)]))
-    _both_tiers(lambda t, g, b: F.batch_norm(t, None, None, g, b, training=True), [x, gamma, beta], needs)
+    # Two correct summation orders differ in x̂ by about eps·|mean|/std (x = 5 ± 0.001 cancels 3-4
+    # digits), and dγ = Σ g·x̂ sums n·h·w such terms, often to much less than each of them.
+    mean, std = np.abs(x.mean(axis=(0, 2, 3))), x.std(axis=(0, 2, 3))
+    condition = float(np.max(1.0 + mean / std)) * n * h * w
+    _both_tiers(lambda t, g, b: F.batch_norm(t, None, None, g, b, training=True), [x, gamma, beta], needs, condition)
 
 
 # --------------------------------------------------------------------------- the suite's subset under reference
