@@ -5,21 +5,13 @@ transposed convolution, and ``tinynet.testing`` proves it for any op.
 """
 
 from tinynet import autograd, data, functional, io, nn, optim, testing  # noqa: E402  (nn needs the names above)
+from tinynet._dtypes import bool_, float32, float64, int32, int64, uint8
 from tinynet.autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
-from tinynet.io import load, save
-from tinynet.random import Generator, get_rng_state, manual_seed, seed, set_rng_state
-from tinynet.summary import summary
-from tinynet.tensor import (
-    Tensor,
+from tinynet.creation import (
     arange,
-    bool_,
     cat,
-    float32,
-    float64,
     from_numpy,
     full,
-    int32,
-    int64,
     ones,
     ones_like,
     rand,
@@ -28,11 +20,14 @@ from tinynet.tensor import (
     randperm,
     stack,
     tensor,
-    uint8,
     where,
     zeros,
     zeros_like,
 )
+from tinynet.io import load, save
+from tinynet.random import Generator, get_rng_state, manual_seed, seed, set_rng_state
+from tinynet.summary import summary
+from tinynet.tensor import Tensor
 
 __version__ = "0.1.0"
 

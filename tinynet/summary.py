@@ -66,7 +66,7 @@ from typing import Sequence
 
 import numpy as np
 
-from tinynet import tensor_functions as tf
+from tinynet import tensor_functions
 from tinynet.autograd import Function, no_grad
 from tinynet.random import Generator, get_rng_state, set_rng_state
 from tinynet.tensor import Tensor
@@ -303,23 +303,23 @@ def _mix_last_rf(rf, x_ndim, y_ndim):
 
 # --------------------------------------------------------------------------- core tensor ops
 _POINTWISE = {
-    tf.Add,
-    tf.Sub,
-    tf.Mul,
-    tf.Div,
-    tf.Neg,
-    tf.Pow,
-    tf.Exp,
-    tf.Log,
-    tf.Sqrt,
-    tf.Abs,
-    tf.Tanh,
-    tf.Sigmoid,
-    tf.ReLU,
-    tf.LeakyReLU,
-    tf.Clip,
-    tf.Cast,
-    tf.Where,
+    tensor_functions.Add,
+    tensor_functions.Sub,
+    tensor_functions.Mul,
+    tensor_functions.Div,
+    tensor_functions.Neg,
+    tensor_functions.Pow,
+    tensor_functions.Exp,
+    tensor_functions.Log,
+    tensor_functions.Sqrt,
+    tensor_functions.Abs,
+    tensor_functions.Tanh,
+    tensor_functions.Sigmoid,
+    tensor_functions.ReLU,
+    tensor_functions.LeakyReLU,
+    tensor_functions.Clip,
+    tensor_functions.Cast,
+    tensor_functions.Where,
 }
 
 
@@ -516,33 +516,33 @@ class _Tracer:
         if cls in _POINTWISE:
             return _union([(self.get(a), a.ndim) for a in args if isinstance(a, Tensor)], y.ndim)
         x = args[0] if isinstance(args[0], Tensor) else None
-        if cls in (tf.Softmax, tf.LogSoftmax):
+        if cls in (tensor_functions.Softmax, tensor_functions.LogSoftmax):
             return _reduce_keep(self.get(x), x.ndim, args[1])
-        if cls is tf.Expand:
+        if cls is tensor_functions.Expand:
             return _union([(self.get(x), x.ndim)], y.ndim)
-        if cls is tf.Reshape:
+        if cls is tensor_functions.Reshape:
             return _reshape(self.get(x), x.shape, y.shape) if self.get(x) is not None else None
-        if cls is tf.Permute:
+        if cls is tensor_functions.Permute:
             rf = self.get(x)
             axes = list(args[1])
             return tuple(a.moved(None if a.dim is None else axes.index(a.dim)) for a in rf)
-        if cls is tf.Index:
+        if cls is tensor_functions.Index:
             return _index(self.get(x), x.shape, args[1])
-        if cls in (tf.Sum, tf.Mean):
+        if cls in (tensor_functions.Sum, tensor_functions.Mean):
             return _reduce(self.get(x), x.ndim, args[1], bool(args[2]))
-        if cls is tf.Var:
+        if cls is tensor_functions.Var:
             return _reduce(self.get(x), x.ndim, args[1], bool(args[3]))
-        if cls is tf.MaxDim:
+        if cls is tensor_functions.MaxDim:
             return _reduce(self.get(x), x.ndim, args[1], bool(args[2]))
-        if cls is tf.MaxAll:
+        if cls is tensor_functions.MaxAll:
             return _reduce(self.get(x), x.ndim, None, False)
-        if cls is tf.MatMul:
+        if cls is tensor_functions.MatMul:
             a, b = args
             return _matmul(self.get(a), a.ndim, self.get(b), b.ndim, y.ndim)
-        if cls is tf.Cat:
+        if cls is tensor_functions.Cat:
             dim, xs = args[0], args[1:]
             return _cat([(self.get(t), t.shape[dim]) for t in xs], dim, y.ndim)
-        if cls is tf.Stack:
+        if cls is tensor_functions.Stack:
             dim, xs = args[0], args[1:]
             parts = [(_insert_dim(self.get(t), dim), t.ndim + 1) for t in xs]
             return _union(parts, y.ndim)
