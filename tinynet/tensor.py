@@ -9,6 +9,7 @@ integer tensor with a float becomes float32, float32 with float64 gives float64.
 
 from __future__ import annotations
 
+import operator
 from collections import namedtuple
 
 import numpy as np
@@ -28,7 +29,7 @@ from tinynet._dtypes import (  # noqa: F401  (the dtypes and _as_dtype are re-ex
     int64,
     uint8,
 )
-from tinynet.autograd import is_grad_enabled, run_backward
+from tinynet.autograd import is_grad_enabled, protect_saved_output, run_backward
 
 MaxResult = namedtuple("MaxResult", ["values", "indices"])
 
@@ -77,7 +78,18 @@ class Tensor:
                 [6., 8.]])
     """
 
-    __slots__ = ("data", "grad", "_requires_grad", "_node", "_out_idx", "_version_box", "__weakref__")
+    # _base and _views are set only on views and their bases (see autograd._wrap_output)
+    __slots__ = (
+        "data",
+        "grad",
+        "_requires_grad",
+        "_node",
+        "_out_idx",
+        "_version_box",
+        "_base",
+        "_views",
+        "__weakref__",
+    )
     __array_priority__ = 1000  # numpy defers to our operators in ``ndarray * Tensor``
 
     def __init__(self, data, requires_grad: bool = False, dtype=None):
@@ -137,6 +149,16 @@ class Tensor:
         except AttributeError:  # created lazily, so subclasses need not set it
             self._version_box = [0]
             return self._version_box
+
+    def _view_list(self) -> list:
+        """Weak references to the recorded views of this (non-leaf) tensor, made when first needed."""
+        try:
+            views = self._views
+        except AttributeError:
+            views = self._views = []
+        if len(views) > 64:  # forget views that are gone
+            views[:] = [r for r in views if r() is not None]
+        return views
 
     @property
     def is_leaf(self) -> bool:
@@ -252,36 +274,78 @@ class Tensor:
         run_backward(self, gradient, retain_graph)
 
     def zero_(self) -> "Tensor":
-        """Fill with zeros in place (refused on tensors that require grad while recording)."""
-        self._check_inplace("zero_")
+        """Fill with zeros in place (see ``add_`` for when in-place writes are allowed)."""
+        if self._check_inplace("zero_"):
+            return self._write_recorded(Tensor._wrap(np.zeros_like(self.data)))
         self.data[...] = 0
         return self
 
     def fill_(self, value) -> "Tensor":
-        """Fill with ``value`` in place (refused on tensors that require grad while recording)."""
-        self._check_inplace("fill_")
+        """Fill with ``value`` (a number or a 0-d tensor) in place (see ``add_``)."""
         if not isinstance(value, (bool, int, float, np.number, np.bool_)) and not (
             isinstance(value, Tensor) and value.ndim == 0
         ):
             raise TypeError(f"fill_(): value must be a number or a 0-d tensor, got {value!r}")
+        if self._check_inplace("fill_", value):
+            source = value if isinstance(value, Tensor) else Tensor._wrap(np.asarray(value))
+            return self._write_recorded(source)
         self.data[...] = value.data if isinstance(value, Tensor) else value
         return self
 
-    def _check_inplace(self, what: str, value=None) -> None:
-        """Refuse in-place writes the tape cannot honour; otherwise count the write (``_version``)."""
-        if self._requires_grad and (is_grad_enabled() or self._node is not None):
+    def _check_inplace(self, what: str, value=None) -> bool:
+        """Refuse in-place writes PyTorch refuses, count the write, and say whether the tape must record it.
+
+        PyTorch's rules: a leaf that requires grad, or a view of one, may be written in place only
+        under ``no_grad`` (parameter updates). A non-leaf (or a view of one), or any tensor receiving a
+        value that requires grad, is written and its history rewritten (``_write_recorded``).
+        Returns True when the write must be recorded.
+        """
+        if not self.data.flags.writeable:
             raise RuntimeError(
-                f"{what}: a tensor that requires grad cannot be modified in place while the tape is "
-                "recording (the graph may need its old value); use `with tinynet.no_grad():` for "
-                "parameter updates, or work on tensor.detach()"
+                f"{what}: unsupported operation: more than one element of the written-to tensor refers to a "
+                "single memory location (an expand()ed tensor or a view of one). Please clone() the tensor "
+                "before performing the operation."
             )
-        if isinstance(value, Tensor) and value._requires_grad and is_grad_enabled():
+        base = getattr(self, "_base", None)
+        recording = is_grad_enabled()
+        if recording and self._requires_grad and self._node is None:
             raise RuntimeError(
-                f"{what}: writing a tensor that requires grad into one that does not would lose its "
-                "gradient (in-place ops are not recorded); build the result out of place with "
-                "tinynet.cat/stack/where, or write value.detach() if no gradient is wanted"
+                f"{what}: a tensor that requires grad cannot be modified in place while the tape is recording "
+                "(a leaf Variable that requires grad is being used in an in-place operation); use "
+                "`with tinynet.no_grad():` for parameter updates, or work on tensor.detach()"
             )
+        if recording and self._requires_grad and base is not None and base._node is None:
+            raise RuntimeError(
+                f"{what}: a view of a leaf Variable that requires grad is being used in an in-place operation. "
+                "Write into the leaf under `with tinynet.no_grad():` (parameter updates), or build the "
+                "result out of place (tinynet.cat/stack/where, or x.clone() and write into the clone)"
+            )
+        protect_saved_output(self if base is None else base)
         self._version[0] += 1
+        return recording and (self._requires_grad or (isinstance(value, Tensor) and value._requires_grad))
+
+    def _write_recorded(self, new: "Tensor") -> "Tensor":
+        """Write ``new`` (broadcast to this shape) into this tensor and give its base that history.
+
+        PyTorch's CopySlices: the base's new node takes the gradient of the written elements from
+        ``new`` and of the others from the base's old history; every recorded view of the base is
+        then re-derived from the base's new node.
+        """
+        base = getattr(self, "_base", None)
+        base = self if base is None else base
+        if new.data.dtype != self.data.dtype:
+            new = new.to(self.data.dtype)
+        if new.shape != self.shape:
+            new = new.expand(self.shape)
+        self.data[...] = new.data
+        out = tensor_functions.CopySlices.apply(base, new, tensor_functions.flat_positions(base.data, self.data))
+        base._node, base._out_idx, base._requires_grad = out._node, 0, True
+        views = [r() for r in getattr(base, "_views", ())]
+        for view in {id(v): v for v in [*views, self] if v is not None and v is not base}.values():
+            positions = tensor_functions.flat_positions(base.data, view.data)
+            regenerated = tensor_functions.ViewAt.apply(base, positions, view.data)
+            view._node, view._out_idx, view._requires_grad = regenerated._node, 0, True
+        return self
 
     # ---------------------------------------------------------------- dtype
     def to(self, dtype) -> "Tensor":
@@ -407,16 +471,25 @@ class Tensor:
 
     # in-place updates: allowed on tensors that are not being recorded
     def _inplace(self, other, op, what, alpha=1):
-        self._check_inplace(what, other)
+        record = self._check_inplace(what, other)
         value = other.data if isinstance(other, Tensor) else other
         _check_inplace_operand(self, value, what)
+        if self.data.dtype.kind in "iu" and isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+            value = _wrap_int(value, self.data.dtype)
+        if record:
+            operand = other * alpha if alpha != 1 else other
+            return self._write_recorded(_OUT_OF_PLACE[op](self.clone(), operand))
         if alpha != 1:
             value = np.asarray(value) * alpha
         op(self.data, value, out=self.data, casting="same_kind")
         return self
 
     def add_(self, other, alpha=1):
-        """In place ``self += alpha * other``; allowed on leaves that require grad only under ``no_grad``.
+        """In place ``self += alpha * other``.
+
+        As in PyTorch: a leaf that requires grad (and a view of one) may be written in place only under
+        ``no_grad``; on a non-leaf, or a view of one, the write is recorded so gradients stay right.
+        Views (basic indexing, ``T``, ``view``, ...) write through to the tensor they view.
 
         Example:
             >>> import tinynet
@@ -442,15 +515,17 @@ class Tensor:
 
     def copy_(self, src):
         """Copy ``src`` (broadcast) into this tensor in place (see ``add_``)."""
-        self._check_inplace("copy_", src)
-        src = src.data if isinstance(src, Tensor) else np.asarray(src)
-        if src.dtype.kind not in "fiub":
-            raise TypeError(f"copy_(): src must be numeric, got dtype {src.dtype}")
-        if not _broadcasts(src.shape, self.shape) or np.broadcast_shapes(src.shape, self.shape) != self.shape:
+        record = self._check_inplace("copy_", src)
+        array = src.data if isinstance(src, Tensor) else np.asarray(src)
+        if array.dtype.kind not in "fiub":
+            raise TypeError(f"copy_(): src must be numeric, got dtype {array.dtype}")
+        if not _broadcasts(array.shape, self.shape) or np.broadcast_shapes(array.shape, self.shape) != self.shape:
             raise RuntimeError(
-                f"copy_(): src of shape {src.shape} cannot be broadcast to this tensor's shape {self.shape}"
+                f"copy_(): src of shape {array.shape} cannot be broadcast to this tensor's shape {self.shape}"
             )
-        self.data[...] = src
+        if record:
+            return self._write_recorded(src if isinstance(src, Tensor) else Tensor._wrap(array))
+        self.data[...] = array
         return self
 
     __iadd__ = add_
@@ -466,7 +541,8 @@ class Tensor:
                 return op is np.not_equal
             raise TypeError(f"{op.__name__}: cannot compare a tensor with {type(other).__name__}")
         _check_broadcast(self.shape, np.shape(value), op.__name__)
-        return Tensor._wrap(np.asarray(op(self.data, value)))
+        a, b = _binary(self, other)  # the operands meet in PyTorch's result dtype (0-d tensors count as numbers)
+        return Tensor._wrap(np.asarray(op(a.data, b.data if isinstance(b, Tensor) else b)))
 
     def __eq__(self, other):
         return self._compare(other, np.equal)
@@ -660,16 +736,22 @@ class Tensor:
             >>> x.var(), x.var(correction=0)
             (tensor(1.6667), tensor(1.25))
         """
-        if unbiased is not None and correction is not None:
-            raise ValueError("var(): give either unbiased or correction, not both")
-        corr = correction if correction is not None else (0 if unbiased is False else 1)
-        if isinstance(corr, bool) or not isinstance(corr, (int, float, np.integer, np.floating)):
-            raise TypeError(f"var(): correction must be a number, got {corr!r}")
+        corr = _correction(unbiased, correction, "var")
         return tensor_functions.Var.apply(self._require_floating("var"), dim, corr, keepdim)
 
     def std(self, dim=None, unbiased: bool | None = None, keepdim: bool = False, *, correction: int | None = None):
-        """Standard deviation, ``var(...).sqrt()`` (same arguments as ``var``)."""
-        return self.var(dim, unbiased, keepdim, correction=correction).sqrt()
+        """Standard deviation, ``var(...).sqrt()`` (same arguments as ``var``); gradient 0 where it is 0.
+
+        Example:
+            >>> import tinynet
+            >>> x = tinynet.tensor([[1.0, 1.0], [1.0, 3.0]], requires_grad=True)
+            >>> x.std(dim=1).sum().backward()
+            >>> x.grad
+            tensor([[ 0.    ,  0.    ],
+                    [-0.7071,  0.7071]])
+        """
+        corr = _correction(unbiased, correction, "var")  # std is the root of var: errors name var()
+        return tensor_functions.Std.apply(self._require_floating("var"), dim, corr, keepdim)
 
     def max(self, dim=None, keepdim: bool = False):
         """max() over all elements, or ``(values, indices)`` along ``dim``."""
@@ -714,8 +796,25 @@ class Tensor:
         return tensor_functions.Reshape.apply(self, _infer_shape(_shape_arg(shape), self.shape))
 
     def view(self, *shape):
-        """Same as ``reshape`` (tinynet does not distinguish contiguous views)."""
-        return self.reshape(*shape)
+        """The same memory seen in a new shape; an error where that needs a copy (use ``reshape`` there).
+
+        Example:
+            >>> import tinynet
+            >>> x = tinynet.zeros(2, 3)
+            >>> x.view(3, 2)[0, 1] = 5.0  # writes into x
+            >>> x
+            tensor([[0., 5., 0.],
+                    [0., 0., 0.]])
+        """
+        shape = _infer_shape(_shape_arg(shape), self.shape)
+        try:
+            np.reshape(self.data, shape, copy=False)
+        except ValueError:
+            raise RuntimeError(
+                f"view size is not compatible with input tensor's size and stride (shape {self.shape} to "
+                f"{shape}: at least one dimension spans across two contiguous subspaces). Use .reshape(...) instead."
+            ) from None
+        return tensor_functions.Reshape.apply(self, shape)
 
     def flatten(self, start_dim: int = 0, end_dim: int = -1):
         """Merge dimensions ``start_dim`` to ``end_dim`` (inclusive) into one.
@@ -796,14 +895,27 @@ class Tensor:
         return tensor_functions.Index.apply(self, index)
 
     def __setitem__(self, index, value):
-        self._check_inplace("__setitem__ (an in-place write)", value)
-        self.data[_index_arg(index)] = value.data if isinstance(value, Tensor) else value
+        record = self._check_inplace("__setitem__ (an in-place write)", value)
+        index = _index_arg(index)
+        if record:
+            values = value if isinstance(value, Tensor) else np.asarray(value, dtype=self.data.dtype)
+            self._write_recorded(tensor_functions.IndexPut.apply(self, index, values))
+            return
+        self.data[index] = value.data if isinstance(value, Tensor) else value
 
     def __iter__(self):
         return (self[i] for i in range(len(self)))
 
 
 # ------------------------------------------------------------------- helpers
+_OUT_OF_PLACE = {
+    np.add: operator.add,
+    np.subtract: operator.sub,
+    np.multiply: operator.mul,
+    np.divide: operator.truediv,
+}
+
+
 def _one_dim(dim, ndim: int) -> int:
     n = max(ndim, 1)
     if not isinstance(dim, (int, np.integer)):
@@ -811,6 +923,20 @@ def _one_dim(dim, ndim: int) -> int:
     if not -n <= dim < n:
         raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})")
     return int(dim) % n
+
+
+def _wrap_int(value: int, dtype: np.dtype):
+    """A Python int as ``dtype``, wrapping around as PyTorch does (``uint8 - 1`` wraps, numpy would raise)."""
+    return int(np.asarray(value, dtype=np.int64).astype(dtype))  # a Python int stays weak in numpy promotion
+
+
+def _correction(unbiased, correction, op: str):
+    if unbiased is not None and correction is not None:
+        raise ValueError(f"{op}(): give either unbiased or correction, not both")
+    corr = correction if correction is not None else (0 if unbiased is False else 1)
+    if isinstance(corr, bool) or not isinstance(corr, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{op}(): correction must be a number, got {corr!r}")
+    return corr
 
 
 def _broadcasts(a: tuple, b: tuple) -> bool:
@@ -919,6 +1045,8 @@ def _binary(a, b, true_div: bool = False, op: str = "arithmetic"):
             raise TypeError(f"unsupported operand type for tensor arithmetic: {type(other).__name__}")
         if t.data.dtype.kind == "f":
             other = t.data.dtype.type(other)  # a Python number keeps the tensor's precision
+        elif t.data.dtype.kind in "iu" and isinstance(other, (int, np.integer)) and not isinstance(other, bool):
+            other = _wrap_int(other, t.data.dtype)
         elif isinstance(other, (float, np.floating)):
             t = t.to(np.float32)  # int tensor with a float: float32, as in PyTorch
         a, b = (t, other) if isinstance(a, Tensor) else (other, t)
