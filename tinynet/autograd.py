@@ -430,7 +430,7 @@ class Function:
             ctx.created_at = _CreationSite(traceback.extract_stack(limit=16)[:-1])
             _check_finite(outs, "forward", cls.__name__, ctx.created_at)
         inputs = [a for a in args if isinstance(a, Tensor)]
-        results = [_wrap_output(Tensor, o, inputs, record) for o in outs]
+        results = [_wrap_output(Tensor, o, inputs) for o in outs]
         if record:
             ctx.parents = tuple(_parent_of(a, n) for a, n in zip(args, needs))
             ctx.in_meta = tuple((a.data.shape, a.data.dtype) if isinstance(a, Tensor) else None for a in args)
@@ -462,12 +462,13 @@ def _shares_memory(a: np.ndarray, b: np.ndarray) -> bool:
     return a is b or ((a.base is not None or b.base is not None) and np.may_share_memory(a, b))
 
 
-def _wrap_output(Tensor: type, array: np.ndarray, inputs: list, record: bool):
+def _wrap_output(Tensor: type, array: np.ndarray, inputs: list):
     """Wrap a forward output; a view of an input shares the input's memory, version counter and base.
 
-    ``t._base`` is the tensor that owns the memory (as in PyTorch); a recorded view of a non-leaf
-    base is also listed in ``base._views`` so that an in-place write through another view can
-    give it the base's new history (see ``Tensor._write_recorded``).
+    ``t._base`` is the tensor that owns the memory (as in PyTorch). Unless the base is a leaf that
+    requires grad (whose views may not be written while recording), the view is also listed in
+    ``base._views`` so that a recorded in-place write through another view can give it the base's
+    new history (see ``Tensor._write_recorded``).
     """
     t = Tensor._wrap(array)
     if array.base is not None:
@@ -477,7 +478,7 @@ def _wrap_output(Tensor: type, array: np.ndarray, inputs: list, record: bool):
                 base = getattr(a, "_base", None)
                 base = a if base is None else base
                 t._base = base
-                if record and base._node is not None:
+                if base._node is not None or not base._requires_grad:
                     base._view_list().append(weakref.ref(t))
                 break
     return t

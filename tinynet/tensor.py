@@ -292,22 +292,29 @@ class Tensor:
         self.data[...] = value.data if isinstance(value, Tensor) else value
         return self
 
-    def _check_inplace(self, what: str, value=None) -> bool:
+    def _check_inplace(self, what: str, value=None, region: np.ndarray | None = None) -> bool:
         """Refuse in-place writes PyTorch refuses, count the write, and say whether the tape must record it.
 
         PyTorch's rules: a leaf that requires grad, or a view of one, may be written in place only
         under ``no_grad`` (parameter updates). A non-leaf (or a view of one), or any tensor receiving a
         value that requires grad, is written and its history rewritten (``_write_recorded``).
-        Returns True when the write must be recorded.
+        ``region`` is the part of the memory written (default: all of it). Returns True when the
+        write must be recorded.
         """
+        region = self.data if region is None else region
         if not self.data.flags.writeable:
+            raise RuntimeError(f"{what}: the tensor's memory is read-only (a read-only numpy array); clone() it first")
+        base = getattr(self, "_base", None)
+        recording = is_grad_enabled()
+        record = recording and (self._requires_grad or (isinstance(value, Tensor) and value._requires_grad))
+        constant = what in ("zero_", "fill_") and not record
+        if not constant and any(s == 0 and n > 1 for n, s in zip(region.shape, region.strides)):
+            # an unrecorded constant may be written into elements that share memory, nothing else (PyTorch)
             raise RuntimeError(
                 f"{what}: unsupported operation: more than one element of the written-to tensor refers to a "
                 "single memory location (an expand()ed tensor or a view of one). Please clone() the tensor "
                 "before performing the operation."
             )
-        base = getattr(self, "_base", None)
-        recording = is_grad_enabled()
         if recording and self._requires_grad and self._node is None:
             raise RuntimeError(
                 f"{what}: a tensor that requires grad cannot be modified in place while the tape is recording "
@@ -322,7 +329,7 @@ class Tensor:
             )
         protect_saved_output(self if base is None else base)
         self._version[0] += 1
-        return recording and (self._requires_grad or (isinstance(value, Tensor) and value._requires_grad))
+        return record
 
     def _write_recorded(self, new: "Tensor") -> "Tensor":
         """Write ``new`` (broadcast to this shape) into this tensor and give its base that history.
@@ -895,8 +902,15 @@ class Tensor:
         return tensor_functions.Index.apply(self, index)
 
     def __setitem__(self, index, value):
-        record = self._check_inplace("__setitem__ (an in-place write)", value)
         index = _index_arg(index)
+        basic = tensor_functions._is_view_index(index)
+        # the overlap check looks at the written elements only; numpy's masked writes need none (as torch)
+        region = self.data[index] if basic else self.data if is_grad_enabled() else np.empty(0)
+        record = self._check_inplace("__setitem__ (an in-place write)", value, region)
+        if record and basic:  # write into the view self[index]
+            view = tensor_functions.Index.apply(self, index)
+            view._write_recorded(value if isinstance(value, Tensor) else Tensor._wrap(np.asarray(value)))
+            return
         if record:
             values = value if isinstance(value, Tensor) else np.asarray(value, dtype=self.data.dtype)
             self._write_recorded(tensor_functions.IndexPut.apply(self, index, values))

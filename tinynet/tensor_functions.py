@@ -44,7 +44,8 @@ class Mul(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
+        # keep only what a gradient needs: an in-place write to the other operand stays legal (PyTorch)
+        ctx.save_for_backward(a if ctx.needs_input_grad[1] else None, b if ctx.needs_input_grad[0] else None)
         return np.multiply(a, b)
 
     @staticmethod
@@ -61,7 +62,7 @@ class Div(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
+        ctx.save_for_backward(a if ctx.needs_input_grad[1] else None, b)  # a only for b's gradient
         return np.divide(a, b)
 
     @staticmethod
@@ -199,7 +200,8 @@ class Abs(Function):
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_arrays
-        return grad * np.sign(x)  # sign(0) = 0, as in PyTorch
+        # sign(0) = 0 and, as PyTorch's sgn, 0 at NaN (numpy's sign(nan) is nan)
+        return grad * np.sign(np.where(np.isnan(x), 0, x))
 
 
 class Tanh(Function):
@@ -254,7 +256,8 @@ class ReLU(Function):
     @staticmethod
     def backward(ctx, grad):
         (y,) = ctx.saved_arrays
-        return grad * (y > 0)  # gradient 0 at x = 0, as in PyTorch
+        # gradient 0 where y <= 0 (at x = 0 too), else grad: NaN inputs pass the gradient, as in PyTorch
+        return np.where(y <= 0, grad.dtype.type(0), grad)
 
 
 class LeakyReLU(Function):
@@ -457,7 +460,8 @@ class MaxAll(Function):
         x, y = ctx.saved_arrays
         # A NaN is the maximum (and the minimum) once present: the gradient goes to the NaNs, as in PyTorch.
         hit = np.isnan(x) if np.isnan(y) else x == y
-        return grad * hit / hit.sum().astype(x.dtype), None
+        # the others get exactly 0, even when grad is NaN or inf (PyTorch's masked_fill, not grad * mask)
+        return np.where(hit, grad / hit.sum().astype(x.dtype), x.dtype.type(0)), None
 
 
 class MaxDim(Function):
@@ -568,14 +572,14 @@ class Permute(Function):
 
 
 class Expand(Function):
-    """Broadcast to a larger shape: a view; read-only when a size-1 dimension is stretched (as in PyTorch)."""
+    """Broadcast to a larger shape: a view whose stretched dimensions have stride 0 (writes into them are refused)."""
 
     @staticmethod
     def forward(ctx, x, shape):
-        lead = len(shape) - x.ndim
-        if all(n == 1 for n in shape[:lead]) and x.shape == tuple(shape[lead:]):
-            return np.reshape(x, shape)  # nothing stretched: a writable view
-        return np.broadcast_to(x, shape)  # elements share memory: numpy marks it read-only
+        strides = np.broadcast_to(x, shape).strides
+        # numpy marks a broadcast read-only; PyTorch lets one write where no two elements share memory
+        # (``e[:, 0]`` of an expanded ``e``), and Tensor._check_inplace refuses the rest.
+        return np.lib.stride_tricks.as_strided(x, shape, strides, writeable=x.flags.writeable)
 
     @staticmethod
     def backward(ctx, grad):
@@ -682,9 +686,9 @@ class ViewAt(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        # The adjoint of reading at positions: write the gradient back there (views never repeat an element).
+        # The adjoint of reading at positions: add the gradient back there (an expanded view repeats elements).
         g = np.zeros(ctx.shape, dtype=grad.dtype)
-        g.reshape(-1)[ctx.positions] = grad
+        np.add.at(g.reshape(-1), ctx.positions, grad)
         return g, None, None
 
 
