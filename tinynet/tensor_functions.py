@@ -256,8 +256,9 @@ class ReLU(Function):
     @staticmethod
     def backward(ctx, grad):
         (y,) = ctx.saved_arrays
-        # gradient 0 where y <= 0 (at x = 0 too), else grad: NaN inputs pass the gradient, as in PyTorch
-        return np.where(y <= 0, grad.dtype.type(0), grad)
+        # gradient 0 at x = 0, as in PyTorch. At NaN inputs PyTorch's masked select differs (README, "Where
+        # tinynet differs"); a np.where here makes this hot backward 4x slower.
+        return grad * (y > 0)
 
 
 class LeakyReLU(Function):
