@@ -2,7 +2,9 @@
 
 - The first screen (everything before the first ``##`` heading) holds exactly two shell
   commands, the main job and the tests, and ``.ci/run`` runs the test command as written.
-- Every name in the "What is inside" table exists in the module its row names.
+- Every name in the "What is inside" table exists in the module its row names, resolves as an attribute
+  after a plain ``import tinynet`` (in a fresh interpreter), and is marked *(module)* exactly when it is
+  a submodule.
 - Every ``python`` code block runs (the one that needs torch skips without it).
 - Every relative link and picture points at a file of the repository.
 """
@@ -10,7 +12,10 @@
 from __future__ import annotations
 
 import importlib
+import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -43,14 +48,54 @@ def test_ci_runs_the_readme_test_command_as_written():
 
 
 def _table_rows():
-    table = README[README.index("| module | contents |") :].split("\n\n", 1)[0]
+    """(module, names, names marked *(module)*) for each row of the "What is inside" table."""
+    table = README[README.index("| module | contents") :].split("\n\n", 1)[0]
     for line in table.splitlines()[2:]:
         _, module, contents, _ = line.split("|")
-        yield module.strip().strip("`"), re.findall(r"`([^`]+)`", contents)
+        names = [n for n in re.findall(r"`([^`]+)`", contents) if not n.startswith(module.strip().strip("`") + "(")]
+        yield module.strip().strip("`"), names, re.findall(r"`([^`]+)` \*\(module\)\*", contents)
 
 
-@pytest.mark.parametrize("module, names", list(_table_rows()), ids=[m for m, _ in _table_rows()])
-def test_every_name_in_the_table_exists(module, names):
+# One fresh interpreter resolves every dotted name after a plain `import tinynet` (no submodule imported by
+# hand): a name that only works after `import tinynet.models` fails here.
+_RESOLVE = """
+import json, sys, types
+import tinynet
+out = {}
+for full in json.loads(sys.argv[1]):
+    obj = tinynet
+    try:
+        for part in full.split(".")[1:]:
+            obj = getattr(obj, part)
+        out[full] = "module" if isinstance(obj, types.ModuleType) else "callable" if callable(obj) else "other"
+    except AttributeError as e:
+        out[full] = f"AttributeError: {e}"
+print(json.dumps(out))
+"""
+
+
+@pytest.fixture(scope="module")
+def resolved_after_plain_import() -> dict:
+    names = [f"{module}.{name}" for module, row, _ in _table_rows() for name in [""] + row]
+    names = [n.rstrip(".") for n in names]
+    done = subprocess.run(
+        [sys.executable, "-c", _RESOLVE, json.dumps(names)], capture_output=True, text=True, check=True
+    )
+    return json.loads(done.stdout)
+
+
+@pytest.mark.parametrize("module, names, modules", list(_table_rows()), ids=[m for m, _, _ in _table_rows()])
+def test_every_name_in_the_table_resolves_after_a_plain_import(resolved_after_plain_import, module, names, modules):
+    got = {name: resolved_after_plain_import[f"{module}.{name}"] for name in names}
+    failed = {name: kind for name, kind in got.items() if kind.startswith("AttributeError")}
+    assert not failed, f"after `import tinynet`, these names in the {module} row do not resolve: {failed}"
+    assert resolved_after_plain_import[module] == "module", f"{module} is not a module after `import tinynet`"
+    marked_wrong = [n for n in names if (got[n] == "module") != (n in modules)]
+    assert not marked_wrong, f"{module}: *(module)* must mark exactly the submodules, wrong for {marked_wrong}"
+
+
+@pytest.mark.parametrize("module, names, _", list(_table_rows()), ids=[m for m, _, _ in _table_rows()])
+def test_every_name_in_the_table_exists(module, names, _):
     mod = importlib.import_module(module)
     assert names, f"no names listed for {module}"
     for name in names:

@@ -280,11 +280,13 @@ def test_integer_array_indexing_backward_scatter_adds_repeats():
     np.testing.assert_array_equal(x.grad.data, [1101.0, 0.0, 10.0])
 
 
-def test_indexed_result_is_a_copy_not_a_view():
+def test_basic_indexing_gives_a_view_and_advanced_indexing_a_copy():
+    # As in PyTorch (compared with torch in test_views.py): x[1:3] shares x's memory, x[[1, 2]] does not.
     x = tinynet.arange(4.0)
-    y = x[1:3]
+    view, copy = x[1:3], x[[1, 2]]
     x[1] = 100.0
-    assert y.tolist() == [1.0, 2.0]
+    assert view.tolist() == [100.0, 2.0]
+    assert copy.tolist() == [1.0, 2.0]
 
 
 def test_index_errors():
@@ -310,13 +312,22 @@ INPLACE = [
 
 
 @pytest.mark.parametrize(("name", "write"), INPLACE)
-def test_in_place_write_into_a_tensor_that_requires_grad_is_refused(name, write):
+def test_in_place_write_into_a_leaf_that_requires_grad_is_refused_while_recording(name, write):
     x = tinynet.ones(3, requires_grad=True)
     with pytest.raises(RuntimeError, match=rf"{name}.*requires grad cannot be modified in place.*no_grad"):
         write(x)
-    y = x * 2  # a non-leaf: refused even under no_grad (the graph may need its old value)
-    with tinynet.no_grad(), pytest.raises(RuntimeError, match="requires grad cannot be modified in place"):
-        write(y)
+    with pytest.raises(RuntimeError, match=rf"{name}.*: a view of a leaf Variable that requires grad.*no_grad"):
+        write(x[:])
+
+
+@pytest.mark.parametrize(("name", "write"), INPLACE)
+def test_in_place_write_into_a_non_leaf_is_recorded_as_in_pytorch(name, write):
+    x = tinynet.ones(3, requires_grad=True)
+    y = x * 2
+    write(y)
+    assert y.grad_fn is not None and not y.is_leaf
+    y.sum().backward()
+    assert x.grad is not None  # the values checked against torch in test_views.py
 
 
 @pytest.mark.parametrize(("name", "write"), INPLACE)
@@ -343,16 +354,18 @@ def test_in_place_on_plain_tensors_works():
     assert x.tolist() == [9.0, 2.0, 3.0]
 
 
-def test_writing_a_tensor_that_requires_grad_into_one_that_does_not_is_refused():
+def test_writing_a_tensor_that_requires_grad_into_one_that_does_not_is_recorded():
     out = tinynet.zeros(2, 3)
-    h = tinynet.ones(3, requires_grad=True) * 2
-    with pytest.raises(RuntimeError, match="would lose its gradient.*cat/stack/where"):
-        out[0] = h
-    with pytest.raises(RuntimeError, match="would lose its gradient"):
-        out.add_(h)
+    w = tinynet.ones(3, requires_grad=True)
+    out[0] = w * 2  # out becomes a non-leaf whose row 0 depends on w, as in PyTorch
+    out.add_(w)
+    assert out.requires_grad and not out.is_leaf
+    out.sum().backward()
+    assert w.grad.tolist() == [4.0, 4.0, 4.0]
     with tinynet.no_grad():
-        out[0] = h
-    assert out[0].tolist() == [2.0, 2.0, 2.0]
+        out2 = tinynet.zeros(2, 3)
+        out2[0] = w * 2
+    assert out2[0].tolist() == [2.0, 2.0, 2.0] and not out2.requires_grad
 
 
 def test_empty_dim_tuple_reduces_everything_with_the_right_gradient():

@@ -4,22 +4,18 @@ Every linear layer is an adjoint pair: the backward of a convolution is the
 transposed convolution, and ``tinynet.testing`` proves it for any op.
 """
 
-from tinynet import autograd, data, functional, io, nn, optim, testing  # noqa: E402  (nn needs the names above)
+import importlib
+import types
+
+import tinynet.data.datasets  # noqa: F401  (16 ms; makes tinynet.data.datasets.Shapes resolve after `import tinynet`)
+from tinynet import autograd, data, functional, io, nn, optim, summary, testing
+from tinynet._dtypes import bool_, float32, float64, int32, int64, uint8
 from tinynet.autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
-from tinynet.io import load, save
-from tinynet.random import Generator, get_rng_state, manual_seed, seed, set_rng_state
-from tinynet.summary import summary
-from tinynet.tensor import (
-    Tensor,
+from tinynet.creation import (
     arange,
-    bool_,
     cat,
-    float32,
-    float64,
     from_numpy,
     full,
-    int32,
-    int64,
     ones,
     ones_like,
     rand,
@@ -28,11 +24,13 @@ from tinynet.tensor import (
     randperm,
     stack,
     tensor,
-    uint8,
     where,
     zeros,
     zeros_like,
 )
+from tinynet.io import load, save
+from tinynet.random import Generator, get_rng_state, manual_seed, seed, set_rng_state
+from tinynet.tensor import Tensor
 
 __version__ = "0.1.0"
 
@@ -81,10 +79,28 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str):
-    # tinynet.viz imports matplotlib (slow); load it only when first used.
-    if name == "viz":
-        import importlib
+class _CallableModule(types.ModuleType):
+    """A module that, called, runs its function of the same name.
 
-        return importlib.import_module("tinynet.viz")
+    ``tinynet.summary`` is the module (``tinynet.summary.summary`` and ``from tinynet.summary import
+    summary`` work, as for torchinfo) and ``tinynet.summary(model, input_size)`` calls the function.
+    """
+
+    def __call__(self, *args, **kwargs):
+        return getattr(self, self.__name__.rsplit(".", 1)[-1])(*args, **kwargs)
+
+
+summary.__class__ = _CallableModule
+
+# Imported on first use: viz needs matplotlib (slow); models and metrics are not needed to train.
+_LAZY_SUBMODULES = ("viz", "models", "metrics")
+
+
+def __getattr__(name: str):
+    if name in _LAZY_SUBMODULES:
+        return importlib.import_module(f"tinynet.{name}")
     raise AttributeError(f"module 'tinynet' has no attribute {name!r}")
+
+
+def __dir__() -> list:
+    return sorted(set(globals()) | set(_LAZY_SUBMODULES))

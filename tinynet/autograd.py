@@ -39,6 +39,7 @@ import contextlib
 import os
 import threading
 import traceback
+import weakref
 
 import numpy as np
 
@@ -322,7 +323,8 @@ class Context:
         self.out_meta = ()  # per output: (shape, dtype)
         self.freed = False
         self.created_at = None
-        self.versions = ()  # (version box, version, argument index) of inputs whose memory was saved
+        # (version box, version, i) of arrays the node saved: argument i, or output -1 - i when i < 0
+        self.versions = ()
 
     def save_for_backward(self, *arrays) -> None:
         """Keep arrays (or anything) for ``backward``; released after it runs."""
@@ -527,12 +529,23 @@ def _shares_memory(a: np.ndarray, b: np.ndarray) -> bool:
 
 
 def _wrap_output(Tensor: type, array: np.ndarray, inputs: list):
-    """Wrap a forward output; a view of an input shares the input's version counter."""
+    """Wrap a forward output; a view of an input shares the input's memory, version counter and base.
+
+    ``t._base`` is the tensor that owns the memory (as in PyTorch). Unless the base is a leaf that
+    requires grad (whose views may not be written while recording), the view is also listed in
+    ``base._views`` so that a recorded in-place write through another view can give it the base's
+    new history (see ``Tensor._write_recorded``).
+    """
     t = Tensor._wrap(array)
     if array.base is not None:
         for a in inputs:
             if _shares_memory(array, a.data):
                 t._version_box = a._version
+                base = getattr(a, "_base", None)
+                base = a if base is None else base
+                t._base = base
+                if base._node is not None or not base._requires_grad:
+                    base._view_list().append(weakref.ref(t))
                 break
     return t
 
@@ -551,6 +564,22 @@ def _saved_versions(ctx: Context, args: tuple, Tensor: type) -> tuple:
         for i, a in enumerate(args)
         if isinstance(a, Tensor) and any(_shares_memory(s, a.data) for s in saved)
     )
+
+
+def protect_saved_output(tensor) -> None:
+    """Before ``tensor`` is written in place: make its creator's backward refuse if it saved the old values.
+
+    ``_saved_versions`` covers the inputs a node saved; a node that saved its own output
+    (``exp``, ``sigmoid``) is protected here, at the (rare) in-place write, not on every op.
+    """
+    node = tensor._node
+    if node is None or node.freed:
+        return
+    if any(isinstance(s, np.ndarray) and _shares_memory(s, tensor.data) for s in node._saved):
+        box = tensor._version
+        entry = (box, box[0], -1 - tensor._out_idx)
+        if entry not in node.versions:
+            node.versions = (*node.versions, entry)
 
 
 def _parent_of(t, needs_grad: bool):
@@ -673,9 +702,11 @@ def run_backward(tensor, gradient=None, retain_graph: bool = False) -> None:
                 raise _freed_error(node.fn.__name__)
             for box, version, i in node.versions:
                 if box[0] != version:
+                    what = f"argument {i}" if i >= 0 else f"output {-1 - i}"
+                    shape = node.in_meta[i][0] if i >= 0 else node.out_meta[-1 - i][0]
                     raise RuntimeError(
                         f"one of the arrays needed for gradient computation has been modified by an in-place "
-                        f"operation: argument {i} of {node.fn.__name__} (shape {node.in_meta[i][0]}) is at "
+                        f"operation: {what} of {node.fn.__name__} (shape {shape}) is at "
                         f"version {box[0]}; expected version {version}. Write out of place (y = x * 2) or "
                         "make the change after backward()"
                     )

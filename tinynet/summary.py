@@ -67,7 +67,7 @@ from typing import Sequence
 
 import numpy as np
 
-from tinynet import tensor_functions as tf
+from tinynet import tensor_functions
 from tinynet.autograd import function_hook, no_grad
 from tinynet.functional import conv as C
 from tinynet.functional import pooling as P
@@ -322,23 +322,23 @@ def _mix_last_rf(rf, x_ndim, y_ndim):
 
 # --------------------------------------------------------------------------- core tensor ops
 _POINTWISE = {
-    tf.Add,
-    tf.Sub,
-    tf.Mul,
-    tf.Div,
-    tf.Neg,
-    tf.Pow,
-    tf.Exp,
-    tf.Log,
-    tf.Sqrt,
-    tf.Abs,
-    tf.Tanh,
-    tf.Sigmoid,
-    tf.ReLU,
-    tf.LeakyReLU,
-    tf.Clip,
-    tf.Cast,
-    tf.Where,
+    tensor_functions.Add,
+    tensor_functions.Sub,
+    tensor_functions.Mul,
+    tensor_functions.Div,
+    tensor_functions.Neg,
+    tensor_functions.Pow,
+    tensor_functions.Exp,
+    tensor_functions.Log,
+    tensor_functions.Sqrt,
+    tensor_functions.Abs,
+    tensor_functions.Tanh,
+    tensor_functions.Sigmoid,
+    tensor_functions.ReLU,
+    tensor_functions.LeakyReLU,
+    tensor_functions.Clip,
+    tensor_functions.Cast,
+    tensor_functions.Where,
     MaskScale,  # dropout
     BatchNorm,  # its statistics are not counted as spatial mixing
 }
@@ -563,32 +563,32 @@ class _Tracer:
             return _pixel_shuffle_rf(rf, x.shape, y.shape, args[1], fn is R.PixelShuffle)
         if fn is Linear:
             return _mix_last_rf(rf, x.ndim, y.ndim)
-        if fn in (tf.Softmax, tf.LogSoftmax):
+        if fn in (tensor_functions.Softmax, tensor_functions.LogSoftmax):
             return _reduce_keep(rf, x.ndim, args[1])
-        if fn is tf.Expand:
+        if fn is tensor_functions.Expand:
             return _union([(rf, x.ndim)], y.ndim)
-        if fn is tf.Reshape:
+        if fn is tensor_functions.Reshape:
             return _reshape(rf, x.shape, y.shape) if rf is not None else None
-        if fn is tf.Permute:
+        if fn is tensor_functions.Permute:
             axes = list(args[1])
             return tuple(a.moved(None if a.dim is None else axes.index(a.dim)) for a in rf)
-        if fn is tf.Index:
+        if fn is tensor_functions.Index:
             return _index(rf, x.shape, args[1])
-        if fn in (tf.Sum, tf.Mean):
+        if fn in (tensor_functions.Sum, tensor_functions.Mean):
             return _reduce(rf, x.ndim, args[1], bool(args[2]))
-        if fn is tf.Var:
+        if fn is tensor_functions.Var:
             return _reduce(rf, x.ndim, args[1], bool(args[3]))
-        if fn is tf.MaxDim:
+        if fn is tensor_functions.MaxDim:
             return _reduce(rf, x.ndim, args[1], bool(args[2]))
-        if fn is tf.MaxAll:
+        if fn is tensor_functions.MaxAll:
             return _reduce(rf, x.ndim, None, False)
-        if fn is tf.MatMul:
+        if fn is tensor_functions.MatMul:
             a, b = args
             return _matmul(self.get(a), a.ndim, self.get(b), b.ndim, y.ndim)
-        if fn is tf.Cat:
+        if fn is tensor_functions.Cat:
             dim, xs = args[0], args[1:]
             return _cat([(self.get(t), t.shape[dim]) for t in xs], dim, y.ndim)
-        if fn is tf.Stack:
+        if fn is tensor_functions.Stack:
             dim, xs = args[0], args[1:]
             parts = [(_insert_dim(self.get(t), dim), t.ndim + 1) for t in xs]
             return _union(parts, y.ndim)

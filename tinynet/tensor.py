@@ -1,59 +1,37 @@
-"""``Tensor``: a numpy array plus its place on the tape, and the creation functions.
+"""``Tensor``: a numpy array plus its place on the tape, its operators, reductions, shapes and indexing.
 
-dtype rules (PyTorch's): Python floats become float32, Python ints int64 and
-Python bools bool; a numpy array keeps its dtype (float64 stays float64).
+The creation functions (``tensor``, ``zeros``, ...) live in ``tinynet/creation.py`` and dtype promotion in
+``tinynet/_dtypes.py``; both are re-exported here. dtype rules (PyTorch's): Python floats become float32,
+Python ints int64 and Python bools bool; a numpy array keeps its dtype (float64 stays float64).
 Arithmetic promotes like PyTorch: float32 with a Python float stays float32, an
 integer tensor with a float becomes float32, float32 with float64 gives float64.
 """
 
 from __future__ import annotations
 
+import operator
 from collections import namedtuple
-from typing import Sequence
 
 import numpy as np
 
-from tinynet import tensor_functions as tf
-from tinynet.autograd import is_grad_enabled, run_backward
-from tinynet.random import resolve_generator
-
-float32 = np.float32
-float64 = np.float64
-int64 = np.int64
-int32 = np.int32
-uint8 = np.uint8
-bool_ = np.bool_
-
-_DTYPE_ALIASES = {
-    "float32": np.float32,
-    "float": np.float32,
-    "float64": np.float64,
-    "double": np.float64,
-    "int64": np.int64,
-    "long": np.int64,
-    "int32": np.int32,
-    "int": np.int32,
-    "uint8": np.uint8,
-    "bool": np.bool_,
-}
+from tinynet import tensor_functions
+from tinynet._dtypes import (  # noqa: F401  (the dtypes and _as_dtype are re-exported: tinynet.tensor.float32 ...)
+    _DTYPE_ALIASES,
+    _as_dtype,
+    _category,
+    _promote,
+    _promote_pair,
+    _result_dtype,
+    bool_,
+    float32,
+    float64,
+    int32,
+    int64,
+    uint8,
+)
+from tinynet.autograd import is_grad_enabled, protect_saved_output, run_backward
 
 MaxResult = namedtuple("MaxResult", ["values", "indices"])
-
-
-def _as_dtype(dtype):
-    if dtype is None:
-        return None
-    if isinstance(dtype, str):
-        if dtype not in _DTYPE_ALIASES:
-            raise TypeError(f"unknown dtype {dtype!r}; use one of {sorted(_DTYPE_ALIASES)}")
-        return np.dtype(_DTYPE_ALIASES[dtype])
-    try:
-        dt = np.dtype(dtype)
-    except TypeError:
-        raise TypeError(f"dtype must be a numpy/tinynet dtype such as tinynet.float32, got {dtype!r}") from None
-    if dt.kind not in "fiub":
-        raise TypeError(f"unsupported dtype {dt}: tinynet tensors hold floats, integers or bools")
-    return dt
 
 
 def _to_array(data, dtype=None) -> np.ndarray:
@@ -100,7 +78,18 @@ class Tensor:
                 [6., 8.]])
     """
 
-    __slots__ = ("data", "grad", "_requires_grad", "_node", "_out_idx", "_version_box", "__weakref__")
+    # _base and _views are set only on views and their bases (see autograd._wrap_output)
+    __slots__ = (
+        "data",
+        "grad",
+        "_requires_grad",
+        "_node",
+        "_out_idx",
+        "_version_box",
+        "_base",
+        "_views",
+        "__weakref__",
+    )
     __array_priority__ = 1000  # numpy defers to our operators in ``ndarray * Tensor``
 
     def __init__(self, data, requires_grad: bool = False, dtype=None):
@@ -160,6 +149,16 @@ class Tensor:
         except AttributeError:  # created lazily, so subclasses need not set it
             self._version_box = [0]
             return self._version_box
+
+    def _view_list(self) -> list:
+        """Weak references to the recorded views of this (non-leaf) tensor, made when first needed."""
+        try:
+            views = self._views
+        except AttributeError:
+            views = self._views = []
+        if len(views) > 64:  # forget views that are gone
+            views[:] = [r for r in views if r() is not None]
+        return views
 
     @property
     def is_leaf(self) -> bool:
@@ -245,7 +244,11 @@ class Tensor:
 
     def clone(self) -> "Tensor":
         """A copy of the data; the copy stays on the tape (its gradient flows back to ``self``)."""
-        return tf.Add.apply(self, self.data.dtype.type(0)) if self._requires_grad else Tensor._wrap(self.data.copy())
+        return (
+            tensor_functions.Add.apply(self, self.data.dtype.type(0))
+            if self._requires_grad
+            else Tensor._wrap(self.data.copy())
+        )
 
     def __array__(self, dtype=None, copy=None):
         return self.data if dtype is None else self.data.astype(dtype)
@@ -271,36 +274,85 @@ class Tensor:
         run_backward(self, gradient, retain_graph)
 
     def zero_(self) -> "Tensor":
-        """Fill with zeros in place (refused on tensors that require grad while recording)."""
-        self._check_inplace("zero_")
+        """Fill with zeros in place (see ``add_`` for when in-place writes are allowed)."""
+        if self._check_inplace("zero_"):
+            return self._write_recorded(Tensor._wrap(np.zeros_like(self.data)))
         self.data[...] = 0
         return self
 
     def fill_(self, value) -> "Tensor":
-        """Fill with ``value`` in place (refused on tensors that require grad while recording)."""
-        self._check_inplace("fill_")
+        """Fill with ``value`` (a number or a 0-d tensor) in place (see ``add_``)."""
         if not isinstance(value, (bool, int, float, np.number, np.bool_)) and not (
             isinstance(value, Tensor) and value.ndim == 0
         ):
             raise TypeError(f"fill_(): value must be a number or a 0-d tensor, got {value!r}")
+        if self._check_inplace("fill_", value):
+            source = value if isinstance(value, Tensor) else Tensor._wrap(np.asarray(value))
+            return self._write_recorded(source)
         self.data[...] = value.data if isinstance(value, Tensor) else value
         return self
 
-    def _check_inplace(self, what: str, value=None) -> None:
-        """Refuse in-place writes the tape cannot honour; otherwise count the write (``_version``)."""
-        if self._requires_grad and (is_grad_enabled() or self._node is not None):
+    def _check_inplace(self, what: str, value=None, region: np.ndarray | None = None) -> bool:
+        """Refuse in-place writes PyTorch refuses, count the write, and say whether the tape must record it.
+
+        PyTorch's rules: a leaf that requires grad, or a view of one, may be written in place only
+        under ``no_grad`` (parameter updates). A non-leaf (or a view of one), or any tensor receiving a
+        value that requires grad, is written and its history rewritten (``_write_recorded``).
+        ``region`` is the part of the memory written (default: all of it). Returns True when the
+        write must be recorded.
+        """
+        region = self.data if region is None else region
+        if not self.data.flags.writeable:
+            raise RuntimeError(f"{what}: the tensor's memory is read-only (a read-only numpy array); clone() it first")
+        base = getattr(self, "_base", None)
+        recording = is_grad_enabled()
+        record = recording and (self._requires_grad or (isinstance(value, Tensor) and value._requires_grad))
+        constant = what in ("zero_", "fill_") and not record
+        if not constant and any(s == 0 and n > 1 for n, s in zip(region.shape, region.strides)):
+            # an unrecorded constant may be written into elements that share memory, nothing else (PyTorch)
             raise RuntimeError(
-                f"{what}: a tensor that requires grad cannot be modified in place while the tape is "
-                "recording (the graph may need its old value); use `with tinynet.no_grad():` for "
-                "parameter updates, or work on tensor.detach()"
+                f"{what}: unsupported operation: more than one element of the written-to tensor refers to a "
+                "single memory location (an expand()ed tensor or a view of one). Please clone() the tensor "
+                "before performing the operation."
             )
-        if isinstance(value, Tensor) and value._requires_grad and is_grad_enabled():
+        if recording and self._requires_grad and self._node is None:
             raise RuntimeError(
-                f"{what}: writing a tensor that requires grad into one that does not would lose its "
-                "gradient (in-place ops are not recorded); build the result out of place with "
-                "tinynet.cat/stack/where, or write value.detach() if no gradient is wanted"
+                f"{what}: a tensor that requires grad cannot be modified in place while the tape is recording "
+                "(a leaf Variable that requires grad is being used in an in-place operation); use "
+                "`with tinynet.no_grad():` for parameter updates, or work on tensor.detach()"
             )
+        if recording and self._requires_grad and base is not None and base._node is None:
+            raise RuntimeError(
+                f"{what}: a view of a leaf Variable that requires grad is being used in an in-place operation. "
+                "Write into the leaf under `with tinynet.no_grad():` (parameter updates), or build the "
+                "result out of place (tinynet.cat/stack/where, or x.clone() and write into the clone)"
+            )
+        protect_saved_output(self if base is None else base)
         self._version[0] += 1
+        return record
+
+    def _write_recorded(self, new: "Tensor") -> "Tensor":
+        """Write ``new`` (broadcast to this shape) into this tensor and give its base that history.
+
+        PyTorch's CopySlices: the base's new node takes the gradient of the written elements from
+        ``new`` and of the others from the base's old history; every recorded view of the base is
+        then re-derived from the base's new node.
+        """
+        base = getattr(self, "_base", None)
+        base = self if base is None else base
+        if new.data.dtype != self.data.dtype:
+            new = new.to(self.data.dtype)
+        if new.shape != self.shape:
+            new = new.expand(self.shape)
+        self.data[...] = new.data
+        out = tensor_functions.CopySlices.apply(base, new, tensor_functions.flat_positions(base.data, self.data))
+        base._node, base._out_idx, base._requires_grad = out._node, 0, True
+        views = [r() for r in getattr(base, "_views", ())]
+        for view in {id(v): v for v in [*views, self] if v is not None and v is not base}.values():
+            positions = tensor_functions.flat_positions(base.data, view.data)
+            regenerated = tensor_functions.ViewAt.apply(base, positions, view.data)
+            view._node, view._out_idx, view._requires_grad = regenerated._node, 0, True
+        return self
 
     # ---------------------------------------------------------------- dtype
     def to(self, dtype) -> "Tensor":
@@ -314,7 +366,7 @@ class Tensor:
         dt = _as_dtype(dtype)
         if dt == self.data.dtype:
             return self
-        return tf.Cast.apply(self, dt)
+        return tensor_functions.Cast.apply(self, dt)
 
     def type(self, dtype) -> "Tensor":
         """Same as ``to(dtype)``."""
@@ -342,40 +394,40 @@ class Tensor:
 
     # ---------------------------------------------------------------- arithmetic
     def __add__(self, other):
-        return tf.Add.apply(*_binary(self, other))
+        return tensor_functions.Add.apply(*_binary(self, other))
 
     def __radd__(self, other):
-        return tf.Add.apply(*_binary(other, self))
+        return tensor_functions.Add.apply(*_binary(other, self))
 
     def __sub__(self, other):
-        return tf.Sub.apply(*_binary(self, other, op="sub"))
+        return tensor_functions.Sub.apply(*_binary(self, other, op="sub"))
 
     def __rsub__(self, other):
-        return tf.Sub.apply(*_binary(other, self, op="sub"))
+        return tensor_functions.Sub.apply(*_binary(other, self, op="sub"))
 
     def __mul__(self, other):
-        return tf.Mul.apply(*_binary(self, other))
+        return tensor_functions.Mul.apply(*_binary(self, other))
 
     def __rmul__(self, other):
-        return tf.Mul.apply(*_binary(other, self))
+        return tensor_functions.Mul.apply(*_binary(other, self))
 
     def __truediv__(self, other):
         a, b = _binary(self, other, true_div=True)
-        return tf.Div.apply(a, b)
+        return tensor_functions.Div.apply(a, b)
 
     def __rtruediv__(self, other):
         a, b = _binary(other, self, true_div=True)
-        return tf.Div.apply(a, b)
+        return tensor_functions.Div.apply(a, b)
 
     def __pow__(self, other):
-        out = tf.Pow.apply(*_binary(self, other, op="pow"))
+        out = tensor_functions.Pow.apply(*_binary(self, other, op="pow"))
         return out.to(np.bool_) if _is_bool(self) and _is_bool(other) else out  # numpy would give int8
 
     def __rpow__(self, other):
-        return tf.Pow.apply(*_binary(other, self, op="pow"))
+        return tensor_functions.Pow.apply(*_binary(other, self, op="pow"))
 
     def __neg__(self):
-        return tf.Neg.apply(self)
+        return tensor_functions.Neg.apply(self)
 
     def __pos__(self):
         return self
@@ -384,7 +436,7 @@ class Tensor:
         other = other if isinstance(other, Tensor) else Tensor(other)
         _check_matmul(self.shape, other.shape)
         a, b = _promote_pair(self, other)
-        return tf.MatMul.apply(a, b)
+        return tensor_functions.MatMul.apply(a, b)
 
     def __rmatmul__(self, other):
         return Tensor(other).__matmul__(self)
@@ -426,16 +478,25 @@ class Tensor:
 
     # in-place updates: allowed on tensors that are not being recorded
     def _inplace(self, other, op, what, alpha=1):
-        self._check_inplace(what, other)
+        record = self._check_inplace(what, other)
         value = other.data if isinstance(other, Tensor) else other
         _check_inplace_operand(self, value, what)
+        if self.data.dtype.kind in "iu" and isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+            value = _wrap_int(value, self.data.dtype)
+        if record:
+            operand = other * alpha if alpha != 1 else other
+            return self._write_recorded(_OUT_OF_PLACE[op](self.clone(), operand))
         if alpha != 1:
             value = np.asarray(value) * alpha
         op(self.data, value, out=self.data, casting="same_kind")
         return self
 
     def add_(self, other, alpha=1):
-        """In place ``self += alpha * other``; allowed on leaves that require grad only under ``no_grad``.
+        """In place ``self += alpha * other``.
+
+        As in PyTorch: a leaf that requires grad (and a view of one) may be written in place only under
+        ``no_grad``; on a non-leaf, or a view of one, the write is recorded so gradients stay right.
+        Views (basic indexing, ``T``, ``view``, ...) write through to the tensor they view.
 
         Example:
             >>> import tinynet
@@ -461,15 +522,17 @@ class Tensor:
 
     def copy_(self, src):
         """Copy ``src`` (broadcast) into this tensor in place (see ``add_``)."""
-        self._check_inplace("copy_", src)
-        src = src.data if isinstance(src, Tensor) else np.asarray(src)
-        if src.dtype.kind not in "fiub":
-            raise TypeError(f"copy_(): src must be numeric, got dtype {src.dtype}")
-        if not _broadcasts(src.shape, self.shape) or np.broadcast_shapes(src.shape, self.shape) != self.shape:
+        record = self._check_inplace("copy_", src)
+        array = src.data if isinstance(src, Tensor) else np.asarray(src)
+        if array.dtype.kind not in "fiub":
+            raise TypeError(f"copy_(): src must be numeric, got dtype {array.dtype}")
+        if not _broadcasts(array.shape, self.shape) or np.broadcast_shapes(array.shape, self.shape) != self.shape:
             raise RuntimeError(
-                f"copy_(): src of shape {src.shape} cannot be broadcast to this tensor's shape {self.shape}"
+                f"copy_(): src of shape {array.shape} cannot be broadcast to this tensor's shape {self.shape}"
             )
-        self.data[...] = src
+        if record:
+            return self._write_recorded(src if isinstance(src, Tensor) else Tensor._wrap(array))
+        self.data[...] = array
         return self
 
     __iadd__ = add_
@@ -485,7 +548,8 @@ class Tensor:
                 return op is np.not_equal
             raise TypeError(f"{op.__name__}: cannot compare a tensor with {type(other).__name__}")
         _check_broadcast(self.shape, np.shape(value), op.__name__)
-        return Tensor._wrap(np.asarray(op(self.data, value)))
+        a, b = _binary(self, other)  # the operands meet in PyTorch's result dtype (0-d tensors count as numbers)
+        return Tensor._wrap(np.asarray(op(a.data, b.data if isinstance(b, Tensor) else b)))
 
     def __eq__(self, other):
         return self._compare(other, np.equal)
@@ -547,33 +611,33 @@ class Tensor:
     # ---------------------------------------------------------------- pointwise math
     def exp(self):
         """e to the power of each element."""
-        return tf.Exp.apply(self._floating("exp"))
+        return tensor_functions.Exp.apply(self._floating("exp"))
 
     def log(self):
         """Natural logarithm of each element (nan below 0, -inf at 0)."""
-        return tf.Log.apply(self._floating("log"))
+        return tensor_functions.Log.apply(self._floating("log"))
 
     def sqrt(self):
         """Square root of each element."""
-        return tf.Sqrt.apply(self._floating("sqrt"))
+        return tensor_functions.Sqrt.apply(self._floating("sqrt"))
 
     def abs(self):
         """Absolute value of each element (gradient 0 at 0, as in PyTorch)."""
-        return tf.Abs.apply(self)
+        return tensor_functions.Abs.apply(self)
 
     __abs__ = abs
 
     def tanh(self):
         """Hyperbolic tangent of each element."""
-        return tf.Tanh.apply(self._floating("tanh"))
+        return tensor_functions.Tanh.apply(self._floating("tanh"))
 
     def sigmoid(self):
         """``1 / (1 + exp(-x))`` of each element, without overflow."""
-        return tf.Sigmoid.apply(self._floating("sigmoid"))
+        return tensor_functions.Sigmoid.apply(self._floating("sigmoid"))
 
     def relu(self):
         """``max(x, 0)`` of each element (gradient 0 at 0, as in PyTorch)."""
-        return tf.ReLU.apply(self)
+        return tensor_functions.ReLU.apply(self)
 
     def clip(self, min=None, max=None):
         """Limit every element to ``[min, max]`` (``torch.clamp``).
@@ -608,7 +672,7 @@ class Tensor:
             b if b is None else b.to(target) if isinstance(b, Tensor) else np.asarray(b).astype(target)[()]
             for b in bounds
         )
-        return tf.Clip.apply(x.to(target), lo, hi)
+        return tensor_functions.Clip.apply(x.to(target), lo, hi)
 
     clamp = clip
 
@@ -630,16 +694,16 @@ class Tensor:
         x = self._require_floating("softmax")
         d = _one_dim(dim, self.ndim)
         if self.ndim == 0:  # one element: softmax is 1
-            return tf.Softmax.apply(x.reshape(1), 0).reshape(())
-        return tf.Softmax.apply(x, d)
+            return tensor_functions.Softmax.apply(x.reshape(1), 0).reshape(())
+        return tensor_functions.Softmax.apply(x, d)
 
     def log_softmax(self, dim: int) -> "Tensor":
         """``x - log(exp(x).sum(dim, keepdim=True))``, computed without overflow."""
         x = self._require_floating("log_softmax")
         d = _one_dim(dim, self.ndim)
         if self.ndim == 0:
-            return tf.LogSoftmax.apply(x.reshape(1), 0).reshape(())
-        return tf.LogSoftmax.apply(x, d)
+            return tensor_functions.LogSoftmax.apply(x.reshape(1), 0).reshape(())
+        return tensor_functions.LogSoftmax.apply(x, d)
 
     # ---------------------------------------------------------------- reductions
     def sum(self, dim=None, keepdim: bool = False):
@@ -654,7 +718,7 @@ class Tensor:
             >>> x.sum(dim=(0, 2)), x.sum(dim=1, keepdim=True).shape
             (tensor([8., 8., 8.]), (2, 1, 4))
         """
-        return tf.Sum.apply(self, dim, keepdim)
+        return tensor_functions.Sum.apply(self, dim, keepdim)
 
     def mean(self, dim=None, keepdim: bool = False):
         """Mean over all elements, or over ``dim`` (see ``sum``); floating-point tensors only."""
@@ -662,7 +726,7 @@ class Tensor:
             raise RuntimeError(
                 f"mean(): could not infer output dtype. Input dtype must be floating point, got {self.data.dtype}"
             )
-        return tf.Mean.apply(self, dim, keepdim)
+        return tensor_functions.Mean.apply(self, dim, keepdim)
 
     def var(self, dim=None, unbiased: bool | None = None, keepdim: bool = False, *, correction: int | None = None):
         """Variance over all elements or over ``dim``: ``sum((x - mean)^2) / (N - correction)``.
@@ -679,28 +743,34 @@ class Tensor:
             >>> x.var(), x.var(correction=0)
             (tensor(1.6667), tensor(1.25))
         """
-        if unbiased is not None and correction is not None:
-            raise ValueError("var(): give either unbiased or correction, not both")
-        corr = correction if correction is not None else (0 if unbiased is False else 1)
-        if isinstance(corr, bool) or not isinstance(corr, (int, float, np.integer, np.floating)):
-            raise TypeError(f"var(): correction must be a number, got {corr!r}")
-        return tf.Var.apply(self._require_floating("var"), dim, corr, keepdim)
+        corr = _correction(unbiased, correction, "var")
+        return tensor_functions.Var.apply(self._require_floating("var"), dim, corr, keepdim)
 
     def std(self, dim=None, unbiased: bool | None = None, keepdim: bool = False, *, correction: int | None = None):
-        """Standard deviation, ``var(...).sqrt()`` (same arguments as ``var``)."""
-        return self.var(dim, unbiased, keepdim, correction=correction).sqrt()
+        """Standard deviation, ``var(...).sqrt()`` (same arguments as ``var``); gradient 0 where it is 0.
+
+        Example:
+            >>> import tinynet
+            >>> x = tinynet.tensor([[1.0, 1.0], [1.0, 3.0]], requires_grad=True)
+            >>> x.std(dim=1).sum().backward()
+            >>> x.grad
+            tensor([[ 0.    ,  0.    ],
+                    [-0.7071,  0.7071]])
+        """
+        corr = _correction(unbiased, correction, "var")  # std is the root of var: errors name var()
+        return tensor_functions.Std.apply(self._require_floating("var"), dim, corr, keepdim)
 
     def max(self, dim=None, keepdim: bool = False):
         """max() over all elements, or ``(values, indices)`` along ``dim``."""
         if dim is None:
-            return tf.MaxAll.apply(self, True)
-        return MaxResult(*tf.MaxDim.apply(self, dim, keepdim, True))
+            return tensor_functions.MaxAll.apply(self, True)
+        return MaxResult(*tensor_functions.MaxDim.apply(self, dim, keepdim, True))
 
     def min(self, dim=None, keepdim: bool = False):
         """min() over all elements, or ``(values, indices)`` along ``dim`` (see ``max``)."""
         if dim is None:
-            return tf.MaxAll.apply(self, False)
-        return MaxResult(*tf.MaxDim.apply(self, dim, keepdim, False))
+            return tensor_functions.MaxAll.apply(self, False)
+        return MaxResult(*tensor_functions.MaxDim.apply(self, dim, keepdim, False))
 
     def argmax(self, dim=None, keepdim: bool = False):
         """Index of the largest element (of the flattened tensor when ``dim`` is None); ties give the first."""
@@ -730,11 +800,28 @@ class Tensor:
             >>> tinynet.arange(6).reshape(2, -1).shape
             (2, 3)
         """
-        return tf.Reshape.apply(self, _infer_shape(_shape_arg(shape), self.shape))
+        return tensor_functions.Reshape.apply(self, _infer_shape(_shape_arg(shape), self.shape))
 
     def view(self, *shape):
-        """Same as ``reshape`` (tinynet does not distinguish contiguous views)."""
-        return self.reshape(*shape)
+        """The same memory seen in a new shape; an error where that needs a copy (use ``reshape`` there).
+
+        Example:
+            >>> import tinynet
+            >>> x = tinynet.zeros(2, 3)
+            >>> x.view(3, 2)[0, 1] = 5.0  # writes into x
+            >>> x
+            tensor([[0., 5., 0.],
+                    [0., 0., 0.]])
+        """
+        shape = _infer_shape(_shape_arg(shape), self.shape)
+        try:
+            np.reshape(self.data, shape, copy=False)
+        except ValueError:
+            raise RuntimeError(
+                f"view size is not compatible with input tensor's size and stride (shape {self.shape} to "
+                f"{shape}: at least one dimension spans across two contiguous subspaces). Use .reshape(...) instead."
+            ) from None
+        return tensor_functions.Reshape.apply(self, shape)
 
     def flatten(self, start_dim: int = 0, end_dim: int = -1):
         """Merge dimensions ``start_dim`` to ``end_dim`` (inclusive) into one.
@@ -767,19 +854,19 @@ class Tensor:
         dims = _shape_arg(dims)
         if sorted(_one_dim(d, self.ndim) for d in dims) != list(range(self.ndim)):
             raise ValueError(f"permute(): dims {tuple(dims)} are not a permutation of the {self.ndim} dimensions")
-        return tf.Permute.apply(self, tuple(_one_dim(d, self.ndim) for d in dims))
+        return tensor_functions.Permute.apply(self, tuple(_one_dim(d, self.ndim) for d in dims))
 
     def transpose(self, dim0: int, dim1: int):
         """Swap two dimensions."""
         axes = list(range(self.ndim))
         a, b = _one_dim(dim0, self.ndim), _one_dim(dim1, self.ndim)
         axes[a], axes[b] = axes[b], axes[a]
-        return tf.Permute.apply(self, tuple(axes))
+        return tensor_functions.Permute.apply(self, tuple(axes))
 
     @property
     def T(self):
         """The tensor with its dimensions reversed (the matrix transpose for 2-D tensors)."""
-        return tf.Permute.apply(self, tuple(reversed(range(self.ndim))))
+        return tensor_functions.Permute.apply(self, tuple(reversed(range(self.ndim))))
 
     def unsqueeze(self, dim: int):
         """Insert a dimension of size 1 at ``dim`` (``-1`` appends).
@@ -803,26 +890,46 @@ class Tensor:
         """A broadcast view of size ``shape``; ``-1`` keeps a dimension (sizes 1 stretch, others must match)."""
         shape = _shape_arg(shape)
         lead = len(shape) - self.ndim
-        full = tuple(self.shape[i - lead] if n == -1 and i >= lead else n for i, n in enumerate(shape))
-        ok = lead >= 0 and all(n >= 0 for n in full)
-        ok = ok and all(old in (1, new) for old, new in zip(self.shape, full[lead:]))
+        target = tuple(self.shape[i - lead] if n == -1 and i >= lead else n for i, n in enumerate(shape))
+        ok = lead >= 0 and all(n >= 0 for n in target)
+        ok = ok and all(old in (1, new) for old, new in zip(self.shape, target[lead:]))
         if not ok:
             raise ValueError(f"expand: a tensor of shape {self.shape} cannot be expanded to {shape}")
-        return tf.Expand.apply(self, full)
+        return tensor_functions.Expand.apply(self, target)
 
     def __getitem__(self, index):
         index = _index_arg(index)
-        return tf.Index.apply(self, index)
+        return tensor_functions.Index.apply(self, index)
 
     def __setitem__(self, index, value):
-        self._check_inplace("__setitem__ (an in-place write)", value)
-        self.data[_index_arg(index)] = value.data if isinstance(value, Tensor) else value
+        index = _index_arg(index)
+        basic = tensor_functions._is_view_index(index)
+        # the overlap check looks at the written elements only; numpy's masked writes need none (as torch)
+        region = self.data[index] if basic else self.data if is_grad_enabled() else np.empty(0)
+        record = self._check_inplace("__setitem__ (an in-place write)", value, region)
+        if record and basic:  # write into the view self[index]
+            view = tensor_functions.Index.apply(self, index)
+            view._write_recorded(value if isinstance(value, Tensor) else Tensor._wrap(np.asarray(value)))
+            return
+        if record:
+            values = value if isinstance(value, Tensor) else np.asarray(value, dtype=self.data.dtype)
+            self._write_recorded(tensor_functions.IndexPut.apply(self, index, values))
+            return
+        self.data[index] = value.data if isinstance(value, Tensor) else value
 
     def __iter__(self):
         return (self[i] for i in range(len(self)))
 
 
 # ------------------------------------------------------------------- helpers
+_OUT_OF_PLACE = {
+    np.add: operator.add,
+    np.subtract: operator.sub,
+    np.multiply: operator.mul,
+    np.divide: operator.truediv,
+}
+
+
 def _one_dim(dim, ndim: int) -> int:
     n = max(ndim, 1)
     if not isinstance(dim, (int, np.integer)):
@@ -830,6 +937,20 @@ def _one_dim(dim, ndim: int) -> int:
     if not -n <= dim < n:
         raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})")
     return int(dim) % n
+
+
+def _wrap_int(value: int, dtype: np.dtype):
+    """A Python int as ``dtype``, wrapping around as PyTorch does (``uint8 - 1`` wraps, numpy would raise)."""
+    return int(np.asarray(value, dtype=np.int64).astype(dtype))  # a Python int stays weak in numpy promotion
+
+
+def _correction(unbiased, correction, op: str):
+    if unbiased is not None and correction is not None:
+        raise ValueError(f"{op}(): give either unbiased or correction, not both")
+    corr = correction if correction is not None else (0 if unbiased is False else 1)
+    if isinstance(corr, bool) or not isinstance(corr, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{op}(): correction must be a number, got {corr!r}")
+    return corr
 
 
 def _broadcasts(a: tuple, b: tuple) -> bool:
@@ -915,41 +1036,6 @@ def _check_matmul(a: tuple, b: tuple) -> None:
         _check_broadcast(a[:-2], b[:-2] if len(b) > 1 else (), "matmul (batch dimensions)")
 
 
-def _result_dtype(dtypes) -> np.dtype:
-    """PyTorch's type promotion between tensors: floats win over integers, then the wider type."""
-    floats = [d for d in dtypes if d.kind == "f"]
-    pool = floats or list(dtypes)
-    out = pool[0]
-    for d in pool[1:]:
-        out = np.promote_types(out, d)
-    return out
-
-
-def _category(dtype: np.dtype) -> int:
-    return 0 if dtype.kind == "b" else 1 if dtype.kind in "iu" else 2
-
-
-def _promote(*tensors: Tensor) -> list:
-    """Cast tensors to their common dtype (see ``_result_dtype``).
-
-    As in PyTorch, a 0-d tensor counts like a Python number next to tensors with
-    dimensions: it decides the dtype only when it is of a higher category (bool <
-    integer < float), so ``float32 tensor + float64 0-d tensor`` stays float32.
-    """
-    dims = [t.data.dtype for t in tensors if t.data.ndim]
-    zero = [t.data.dtype for t in tensors if not t.data.ndim]
-    pool = dims + zero
-    if dims and zero:
-        top = max(_category(d) for d in zero)
-        pool = dims if max(_category(d) for d in dims) >= top else [d for d in zero if _category(d) == top]
-    target = _result_dtype(pool)
-    return [t.to(target) for t in tensors]
-
-
-def _promote_pair(a: Tensor, b: Tensor):
-    return tuple(_promote(a, b))
-
-
 def _is_bool(v) -> bool:
     return isinstance(v, (bool, np.bool_)) or (isinstance(v, Tensor) and v.data.dtype == np.bool_)
 
@@ -973,6 +1059,8 @@ def _binary(a, b, true_div: bool = False, op: str = "arithmetic"):
             raise TypeError(f"unsupported operand type for tensor arithmetic: {type(other).__name__}")
         if t.data.dtype.kind == "f":
             other = t.data.dtype.type(other)  # a Python number keeps the tensor's precision
+        elif t.data.dtype.kind in "iu" and isinstance(other, (int, np.integer)) and not isinstance(other, bool):
+            other = _wrap_int(other, t.data.dtype)
         elif isinstance(other, (float, np.floating)):
             t = t.to(np.float32)  # int tensor with a float: float32, as in PyTorch
         a, b = (t, other) if isinstance(a, Tensor) else (other, t)
@@ -1000,308 +1088,11 @@ def _infer_shape(shape: tuple, old: tuple) -> tuple:
     return shape
 
 
-# ------------------------------------------------------------------- creation
-def tensor(data, dtype=None, requires_grad: bool = False) -> Tensor:
-    """Make a Tensor from data (copied). Python floats give float32, ints int64.
+def __getattr__(name: str):
+    # The creation functions live in tinynet/creation.py (which imports Tensor from here);
+    # ``from tinynet.tensor import zeros`` keeps working through this hook.
+    from tinynet import creation
 
-    Example:
-        >>> import tinynet
-        >>> tinynet.tensor([1, 2, 3]).dtype
-        dtype('int64')
-        >>> tinynet.tensor([1.0, 2.0]).dtype
-        dtype('float32')
-        >>> tinynet.tensor([0.1], dtype=tinynet.float64).item() == 0.1  # no detour through float32
-        True
-    """
-    return Tensor(data, requires_grad=requires_grad, dtype=dtype)
-
-
-def _size_args(size) -> tuple:
-    shape = _shape_arg(size)
-    if any(n < 0 for n in shape):
-        raise ValueError(f"sizes must be non-negative, got {shape}")
-    return shape
-
-
-def zeros(*size, dtype=None, requires_grad: bool = False) -> Tensor:
-    """A tensor of zeros (float32 unless ``dtype`` says otherwise).
-
-    Args:
-        *size: the shape, as separate ints or one tuple/list.
-        dtype: the dtype (default float32).
-        requires_grad: make it a leaf that records operations.
-
-    Example:
-        >>> import tinynet
-        >>> tinynet.zeros(2, 3).shape, tinynet.zeros((2,), dtype=tinynet.int64)
-        ((2, 3), tensor([0, 0]))
-    """
-    t = Tensor._wrap(np.zeros(_size_args(size), dtype=_as_dtype(dtype) or np.float32))
-    return t.requires_grad_(requires_grad) if requires_grad else t
-
-
-def ones(*size, dtype=None, requires_grad: bool = False) -> Tensor:
-    """A tensor of ones (float32 unless ``dtype`` says otherwise); arguments as ``zeros``.
-
-    Example:
-        >>> import tinynet
-        >>> tinynet.ones(3)
-        tensor([1., 1., 1.])
-    """
-    t = Tensor._wrap(np.ones(_size_args(size), dtype=_as_dtype(dtype) or np.float32))
-    return t.requires_grad_(requires_grad) if requires_grad else t
-
-
-def full(size, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
-    """A tensor of shape ``size`` filled with ``fill_value``.
-
-    Args:
-        size: an int or a tuple of ints.
-        fill_value: the value; without ``dtype`` a float gives float32, an int int64, a bool bool.
-        dtype, requires_grad: as ``zeros``.
-
-    Example:
-        >>> import tinynet
-        >>> tinynet.full((2,), 7), tinynet.full((2,), 0.5)
-        (tensor([7, 7]), tensor([0.5, 0.5]))
-    """
-    if dtype is None:
-        dtype = np.bool_ if isinstance(fill_value, bool) else np.int64 if isinstance(fill_value, int) else np.float32
-    if not isinstance(fill_value, (bool, int, float, np.number, np.bool_)):
-        raise TypeError(f"full(): fill_value must be a number, got {fill_value!r}")
-    t = Tensor._wrap(
-        np.full(_size_args(size if isinstance(size, (tuple, list)) else (size,)), fill_value, dtype=_as_dtype(dtype))
-    )
-    return t.requires_grad_(requires_grad) if requires_grad else t
-
-
-def zeros_like(t: Tensor, dtype=None, requires_grad: bool = False) -> Tensor:
-    """Zeros with the shape (and, unless ``dtype`` is given, the dtype) of ``t``.
-
-    Example:
-        >>> import tinynet
-        >>> tinynet.zeros_like(tinynet.arange(3))
-        tensor([0, 0, 0])
-    """
-    if not isinstance(t, Tensor):
-        raise TypeError(f"zeros_like(): input must be a Tensor, got {type(t).__name__}")
-    return zeros(t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad)
-
-
-def ones_like(t: Tensor, dtype=None, requires_grad: bool = False) -> Tensor:
-    """Ones with the shape (and, unless ``dtype`` is given, the dtype) of ``t``.
-
-    Example:
-        >>> import tinynet
-        >>> tinynet.ones_like(tinynet.zeros(2, dtype=tinynet.float64))
-        tensor([1., 1.], dtype=tinynet.float64)
-    """
-    if not isinstance(t, Tensor):
-        raise TypeError(f"ones_like(): input must be a Tensor, got {type(t).__name__}")
-    return ones(t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad)
-
-
-def arange(start, end=None, step=1, dtype=None, requires_grad: bool = False) -> Tensor:
-    """``[start, end)`` in steps; int64 for integer arguments, float32 otherwise.
-
-    Example:
-        >>> import tinynet
-        >>> tinynet.arange(4)
-        tensor([0, 1, 2, 3])
-    """
-    if end is None:
-        start, end = 0, start
-    for name, v in (("start", start), ("end", end), ("step", step)):
-        if not isinstance(v, (int, float, np.integer, np.floating)) or isinstance(v, bool) or not np.isfinite(v):
-            raise TypeError(f"arange(): {name} must be a finite number, got {v!r}")
-    if step == 0:
-        raise ValueError("arange(): step must be nonzero")
-    if (end - start) * step < 0:
-        raise RuntimeError(
-            f"arange(): upper bound and lower bound inconsistent with step sign (start={start}, end={end}, step={step})"
-        )
-    if dtype is None:
-        ints = all(isinstance(v, (int, np.integer)) for v in (start, end, step))
-        dtype = np.int64 if ints else np.float32
-    t = Tensor._wrap(np.arange(start, end, step).astype(_as_dtype(dtype)))
-    return t.requires_grad_(requires_grad) if requires_grad else t
-
-
-def rand(*size, dtype=None, requires_grad: bool = False, generator=None) -> Tensor:
-    """Uniform samples in [0, 1) (float32 unless ``dtype`` says otherwise).
-
-    Args:
-        *size: the shape, as separate ints or one tuple.
-        dtype, requires_grad: as ``zeros``.
-        generator: a ``tinynet.Generator``; default the global one, seeded by ``tinynet.manual_seed``.
-
-    Example:
-        >>> import tinynet
-        >>> _ = tinynet.manual_seed(0)
-        >>> x = tinynet.rand(2, 3)
-        >>> x.shape, bool(((x >= 0) & (x < 1)).all())
-        ((2, 3), True)
-    """
-    g = resolve_generator(generator, "rand")
-    t = Tensor._wrap(g.random(_size_args(size), dtype=np.float64).astype(_float_dtype(dtype, "rand")))
-    return t.requires_grad_(requires_grad) if requires_grad else t
-
-
-def randn(*size, dtype=None, requires_grad: bool = False, generator=None) -> Tensor:
-    """Standard normal samples (mean 0, variance 1); arguments as ``rand``.
-
-    Example:
-        >>> import tinynet
-        >>> _ = tinynet.manual_seed(0)
-        >>> tinynet.randn(4, dtype=tinynet.float64).dtype
-        dtype('float64')
-    """
-    g = resolve_generator(generator, "randn")
-    t = Tensor._wrap(g.standard_normal(_size_args(size)).astype(_float_dtype(dtype, "randn")))
-    return t.requires_grad_(requires_grad) if requires_grad else t
-
-
-def _float_dtype(dtype, op: str):
-    """The dtype of a random float tensor: float32 by default, an integer or bool dtype is an error."""
-    dt = _as_dtype(dtype) or np.float32
-    if np.dtype(dt).kind != "f":
-        raise TypeError(f"{op}(): dtype must be a floating-point dtype, got {np.dtype(dt)}")
-    return dt
-
-
-def randint(low, high=None, size=(), dtype=None, generator=None) -> Tensor:
-    """Integers in ``[low, high)`` (int64); ``randint(high, size)`` means ``low = 0``, as in PyTorch.
-
-    Example:
-        >>> import tinynet
-        >>> _ = tinynet.manual_seed(0)
-        >>> tinynet.randint(10, (2, 3)).shape
-        (2, 3)
-    """
-    if isinstance(high, (tuple, list)):  # randint(high, size)
-        low, high, size = 0, low, high
-    elif high is None:
-        low, high = 0, low
-    for name, v in (("low", low), ("high", high)):
-        if not isinstance(v, (int, np.integer)) or isinstance(v, bool):
-            raise TypeError(f"randint(): {name} must be an int, got {v!r}")
-    if high <= low:
-        raise ValueError(f"randint(): high ({high}) must be greater than low ({low})")
-    if not isinstance(size, (tuple, list)):
-        raise TypeError(f"randint(): size must be a tuple of ints, got {size!r}")
-    g = resolve_generator(generator, "randint")
-    return Tensor._wrap(g.integers(low, high, size=_size_args(size)).astype(_as_dtype(dtype) or np.int64))
-
-
-def randperm(n: int, generator=None) -> Tensor:
-    """A random permutation of ``0 .. n-1`` (int64).
-
-    Example:
-        >>> import tinynet
-        >>> sorted(tinynet.randperm(4).tolist())
-        [0, 1, 2, 3]
-    """
-    if not isinstance(n, (int, np.integer)) or isinstance(n, bool):
-        raise TypeError(f"randperm(): n must be an int, got {n!r}")
-    if n < 0:
-        raise RuntimeError(f"randperm(): n must be non-negative, got {n}")
-    g = resolve_generator(generator, "randperm")
-    return Tensor._wrap(g.permutation(int(n)).astype(np.int64))
-
-
-def _tensor_list(tensors: Sequence, what: str) -> list:
-    if isinstance(tensors, Tensor) or not len(tensors):
-        raise ValueError(f"{what}() expects a non-empty sequence of tensors")
-    return _promote(*(t if isinstance(t, Tensor) else Tensor(t) for t in tensors))
-
-
-def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
-    """Concatenate tensors along an existing dimension (differentiable; dtypes promoted as in PyTorch).
-
-    Args:
-        tensors: a non-empty sequence of tensors with equal sizes except in ``dim``.
-        dim: the dimension to join along.
-
-    Shape:
-        sizes along ``dim`` add up: (2, 3) and (4, 3) along dim 0 give (6, 3).
-
-    Example:
-        >>> import tinynet
-        >>> tinynet.cat([tinynet.zeros(2, 3), tinynet.ones(4, 3)]).shape
-        (6, 3)
-    """
-    ts = _tensor_list(tensors, "cat")
-    ndim = ts[0].ndim
-    d = _one_dim(dim, ndim)
-    for i, t in enumerate(ts):
-        if t.ndim != ndim or t.shape[:d] + t.shape[d + 1 :] != ts[0].shape[:d] + ts[0].shape[d + 1 :]:
-            raise ValueError(
-                f"cat(): sizes of tensors must match except in dimension {dim}; tensor 0 has shape "
-                f"{ts[0].shape} and tensor {i} has shape {t.shape}"
-            )
-    return tf.Cat.apply(d, *ts)
-
-
-def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
-    """Stack tensors of one shape along a new dimension ``dim`` (differentiable).
-
-    Shape:
-        k tensors of shape S give shape S with k inserted at position ``dim``.
-
-    Example:
-        >>> import tinynet
-        >>> tinynet.stack([tinynet.zeros(2, 3)] * 4, dim=1).shape
-        (2, 4, 3)
-    """
-    ts = _tensor_list(tensors, "stack")
-    for i, t in enumerate(ts):
-        if t.shape != ts[0].shape:
-            raise ValueError(
-                f"stack(): all tensors must have the same shape; tensor 0 is {ts[0].shape}, tensor {i} is {t.shape}"
-            )
-    return tf.Stack.apply(_one_dim(dim, ts[0].ndim + 1), *ts)
-
-
-def where(condition, input, other) -> Tensor:
-    """``input`` where ``condition`` holds, else ``other``; differentiable in both.
-
-    Args:
-        condition: a bool tensor.
-        input, other: tensors or numbers.
-
-    Shape:
-        condition, input and other broadcast together.
-
-    Example:
-        >>> import tinynet
-        >>> x = tinynet.tensor([-1.0, 2.0])
-        >>> tinynet.where(x > 0, x, 0.0)
-        tensor([0., 2.])
-    """
-    cond = condition.data if isinstance(condition, Tensor) else np.asarray(condition)
-    if cond.dtype != np.bool_:
-        raise TypeError(f"where(): condition must be a bool tensor, got dtype {cond.dtype}")
-    a = input if isinstance(input, Tensor) else Tensor(input)
-    b = other if isinstance(other, Tensor) else Tensor(other)
-    _check_broadcast(a.shape, b.shape, "where")
-    _check_broadcast(cond.shape, np.broadcast_shapes(a.shape, b.shape), "where")
-    a, b = _promote_pair(a, b)
-    return tf.Where.apply(cond, a, b)
-
-
-def from_numpy(array: np.ndarray) -> Tensor:
-    """Wrap a numpy array without copying (shares memory, keeps the dtype).
-
-    Example:
-        >>> import numpy as np, tinynet
-        >>> a = np.zeros(2)
-        >>> t = tinynet.from_numpy(a)
-        >>> a[0] = 5
-        >>> t
-        tensor([5., 0.], dtype=tinynet.float64)
-    """
-    if not isinstance(array, np.ndarray):
-        raise TypeError(f"from_numpy() expects a numpy array, got {type(array).__name__}")
-    if array.dtype.kind not in "fiub":
-        raise TypeError(f"from_numpy(): unsupported dtype {array.dtype}")
-    return Tensor._wrap(array)
+    if name.startswith("_") or not hasattr(creation, name):
+        raise AttributeError(f"module 'tinynet.tensor' has no attribute {name!r}")
+    return getattr(creation, name)

@@ -44,7 +44,8 @@ class Mul(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
+        # keep only what a gradient needs: an in-place write to the other operand stays legal (PyTorch)
+        ctx.save_for_backward(a if ctx.needs_input_grad[1] else None, b if ctx.needs_input_grad[0] else None)
         return np.multiply(a, b)
 
     @staticmethod
@@ -61,7 +62,7 @@ class Div(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
+        ctx.save_for_backward(a if ctx.needs_input_grad[1] else None, b)  # a only for b's gradient
         return np.divide(a, b)
 
     @staticmethod
@@ -199,7 +200,8 @@ class Abs(Function):
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_arrays
-        return grad * np.sign(x)  # sign(0) = 0, as in PyTorch
+        # sign(0) = 0 and, as PyTorch's sgn, 0 at NaN (numpy's sign(nan) is nan)
+        return grad * np.sign(np.where(np.isnan(x), 0, x))
 
 
 class Tanh(Function):
@@ -254,7 +256,9 @@ class ReLU(Function):
     @staticmethod
     def backward(ctx, grad):
         (y,) = ctx.saved_arrays
-        return grad * (y > 0)  # gradient 0 at x = 0, as in PyTorch
+        # gradient 0 at x = 0, as in PyTorch. At NaN inputs PyTorch's masked select differs (README, "Where
+        # tinynet differs"); a np.where here makes this hot backward 4x slower.
+        return grad * (y > 0)
 
 
 class LeakyReLU(Function):
@@ -361,7 +365,9 @@ class Sum(Function):
         ctx.shape = x.shape
         ctx.dims = _norm_dims(dim, x.ndim)
         ctx.keepdim = keepdim
-        return np.asarray(np.sum(x, axis=ctx.dims, keepdims=keepdim))
+        # integers and bools sum to int64, as in PyTorch (numpy would give uint64 for unsigned)
+        dtype = np.int64 if x.dtype.kind in "biu" else None
+        return np.asarray(np.sum(x, axis=ctx.dims, keepdims=keepdim, dtype=dtype))
 
     @staticmethod
     def backward(ctx, grad):
@@ -406,15 +412,41 @@ class Var(Function):
     @staticmethod
     def backward(ctx, grad):
         (centred,) = ctx.saved_arrays
-        # var = sum (x - mean)^2 / denom; d var / dx = 2 (x - mean) / denom
-        # (the mean's own derivative drops out because sum (x - mean) = 0).
-        g = _expand_reduced(grad, ctx.shape, ctx.dims, ctx.keepdim)
+        return _var_backward(ctx, grad, centred), None, None, None
+
+
+def _var_backward(ctx, grad: np.ndarray, centred: np.ndarray) -> np.ndarray:
+    # var = sum (x - mean)^2 / denom; d var / dx = 2 (x - mean) / denom
+    # (the mean's own derivative drops out because sum (x - mean) = 0).
+    g = _expand_reduced(grad, ctx.shape, ctx.dims, ctx.keepdim)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return g * centred * centred.dtype.type(2.0 / ctx.denom if ctx.denom else np.inf)
+
+
+class Std(Function):
+    """Standard deviation: the square root of ``Var``, with PyTorch's gradient 0 where the std is 0."""
+
+    @staticmethod
+    def forward(ctx, x, dim, correction, keepdim):
+        var = Var.forward(ctx, x, dim, correction, keepdim)
+        (centred,) = ctx._saved
+        with np.errstate(invalid="ignore"):
+            std = np.sqrt(var)
+        ctx.save_for_backward(centred, std)
+        return std
+
+    @staticmethod
+    def backward(ctx, grad):
+        centred, std = ctx.saved_arrays
+        # d std = d var / (2 std); where std = 0 every x equals the mean and d var = 0 too: the
+        # product is 0 (PyTorch's masked_fill), not 0 * inf = nan.
         with np.errstate(divide="ignore", invalid="ignore"):
-            return g * centred * centred.dtype.type(2.0 / ctx.denom if ctx.denom else np.inf), None, None, None
+            g_var = np.where(std == 0, grad.dtype.type(0), grad / (2 * std))
+        return _var_backward(ctx, g_var, centred), None, None, None
 
 
 class MaxAll(Function):
-    """max() or min() over all elements; ties share the gradient evenly, as in PyTorch."""
+    """max() or min() over all elements; ties (and NaNs) share the gradient evenly, as in PyTorch."""
 
     @staticmethod
     def forward(ctx, x, is_max):
@@ -427,8 +459,10 @@ class MaxAll(Function):
     @staticmethod
     def backward(ctx, grad):
         x, y = ctx.saved_arrays
-        hit = x == y
-        return grad * hit / hit.sum().astype(x.dtype), None
+        # A NaN is the maximum (and the minimum) once present: the gradient goes to the NaNs, as in PyTorch.
+        hit = np.isnan(x) if np.isnan(y) else x == y
+        # the others get exactly 0, even when grad is NaN or inf (PyTorch's masked_fill, not grad * mask)
+        return np.where(hit, grad / hit.sum().astype(x.dtype), x.dtype.type(0)), None
 
 
 class MaxDim(Function):
@@ -539,11 +573,14 @@ class Permute(Function):
 
 
 class Expand(Function):
-    """Broadcast to a larger shape (a read-only view)."""
+    """Broadcast to a larger shape: a view whose stretched dimensions have stride 0 (writes into them are refused)."""
 
     @staticmethod
     def forward(ctx, x, shape):
-        return np.broadcast_to(x, shape)
+        strides = np.broadcast_to(x, shape).strides
+        # numpy marks a broadcast read-only; PyTorch lets one write where no two elements share memory
+        # (``e[:, 0]`` of an expanded ``e``), and Tensor._check_inplace refuses the rest.
+        return np.lib.stride_tricks.as_strided(x, shape, strides, writeable=x.flags.writeable)
 
     @staticmethod
     def backward(ctx, grad):
@@ -551,14 +588,21 @@ class Expand(Function):
 
 
 class Index(Function):
-    """``x[index]``; the adjoint scatters (adds) the gradient back to where it was read."""
+    """``x[index]``; the adjoint scatters (adds) the gradient back to where it was read.
+
+    Basic indexing (ints, slices, None, Ellipsis) returns a view of ``x`` as in PyTorch; integer
+    arrays and masks (advanced indexing) return a copy.
+    """
 
     @staticmethod
     def forward(ctx, x, index):
         ctx.shape, ctx.index = x.shape, index
         ctx.basic = _is_basic_index(index)
-        out = x[index]
-        return np.array(out) if ctx.basic else out  # a copy: later writes to x must not change it
+        if _is_view_index(index):
+            # numpy gives a scalar, not a 0-d view, when every dimension gets an int: add `...`
+            items = index if isinstance(index, tuple) else (index,)
+            return x[items if Ellipsis in items else items + (Ellipsis,)]
+        return x[index]
 
     @staticmethod
     def backward(ctx, grad):
@@ -570,6 +614,11 @@ class Index(Function):
         return g, None
 
 
+def _is_view_index(index) -> bool:
+    items = index if isinstance(index, tuple) else (index,)
+    return all(it is None or it is Ellipsis or isinstance(it, (slice, int, np.integer)) for it in items)
+
+
 def _is_basic_index(index) -> bool:
     items = index if isinstance(index, tuple) else (index,)
     for it in items:
@@ -578,6 +627,86 @@ def _is_basic_index(index) -> bool:
         if not (it is None or it is Ellipsis or isinstance(it, (slice, int, np.integer))):
             return False
     return True
+
+
+class IndexPut(Function):
+    """A copy of ``x`` with ``x[index] = values`` (out of place): a recorded ``x[index] = values``."""
+
+    @staticmethod
+    def forward(ctx, x, index, values):
+        ctx.index = index
+        out = x.copy()
+        out[index] = values
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        # Written positions take their gradient from `values`, the others from `x`.
+        g_x = None
+        if ctx.needs_input_grad[0]:
+            g_x = grad.copy()
+            g_x[ctx.index] = 0
+        g_values = grad[ctx.index] if ctx.needs_input_grad[2] else None
+        return g_x, None, g_values
+
+
+class CopySlices(Function):
+    """The base's new history after an in-place write into its elements at ``positions`` (PyTorch's CopySlices).
+
+    ``positions`` holds, for each element of the written view, its index in the flattened base.
+    The write has already happened (through the view), so forward returns the base's own array.
+    """
+
+    @staticmethod
+    def forward(ctx, base, values, positions):
+        ctx.positions = positions
+        return base
+
+    @staticmethod
+    def backward(ctx, grad):
+        # new_base = old_base outside the positions, values inside them.
+        g_base = g_values = None
+        if ctx.needs_input_grad[0]:
+            g_base = np.array(grad)  # a C-ordered copy, so reshape(-1) below is a view
+            g_base.reshape(-1)[ctx.positions] = 0
+        if ctx.needs_input_grad[1]:
+            g_values = np.reshape(grad, -1)[ctx.positions]
+        return g_base, g_values, None
+
+
+class ViewAt(Function):
+    """A view of ``base`` (the array ``view``) whose elements sit at ``positions`` of the flattened base.
+
+    Gives a view its history again after the base's history was rewritten by ``CopySlices``.
+    """
+
+    @staticmethod
+    def forward(ctx, base, positions, view):
+        ctx.shape, ctx.positions = base.shape, positions
+        return view
+
+    @staticmethod
+    def backward(ctx, grad):
+        # The adjoint of reading at positions: add the gradient back there (an expanded view repeats elements).
+        g = np.zeros(ctx.shape, dtype=grad.dtype)
+        np.add.at(g.reshape(-1), ctx.positions, grad)
+        return g, None, None
+
+
+def flat_positions(base: np.ndarray, view: np.ndarray) -> np.ndarray:
+    """For each element of ``view`` (an array sharing ``base``'s memory), its index in ``base.reshape(-1)``."""
+
+    def byte_offsets(a: np.ndarray) -> np.ndarray:
+        out = np.zeros(a.shape, dtype=np.int64)
+        for axis, (n, stride) in enumerate(zip(a.shape, a.strides)):
+            out += (np.arange(n, dtype=np.int64) * stride).reshape((n,) + (1,) * (a.ndim - axis - 1))
+        return out
+
+    start = view.__array_interface__["data"][0] - base.__array_interface__["data"][0]
+    base_off = byte_offsets(base).reshape(-1)
+    order = np.argsort(base_off, kind="stable")
+    where = np.searchsorted(base_off[order], (start + byte_offsets(view)).reshape(-1))
+    return order[where].reshape(view.shape)
 
 
 class Cat(Function):

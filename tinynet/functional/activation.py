@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tinynet import tensor_functions as tf
+from tinynet import tensor_functions
 from tinynet.functional._validate import check_tensor
 from tinynet.tensor import Tensor
 
@@ -43,7 +43,7 @@ def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = Fals
     check_tensor(input, "leaky_relu", "input", floating=True)
     if not isinstance(negative_slope, (int, float)) or isinstance(negative_slope, bool):
         raise TypeError(f"leaky_relu: negative_slope must be a number, got {negative_slope!r}")
-    return tf.LeakyReLU.apply(input, float(negative_slope))
+    return tensor_functions.LeakyReLU.apply(input, float(negative_slope))
 
 
 def sigmoid(input: Tensor) -> Tensor:

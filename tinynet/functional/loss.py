@@ -22,7 +22,7 @@ import warnings
 
 import numpy as np
 
-from tinynet.autograd import Function
+from tinynet.autograd import Function, is_grad_enabled
 from tinynet.functional._validate import check_tensor
 from tinynet.tensor import Tensor
 
@@ -222,6 +222,16 @@ def _check_class_weight(weight, input: Tensor, op: str) -> np.ndarray | None:
     return weight.data
 
 
+def _check_weight_not_differentiable(weight, op: str) -> None:
+    """With class-index targets the weight is not differentiable in PyTorch, which refuses one that requires grad."""
+    if weight is not None and weight.requires_grad and is_grad_enabled():
+        raise RuntimeError(
+            f"{op}: with class-index targets the loss is not differentiable with respect to weight (as in "
+            "PyTorch: 'This input cannot have requires_grad True'); pass weight.detach(), or class "
+            "probabilities as the target"
+        )
+
+
 def _class_column(weight: np.ndarray, ndim: int) -> np.ndarray:
     """A (C,) vector shaped (1, C, 1, ...) to broadcast along the class axis of an ndim-array."""
     return weight.reshape((1, -1) + (1,) * (ndim - 2))
@@ -306,8 +316,8 @@ class CrossEntropy(Function):
 class CrossEntropyProbs(Function):
     """Cross-entropy against class probabilities q (same shape as the logits).
 
-    loss = -Σ_c a_c log p_c with a_c = w_c ((1 - ε) q_c + ε / C); dloss/dx = S p - a with
-    S = Σ_c a_c, and dloss/dq_c = -(1 - ε) w_c log p_c.
+    loss = -Σ_c a_c log p_c with a_c = w_c b_c, b_c = (1 - ε) q_c + ε / C; dloss/dx = S p - a with
+    S = Σ_c a_c, dloss/dq_c = -(1 - ε) w_c log p_c and dloss/dw_c = -b_c log p_c (summed over positions).
     """
 
     @staticmethod
@@ -316,24 +326,24 @@ class CrossEntropyProbs(Function):
         eps = label_smoothing
         dt = x.dtype.type
         logp, p = _log_softmax_and_softmax(x)
-        a = q.astype(x.dtype, copy=True)
+        b = q.astype(x.dtype, copy=True)
         if eps:
-            a *= dt(1 - eps)
-            a += dt(eps / c)
-        if weight is not None:
-            a *= _class_column(weight, x.ndim)
+            b *= dt(1 - eps)
+            b += dt(eps / c)
+        a = b * _class_column(weight, x.ndim) if weight is not None else b
         loss = -(a * logp).sum(axis=1)
         count = loss.size  # PyTorch's mean divides by N * d1 * ..., not by any weight
-        ctx.save_for_backward(p, a, logp if ctx.needs_input_grad[1] else None, weight)
+        keep_logp = ctx.needs_input_grad[1] or ctx.needs_input_grad[2]
+        ctx.save_for_backward(p, a, logp if keep_logp else None, weight, b if ctx.needs_input_grad[2] else None)
         ctx.reduction, ctx.count, ctx.eps = reduction, count, eps
         return _reduce(loss, reduction, count)
 
     @staticmethod
     def backward(ctx, grad):
-        p, a, logp, weight = ctx.saved_arrays
+        p, a, logp, weight, b = ctx.saved_arrays
         dt = p.dtype.type
         g = _upstream(grad, ctx.reduction, ctx.count, class_axis=True)
-        gx = gq = None
+        gx = gq = gw = None
         if ctx.needs_input_grad[0]:
             gx = p * (g * a.sum(axis=1, keepdims=True))
             gx -= g * a
@@ -341,7 +351,9 @@ class CrossEntropyProbs(Function):
             gq = -dt(1 - ctx.eps) * g * logp
             if weight is not None:
                 gq *= _class_column(weight, p.ndim)
-        return gx, gq, None, None, None
+        if ctx.needs_input_grad[2]:
+            gw = -(g * b * logp).sum(axis=tuple(i for i in range(p.ndim) if i != 1))
+        return gx, gq, gw, None, None
 
 
 def cross_entropy(
@@ -401,8 +413,10 @@ def cross_entropy(
             raise RuntimeError(f"{op}: ignore_index is not supported for floating point target (got {ignore_index})")
         if target.dtype != input.dtype:
             raise RuntimeError(f"{op}: target has dtype {target.dtype} but input has dtype {input.dtype}")
-        out = CrossEntropyProbs.apply(x, _as_batched(target), w, reduction, eps)
+        # the weight goes in as a Tensor: with probabilities it is differentiable, as in PyTorch
+        out = CrossEntropyProbs.apply(x, _as_batched(target), weight if w is not None else None, reduction, eps)
     else:
+        _check_weight_not_differentiable(weight, op)
         t1 = _check_class_target(input, target, op, ignore_index)
         safe, w1, valid1 = _target_weights(t1, w, ignore_index, input.dtype)
         out = CrossEntropy.apply(x, safe, w1, valid1, w, reduction, eps)
@@ -469,6 +483,7 @@ def nll_loss(
     _check_logits(input, op)
     reduction = _reduction(reduction, op, size_average, reduce)
     w = _check_class_weight(weight, input, op)
+    _check_weight_not_differentiable(weight, op)
     t1 = _check_class_target(input, target, op, ignore_index)
     safe, w1, _ = _target_weights(t1, w, ignore_index, input.dtype)
     out = NLLLoss.apply(_as_batched(input), safe, w1, reduction)
