@@ -1107,6 +1107,7 @@ _NAMESPACES = [
     ("metrics", metrics, metrics.__all__),
     ("testing", testing, testing.__all__),
     ("models", models, models.__all__),
+    ("tinynet", tinynet.summary, ["summary"]),  # the function tinynet.summary.summary (tinynet.summary is its module)
 ]
 
 
