@@ -247,6 +247,15 @@ def test_max_and_min_send_the_gradient_to_the_nans(reduce):
     both(run)
 
 
+def test_relu_passes_the_gradient_at_a_nan_input_and_stops_it_at_zero():
+    def run(lib):
+        x = lib.tensor([float("nan"), -1.0, 0.0, 2.0], requires_grad=True)
+        x.relu().backward(lib.tensor([1.0, 2.0, 3.0, 4.0]))
+        return x.grad
+
+    both(run)
+
+
 def test_comparisons_with_a_0d_float64_tensor_follow_the_0d_rule():
     def run(lib):
         x = lib.tensor([0.1, 0.2, 0.3])
