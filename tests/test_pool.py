@@ -287,7 +287,7 @@ def test_max_unpool2d_matches_torch_when_indices_are_distinct(torch, case, use_o
 
 
 def test_max_pool_then_unpool_returns_each_maximum_to_its_switch():
-    # The seeds' 4x4 input A and 2x2 max pooling: unpooling with the switches puts each
+    # The lecture notes' 4x4 input A and 2x2 max pooling: unpooling with the switches puts each
     # maximum back where it came from and zeros everywhere else.
     a = np.array([[1.0, 5.0, 2.0, 0.0], [3.0, 4.0, 8.0, 6.0], [7.0, 0.5, 1.5, 2.5], [6.5, 3.5, 9.0, 4.5]])
     y, idx = F.max_pool2d(tinynet.tensor(a[None, None]), 2, return_indices=True)
