@@ -1,7 +1,8 @@
 """Instructor material: correct backwards written in plain numpy, WITHOUT tinynet's kernels.
 
-``python tools/coursework.py verify OP`` puts the answer below into a handout of ``OP`` in place
-of the blanked backward and runs the student's full ``pytest`` there: it must pass completely.
+``python tools/coursework.py verify OP --full`` puts the answer below into a handout of ``OP`` in
+place of the blanked backward and runs the student's full ``pytest`` there: it must pass completely
+(without ``--full``: the tests recorded for ``OP``).
 That proves the handout accepts any correct answer, not only one that calls the provided
 kernels (the scatter/gather adjoints in tinynet/kernels). None of this file goes into a
 handout.
