@@ -160,14 +160,26 @@ def _collected_ids() -> set:
 
 def test_every_recorded_test_exists_in_the_suite():
     """Every id in coursework_tests.json is collected by pytest (a renamed test or a new id shows here)."""
-    data = json.loads(coursework.TESTS_FILE.read_text(encoding="utf-8"))
-    assert set(data) == set(coursework.OPS)
+    data = coursework.record()
+    assert {"conv2d", "max_pool2d", "max_unpool2d", "upsample_bilinear"} <= set(data) <= set(coursework.OPS)
     collected = _collected_ids()
     assert len(collected) > 1000
     for name, ids in data.items():
         assert ids, f"{name}: nothing recorded"
         missing = sorted(set(ids) - collected - {t for t in ids if t.startswith("tests/test_coursework")})
         assert not missing, f"{name}: recorded but not collected (run discover {name} --write): {missing}"
+
+
+def test_an_op_that_was_not_measured_has_no_promise_and_no_handout(tmp_path, monkeypatch):
+    monkeypatch.setattr(coursework, "TESTS_FILE", tmp_path / "record.json")
+    (tmp_path / "record.json").write_text(json.dumps({"conv2d": ["tests/test_conv.py::test_x"]}))
+    assert coursework.promised_tests("conv2d") == ["tests/test_conv.py::test_x"]
+    with pytest.raises(LookupError, match="relu has not been measured: run python tools/coursework.py discover relu"):
+        coursework.promised_tests("relu")
+    with pytest.raises(LookupError, match="relu has not been measured"):
+        coursework.handout(["relu"], tmp_path / "course")
+    assert not (tmp_path / "course").exists()
+    assert "| `relu` |" in coursework.guide_tables() and "not measured yet" in coursework.guide_tables()
 
 
 def test_the_guides_tables_are_generated_from_the_record():

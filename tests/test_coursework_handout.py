@@ -65,7 +65,7 @@ def test_the_handout_is_one_commit_without_instructor_material_caches_or_outputs
     assert "Write `Conv.backward` in `tinynet/functional/conv.py`" in guide
     assert all(f"`{t}`" in guide for t in coursework.tests_for(["conv2d", "max_pool2d"]))
     with pytest.raises(FileExistsError):
-        coursework.handout(["relu"], root)
+        coursework.handout(["conv2d"], root)
 
 
 def test_the_search_finds_a_line_left_in_a_file_or_only_in_the_history(tmp_path):

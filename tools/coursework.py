@@ -283,9 +283,13 @@ def strip_derivation(source: str, function_name: str) -> str:
 
 
 def _ruff_format(paths: list[Path]) -> None:
-    """Format the edited files when ruff is installed, so the copy stays lint-clean."""
+    """Tidy the edited files when ruff is installed, so the copy stays lint-clean: drop the imports only
+    the removed code used, sort the rest, format."""
     if paths and importlib.util.find_spec("ruff") is not None:
-        subprocess.run([sys.executable, "-m", "ruff", "format", "--quiet", "--no-cache", *map(str, paths)], check=False)
+        ruff = [sys.executable, "-m", "ruff"]
+        files = [str(p) for p in paths]
+        subprocess.run([*ruff, "check", "--fix", "--select", "F401,I001", "--quiet", "--no-cache", *files], check=False)
+        subprocess.run([*ruff, "format", "--quiet", "--no-cache", *files], check=False)
 
 
 def _answers() -> dict:
@@ -360,10 +364,21 @@ def clear_notebook(path: Path) -> None:
     path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
+def record() -> dict[str, list[str]]:
+    """{op: the node ids its handout fails}, as ``discover --write`` measured them; unmeasured ops are absent."""
+    return json.loads(TESTS_FILE.read_text(encoding="utf-8")) if TESTS_FILE.exists() else {}
+
+
 def promised_tests(name: str) -> list[str]:
-    """The node ids of the student's full ``pytest`` that fail in a handout of ``name`` (measured by ``discover``)."""
-    data = json.loads(TESTS_FILE.read_text(encoding="utf-8")) if TESTS_FILE.exists() else {}
-    return list(data.get(op_name(name), []))
+    """The node ids of the student's full ``pytest`` that fail in a handout of ``name`` (measured by ``discover``).
+
+    Raises LookupError for an op that was not measured: a guessed list is what this script replaces.
+    """
+    name = op_name(name)
+    data = record()
+    if name not in data:
+        raise LookupError(f"{name} has not been measured: run python tools/coursework.py discover {name} --write")
+    return list(data[name])
 
 
 def tests_for(names: list[str]) -> list[str]:
@@ -371,7 +386,7 @@ def tests_for(names: list[str]) -> list[str]:
     return sorted({t for name in names for t in promised_tests(name)})
 
 
-def student_guide(names: list[str], root: Path) -> str:
+def student_guide(names: list[str], root: Path, ids: list[str] | None) -> str:
     """docs/COURSEWORK.md of a handout: what to write, and the tests that must turn green."""
     lines = ["# Your exercise", ""]
     for name in names:
@@ -380,7 +395,8 @@ def student_guide(names: list[str], root: Path) -> str:
             lines.append(
                 f"- Write `{cls}.backward` in `{rel}` (used by {', '.join(f'`{c}`' for c in OPS[name].covers)})."
             )
-    ids = tests_for(names)
+    if ids is None:  # only while discover measures an op for the first time
+        return "\n".join(lines + ["", "Run `pytest`: the tests that fail have not been measured yet.", ""])
     lines += [
         "",
         "Its body raises `NotImplementedError`; its signature and docstring say what arrives, and the",
@@ -429,16 +445,21 @@ def build(names: list[str], dest: Path, src: Path = ROOT, derivation: bool = Fal
         for fn in functions:
             text = to_rounding(text, fn)
         path.write_text(text, encoding="utf-8")
-    _ruff_format([dest / rel for rel in BIT_FOR_BIT])
+    _ruff_format([dest / rel for rel in {**INSTRUCTOR_TESTS, **BIT_FOR_BIT}])
     for notebook in sorted(dest.rglob("*.ipynb")):
         clear_notebook(notebook)
     (dest / "docs").mkdir(exist_ok=True)
-    (dest / "docs" / "COURSEWORK.md").write_text(student_guide(names, dest), encoding="utf-8")
+    ids = tests_for(names) if all(n in record() for n in names) else None
+    (dest / "docs" / "COURSEWORK.md").write_text(student_guide(names, dest, ids), encoding="utf-8")
     return Handout(dest, names, {p.relative_to(dest).as_posix(): lines for p, lines in removed.items()})
 
 
 def handout(names: list[str], dest: Path, src: Path = ROOT, derivation: bool = False) -> Handout:
-    """``build`` the student copy, then make it a fresh git repository with one commit."""
+    """``build`` the student copy, then make it a fresh git repository with one commit.
+
+    Every op must have been measured (``discover``), so that the copy's guide names its tests.
+    """
+    tests_for([op_name(n) for n in names])  # LookupError for an unmeasured op, before anything is written
     made = build(names, dest, src, derivation)
     git = ["git", "-c", "user.name=tinynet coursework", "-c", "user.email=coursework@tinynet.invalid"]
     env = dict(os.environ, GIT_AUTHOR_DATE="2000-01-01T00:00:00Z", GIT_COMMITTER_DATE="2000-01-01T00:00:00Z")
@@ -578,7 +599,7 @@ def _parallel(fn, names: list[str], jobs: int) -> list:
 
 def rotating_op(candidates: list[str] | None = None) -> str:
     """The op CI checks this time: chosen by the commit (or, without git, the date), or $COURSEWORK_OP."""
-    candidates = sorted(candidates or OPS)
+    candidates = sorted(candidates or record())
     if os.environ.get("COURSEWORK_OP"):
         return op_name(os.environ["COURSEWORK_OP"])
     head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True)
@@ -608,10 +629,13 @@ def guide_tables(root: Path = ROOT) -> str:
     ]
     details = []
     for name, op in OPS.items():
-        ids = promised_tests(name)
         where = ", ".join(
             f"`{cls}.backward` (`{locate(root, cls).relative_to(root).as_posix()}`)" for cls in op.functions
         )
+        if name not in record():
+            rows.append(f"| `{name}` | {where} | {', '.join(f'`{c}`' for c in op.covers)} | not measured yet |")
+            continue
+        ids = promised_tests(name)
         rows.append(f"| `{name}` | {where} | {', '.join(f'`{c}`' for c in op.covers)} | {len(ids)} |")
         details += [
             "",
@@ -678,10 +702,11 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.command == "list":
         for name, op in OPS.items():
+            count = f"{len(promised_tests(name))} tests" if name in record() else "not measured"
             fns = ", ".join(
                 f"{cls}.backward in {locate(ROOT, cls).relative_to(ROOT).as_posix()}" for cls in op.functions
             )
-            print(f"{name}: {fns}; serves {', '.join(op.covers)}; {len(promised_tests(name))} tests")
+            print(f"{name}: {fns}; serves {', '.join(op.covers)}; {count}")
         return 0
     if args.command == "handout":
         made = handout(args.ops, args.to, derivation=args.strip_derivation)
