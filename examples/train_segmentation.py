@@ -99,6 +99,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     return args
 
 
+def is_smoke_run(config: dict) -> bool:
+    """A --quick run: only --quick sets the small validation and test splits (and such a model is untrained)."""
+    return config["val_size"] == QUICK["val_size"] and config["test_size"] == QUICK["test_size"]
+
+
 def make_config(args: argparse.Namespace, upsample: str | None = None) -> dict:
     sizes = dict(QUICK if args.quick else FULL)
     if args.epochs is not None:
@@ -236,18 +241,20 @@ class Run:
             "history": self.history,
         }
         (out / "metrics.json").write_text(json.dumps(result, indent=2) + "\n")
+        smoke = ", smoke run (untrained)" if is_smoke_run(self.config) else ""
         plot_training_curves(
             {k: self.history[k] for k in ("epoch", "train_loss", "val_miou")},
             path=out / "loss_curve.png",
-            title=f"EncoderDecoder ({self.config['upsample']}) on Shapes",
+            title=f"EncoderDecoder ({self.config['upsample']}) on Shapes{smoke}",
         )
         self.model.eval()
         with tinynet.no_grad():
             images = tinynet.from_numpy(self.test_set.images[:4])
             pred = self.model(images).argmax(dim=1)
-        plot_segmentation(
-            self.test_set.images[:4], self.test_set.labels[:4], pred, class_names=CLASSES, path=out / "predictions.png"
-        )
+        fig = plot_segmentation(self.test_set.images[:4], self.test_set.labels[:4], pred, class_names=CLASSES)
+        if smoke:
+            fig.suptitle("smoke run (untrained): these predictions say nothing about the model", color="tab:red")
+        fig.savefig(out / "predictions.png", dpi=fig.dpi, bbox_inches="tight")
         return result
 
 

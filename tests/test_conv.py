@@ -2,9 +2,9 @@
 
 What is proved, in order:
 
-1. The seeds' worked examples, number for number (seeds 001, 002 and 003).
-2. The matrices: the operator matrix of a 3x3 conv on a 4x4 image is the seeds' 4x16 matrix C,
-   the transposed conv's is Cᵀ, and the 1-D strided conv is the seeds' 3x7 matrix.
+1. The lecture notes' worked examples, number for number (docs/WORKED_EXAMPLES.md).
+2. The matrices: the operator matrix of a 3x3 conv on a 4x4 image is the lecture notes' 4x16 matrix C,
+   the transposed conv's is Cᵀ, and the 1-D strided conv is the lecture notes' 3x7 matrix.
 3. The adjoint pair: conv2d's input-gradient *is* conv_transpose2d of the output gradient (and
    the other way round), and the dot-product test holds for every linear map, the
    weight-gradient maps included.
@@ -33,8 +33,8 @@ import tinynet
 import tinynet.nn.functional as F
 from tinynet.testing import adjoint_check, gradcheck, operator_matrix
 
-# --------------------------------------------------------------------------- the seeds' numbers
-# Seed 003: the 6x6 image A and the 3x3 kernel K used in all its examples.
+# --------------------------------------------------------------------------- the lecture notes' numbers (docs/WORKED_EXAMPLES.md)
+# Lecture notes, part 003: the 6x6 image A and the 3x3 kernel K used in all its examples.
 A = np.array(
     [
         [3, 2, 7, 1, 6, 3],
@@ -59,13 +59,13 @@ def _img(a) -> tinynet.Tensor:
     return _t(a.reshape((1, 1) + a.shape))
 
 
-def test_seed_stride_3_on_the_6x6_image():
+def test_lecture_notes_stride_3_on_the_6x6_image():
     out = F.conv2d(_img(A), _img(K), stride=3)
     np.testing.assert_array_equal(out.data[0, 0], [[52, 54], [52, 54]])
 
 
-def test_seed_same_padding_is_padding_1_and_matches_the_padded_matrix():
-    # The seeds' padded image A_β, written out as they print it.
+def test_lecture_notes_same_padding_is_padding_1_and_matches_the_padded_matrix():
+    # The lecture notes' padded image A_β, written out as they print it.
     A_beta = np.zeros((8, 8))
     A_beta[1:7, 1:7] = A
     by_hand = np.array([[np.sum(A_beta[i : i + 3, j : j + 3] * K) for j in range(6)] for i in range(6)])
@@ -75,12 +75,12 @@ def test_seed_same_padding_is_padding_1_and_matches_the_padded_matrix():
     np.testing.assert_array_equal(F.conv2d(_img(A), _img(K), padding=1).data[0, 0], by_hand)
 
 
-def test_seed_dilation_3_with_padding_1():
+def test_lecture_notes_dilation_3_with_padding_1():
     out = F.conv2d(_img(A), _img(K), padding=1, dilation=3)
     np.testing.assert_array_equal(out.data[0, 0], [[17, 33], [28, 22]])
 
 
-def test_seed_7x7_dilated_example_gives_1():
+def test_lecture_notes_7x7_dilated_example_gives_1():
     A7 = np.array(
         [
             [0.5, 1, 1, 1, 1, 1, 1],
@@ -98,17 +98,17 @@ def test_seed_7x7_dilated_example_gives_1():
     assert out.item() == 1.0
 
 
-SEED_T_INPUT = np.array([[1, 3, 2], [2, 5, 6], [7, 1, 3]])
-SEED_T_KERNEL = np.array([[0, 1], [3, 2]])
+NOTES_T_INPUT = np.array([[1, 3, 2], [2, 5, 6], [7, 1, 3]])
+NOTES_T_KERNEL = np.array([[0, 1], [3, 2]])
 
 
-def test_seed_transposed_conv_stride_1_gives_the_4x4_matrix():
-    out = F.conv_transpose2d(_img(SEED_T_INPUT), _img(SEED_T_KERNEL), stride=1)
+def test_lecture_notes_transposed_conv_stride_1_gives_the_4x4_matrix():
+    out = F.conv_transpose2d(_img(NOTES_T_INPUT), _img(NOTES_T_KERNEL), stride=1)
     np.testing.assert_array_equal(out.data[0, 0], [[0, 1, 3, 2], [3, 13, 17, 10], [6, 26, 29, 15], [21, 17, 11, 6]])
 
 
-def test_seed_transposed_conv_stride_2_gives_the_6x6_matrix():
-    out = F.conv_transpose2d(_img(SEED_T_INPUT), _img(SEED_T_KERNEL), stride=2)
+def test_lecture_notes_transposed_conv_stride_2_gives_the_6x6_matrix():
+    out = F.conv_transpose2d(_img(NOTES_T_INPUT), _img(NOTES_T_KERNEL), stride=2)
     np.testing.assert_array_equal(
         out.data[0, 0],
         [
@@ -122,14 +122,14 @@ def test_seed_transposed_conv_stride_2_gives_the_6x6_matrix():
     )
 
 
-def test_seed_transposed_conv_upsamples_2x2_to_3x3():
+def test_lecture_notes_transposed_conv_upsamples_2x2_to_3x3():
     out = F.conv_transpose2d(_img([[3, 4], [1, 7]]), _img([[2, 0], [1, -1]]))
     np.testing.assert_array_equal(out.data[0, 0], [[6, 8, 0], [5, 15, -4], [1, 6, -7]])
 
 
-SEED_1D_SIGNAL = np.array([1, 0, -2, 3, 1, 2, -1])
-SEED_1D_KERNEL = np.array([0.5, 1, 0.5])
-SEED_1D_MATRIX = np.array(
+NOTES_1D_SIGNAL = np.array([1, 0, -2, 3, 1, 2, -1])
+NOTES_1D_KERNEL = np.array([0.5, 1, 0.5])
+NOTES_1D_MATRIX = np.array(
     [
         [0.5, 1, 0.5, 0, 0, 0, 0],
         [0, 0, 0.5, 1, 0.5, 0, 0],
@@ -138,22 +138,22 @@ SEED_1D_MATRIX = np.array(
 )
 
 
-def test_seed_1d_valid_convolution_with_stride_2():
-    out = F.conv1d(_t(SEED_1D_SIGNAL.reshape(1, 1, 7)), _t(SEED_1D_KERNEL.reshape(1, 1, 3)), stride=2)
+def test_lecture_notes_1d_valid_convolution_with_stride_2():
+    out = F.conv1d(_t(NOTES_1D_SIGNAL.reshape(1, 1, 7)), _t(NOTES_1D_KERNEL.reshape(1, 1, 3)), stride=2)
     np.testing.assert_array_equal(out.data[0, 0], [-0.5, 2.5, 2])
 
 
-def test_seed_1d_strided_convolution_is_the_3x7_matrix_and_its_transpose_maps_3_to_7():
-    w = _t(SEED_1D_KERNEL.reshape(1, 1, 3))
+def test_lecture_notes_1d_strided_convolution_is_the_3x7_matrix_and_its_transpose_maps_3_to_7():
+    w = _t(NOTES_1D_KERNEL.reshape(1, 1, 3))
     C = operator_matrix(lambda x: F.conv1d(x, w, stride=2), (1, 1, 7))
-    np.testing.assert_array_equal(C, SEED_1D_MATRIX)
+    np.testing.assert_array_equal(C, NOTES_1D_MATRIX)
     Ct = operator_matrix(lambda y: F.conv_transpose1d(y, w, stride=2), (1, 1, 3))
-    np.testing.assert_array_equal(Ct, SEED_1D_MATRIX.T)
+    np.testing.assert_array_equal(Ct, NOTES_1D_MATRIX.T)
 
 
 # --------------------------------------------------------------------------- the matrix C
-# Seeds 000/004: the 3x3 conv of a 4x4 image as a 4x16 matrix, written with symbols w_ij.
-SEED_C = [
+# Lecture notes, parts 000 and 004: the 3x3 conv of a 4x4 image as a 4x16 matrix, written with symbols w_ij.
+NOTES_C = [
     ["w00", "w01", "w02", 0, "w10", "w11", "w12", 0, "w20", "w21", "w22", 0, 0, 0, 0, 0],
     [0, "w00", "w01", "w02", 0, "w10", "w11", "w12", 0, "w20", "w21", "w22", 0, 0, 0, 0],
     [0, 0, 0, 0, "w00", "w01", "w02", 0, "w10", "w11", "w12", 0, "w20", "w21", "w22", 0],
@@ -161,37 +161,37 @@ SEED_C = [
 ]
 
 
-def _seed_matrix(w: np.ndarray) -> np.ndarray:
-    """Substitute w_ij = w[i, j] into the seeds' symbolic matrix."""
-    return np.array([[w[int(e[1]), int(e[2])] if isinstance(e, str) else 0.0 for e in row] for row in SEED_C])
+def _notes_matrix(w: np.ndarray) -> np.ndarray:
+    """Substitute w_ij = w[i, j] into the lecture notes' symbolic matrix."""
+    return np.array([[w[int(e[1]), int(e[2])] if isinstance(e, str) else 0.0 for e in row] for row in NOTES_C])
 
 
 # Distinct primes, so a weight in the wrong slot cannot go unnoticed.
 W_PRIMES = np.array([[2.0, 3, 5], [7, 11, 13], [17, 19, 23]])
 
 
-def test_conv2d_operator_matrix_is_the_seeds_4x16_matrix_C():
+def test_conv2d_operator_matrix_is_the_lecture_notes_4x16_matrix_C():
     w = _img(W_PRIMES)
     C = operator_matrix(lambda x: F.conv2d(x, w), (1, 1, 4, 4))
     assert C.shape == (4, 16)
-    np.testing.assert_array_equal(C, _seed_matrix(W_PRIMES))
+    np.testing.assert_array_equal(C, _notes_matrix(W_PRIMES))
 
 
 def test_conv_transpose2d_operator_matrix_is_C_transposed():
     w = _img(W_PRIMES)
     Ct = operator_matrix(lambda y: F.conv_transpose2d(y, w), (1, 1, 2, 2))
     assert Ct.shape == (16, 4)
-    np.testing.assert_array_equal(Ct, _seed_matrix(W_PRIMES).T)
+    np.testing.assert_array_equal(Ct, _notes_matrix(W_PRIMES).T)
 
 
 def test_convolve2d_is_correlation_with_the_flipped_kernel():
     w = _img(W_PRIMES)
     C = operator_matrix(lambda x: F.convolve2d(x, w), (1, 1, 4, 4))
-    np.testing.assert_array_equal(C, _seed_matrix(W_PRIMES[::-1, ::-1]))
+    np.testing.assert_array_equal(C, _notes_matrix(W_PRIMES[::-1, ::-1]))
 
 
-def test_convolve2d_follows_the_seeds_formula_y_i_equals_sum_w_k_x_i_minus_k():
-    # Seed 001: y_i = Σ_{i'=-l..l} w_{i'} x_{i-i'} (valid part), for a tap-3 kernel (l = 1).
+def test_convolve2d_follows_the_lecture_notes_formula_y_i_equals_sum_w_k_x_i_minus_k():
+    # Lecture notes, part 001: y_i = Σ_{i'=-l..l} w_{i'} x_{i-i'} (valid part), for a tap-3 kernel (l = 1).
     rng = np.random.default_rng(3)
     x, w = rng.standard_normal(9), rng.standard_normal(3)  # w[0], w[1], w[2] = w_{-1}, w_0, w_1
     want = [sum(w[j + 1] * x[i - j] for j in (-1, 0, 1)) for i in range(1, 8)]

@@ -1,5 +1,5 @@
 """Convolution layers: Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d (PyTorch twins), and the
-seeds' compositions DepthwiseSeparableConv2d and AtrousPyramid.
+lecture notes' compositions DepthwiseSeparableConv2d and AtrousPyramid.
 
 A layer is right when it is PyTorch's: the same state_dict keys and shapes, the same repr, the
 same initialisation distribution, and identical outputs and gradients once it holds a torch
@@ -233,8 +233,8 @@ def test_depthwise_separable_equals_torchs_grouped_then_pointwise_convs(torch):
     np.testing.assert_allclose(tx.grad.data, px.grad.numpy(), rtol=1e-12, atol=1e-12)
 
 
-def test_depthwise_separable_costs_the_seeds_multiplications_and_fewer_weights():
-    # Seed 001: 32x32x3 image, 3x3 kernels, 12 output channels, 30x30 output.
+def test_depthwise_separable_costs_the_lecture_notes_multiplications_and_fewer_weights():
+    # Lecture notes, part 001 (docs/WORKED_EXAMPLES.md): 32x32x3 image, 3x3 kernels, 12 output channels, 30x30 output.
     full = nn.Conv2d(3, 12, 3, bias=False)
     sep = nn.DepthwiseSeparableConv2d(3, 12, 3, bias=False)
     out = sep(tinynet.randn(1, 3, 32, 32))
@@ -249,7 +249,7 @@ def test_depthwise_separable_costs_the_seeds_multiplications_and_fewer_weights()
 
 # --------------------------------------------------------------------------- atrous pyramid
 @pytest.mark.parametrize("merge", ["concat", "sum", "weighted"])
-def test_atrous_pyramid_keeps_the_size_and_matches_the_seeds_three_merges(torch, merge):
+def test_atrous_pyramid_keeps_the_size_and_matches_the_lecture_notes_three_merges(torch, merge):
     rates = (1, 2, 3)
     aspp = nn.AtrousPyramid(3, 4, rates=rates, merge=merge, dtype=tinynet.float64)
     if merge == "weighted":

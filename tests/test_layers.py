@@ -123,6 +123,7 @@ def test_flatten_matches_torch(torch, start, end):
         lambda lib: lib.Softmax(dim=-1),
         lambda lib: lib.LogSoftmax(dim=1),
     ],
+    ids=["ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Softmax-dim1", "Softmax-dim-1", "LogSoftmax-dim1"],
 )
 def test_activation_modules_match_torch_values_and_gradients(torch, make):
     rng = np.random.default_rng(4)

@@ -230,6 +230,7 @@ def test_avg_pool2d_float32_matches_torch(torch):
         {"kernel_size": (2, 3), "stride": 1, "padding": (1, 0), "count_include_pad": False},
         {"kernel_size": 2, "divisor_override": 3},
     ],
+    ids=["avg_pool2d-3x3-ceil_mode", "avg_pool2d-2x3-exclude_pad", "avg_pool2d-divisor_override"],
 )
 def test_avg_pool2d_is_linear_and_its_backward_is_the_adjoint(args):
     assert adjoint_check(lambda t: F.avg_pool2d(t, **args), (2, 2, 5, 6))
@@ -286,7 +287,7 @@ def test_max_unpool2d_matches_torch_when_indices_are_distinct(torch, case, use_o
 
 
 def test_max_pool_then_unpool_returns_each_maximum_to_its_switch():
-    # The seeds' 4x4 input A and 2x2 max pooling: unpooling with the switches puts each
+    # The lecture notes' 4x4 input A and 2x2 max pooling: unpooling with the switches puts each
     # maximum back where it came from and zeros everywhere else.
     a = np.array([[1.0, 5.0, 2.0, 0.0], [3.0, 4.0, 8.0, 6.0], [7.0, 0.5, 1.5, 2.5], [6.5, 3.5, 9.0, 4.5]])
     y, idx = F.max_pool2d(tinynet.tensor(a[None, None]), 2, return_indices=True)
@@ -344,6 +345,7 @@ def test_max_unpool2d_unbatched_and_float32():
         (lambda t: F.adaptive_avg_pool2d(t, 2), (0, 3, 2, 2)),
         (lambda t: F.max_unpool2d(t, tinynet.zeros(0, 3, 4, 5, dtype=tinynet.int64), 2), (0, 3, 8, 10)),
     ],
+    ids=["max_pool2d", "avg_pool2d-ceil_mode", "adaptive_avg_pool2d", "max_unpool2d"],
 )
 def test_empty_batch_gives_empty_output_and_gradient(fn, out_shape):
     x = tinynet.zeros(0, 3, 4, 5, requires_grad=True)

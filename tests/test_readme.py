@@ -107,7 +107,7 @@ def test_every_name_in_the_table_exists(module, names, _):
                 obj = getattr(obj, part)
 
 
-@pytest.mark.parametrize("index", range(len(_blocks("python"))))
+@pytest.mark.parametrize("index", range(len(_blocks("python"))), ids=lambda i: f"README-python-block-{i + 1}")
 def test_python_code_blocks_run(index):
     code = _blocks("python")[index]
     if "import torch" in code:

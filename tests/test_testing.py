@@ -210,7 +210,7 @@ def test_operator_matrix_applied_to_x_equals_fn_of_x(name, seed):
 
 @pytest.mark.parametrize("name", sorted(LINEAR_MAPS))
 def test_tape_backward_is_the_transposed_matrix(name):
-    """Row i of M is the gradient of output element i: backprop applies Mᵀ (the seeds' Cᵀ)."""
+    """Row i of M is the gradient of output element i: backprop applies Mᵀ (the lecture notes' Cᵀ)."""
     fn, shape = LINEAR_MAPS[name]
     m = operator_matrix(fn, shape)
     for i in range(m.shape[0]):

@@ -5,7 +5,8 @@ test-suite uses them on every op.
 
 * :func:`gradcheck` compares the tape's gradient with central finite differences.
 * :func:`adjoint_check` checks ⟨A x, y⟩ = ⟨x, A* y⟩ for a linear map A, the
-  defining property of the adjoint (the transposed matrix Cᵀ of the seeds).
+  defining property of the adjoint (the transposed matrix Cᵀ of the lecture notes,
+  docs/WORKED_EXAMPLES.md).
 * :func:`operator_matrix` builds the dense matrix of a linear map, column by column.
 """
 
@@ -281,7 +282,7 @@ def operator_matrix(fn: Callable, input_shape: Sequence[int], dtype=np.float64) 
     """The matrix M of a linear ``fn``: ``fn(x).ravel() == M @ x.ravel()``.
 
     Column j is ``fn`` applied to the j-th unit vector; for a 3×3 convolution
-    on a 4×4 input this is the seeds' 4×16 matrix C.
+    on a 4×4 input this is the lecture notes' 4×16 matrix C (docs/WORKED_EXAMPLES.md).
 
     Example:
         >>> import tinynet
