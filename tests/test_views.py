@@ -247,6 +247,26 @@ def test_max_and_min_send_the_gradient_to_the_nans(reduce):
     both(run)
 
 
+@pytest.mark.parametrize("depth", [1, 2])
+def test_a_view_made_under_no_grad_refuses_a_recorded_inplace_write(depth):
+    # b[:2] *= a[:2] would change b's gradient; a view made under no_grad has no history to rewrite
+    def run(lib):
+        a = lib.ones(3, requires_grad=True)
+        b = a * 2
+        with lib.no_grad():
+            v = b[:2]
+        if depth == 2:
+            v = v[1:]  # a view of that view inherits the rule
+        with pytest.raises(RuntimeError, match="created in no_grad mode and is being modified inplace"):
+            v.mul_(a[: v.shape[0]])
+        with lib.no_grad():
+            v.mul_(3.0)  # both inside no_grad: allowed, not recorded
+        b.sum().backward()
+        return a.grad, b
+
+    both(run)
+
+
 def test_relu_passes_the_gradient_at_a_nan_input_and_stops_it_at_zero():
     def run(lib):
         x = lib.tensor([float("nan"), -1.0, 0.0, 2.0], requires_grad=True)

@@ -544,6 +544,8 @@ def _wrap_output(Tensor: type, array: np.ndarray, inputs: list):
                 base = getattr(a, "_base", None)
                 base = a if base is None else base
                 t._base = base
+                if getattr(a, "_no_grad_view", False) or (not _mode.enabled and base._requires_grad):
+                    t._no_grad_view = True  # a recorded in-place write into it is refused (PyTorch's rule)
                 if base._node is not None or not base._requires_grad:
                     base._view_list().append(weakref.ref(t))
                 break

@@ -78,7 +78,7 @@ class Tensor:
                 [6., 8.]])
     """
 
-    # _base and _views are set only on views and their bases (see autograd._wrap_output)
+    # _base, _views and _no_grad_view are set only on views and their bases (see autograd._wrap_output)
     __slots__ = (
         "data",
         "grad",
@@ -88,6 +88,7 @@ class Tensor:
         "_version_box",
         "_base",
         "_views",
+        "_no_grad_view",
         "__weakref__",
     )
     __array_priority__ = 1000  # numpy defers to our operators in ``ndarray * Tensor``
@@ -320,6 +321,13 @@ class Tensor:
                 f"{what}: a tensor that requires grad cannot be modified in place while the tape is recording "
                 "(a leaf Variable that requires grad is being used in an in-place operation); use "
                 "`with tinynet.no_grad():` for parameter updates, or work on tensor.detach()"
+            )
+        if record and base is not None and getattr(self, "_no_grad_view", False):
+            raise RuntimeError(
+                f"{what}: a view was created in no_grad mode and is being modified inplace with grad mode "
+                "enabled. Given that this use case is ambiguous and error-prone, it is forbidden. You can clarify "
+                "your code by moving both the view and the inplace either both inside the no_grad block (if you "
+                "don't want the inplace to be tracked) or both outside (if you want the inplace to be tracked)."
             )
         if recording and self._requires_grad and base is not None and base._node is None:
             raise RuntimeError(
