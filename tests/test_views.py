@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -263,6 +264,19 @@ def test_a_view_made_under_no_grad_refuses_a_recorded_inplace_write(depth):
             v.mul_(3.0)  # both inside no_grad: allowed, not recorded
         b.sum().backward()
         return a.grad, b
+
+    both(run)
+
+
+def test_division_by_zero_gives_inf_and_nan_without_a_warning():
+    def run(lib):
+        x = lib.tensor([1.0, 0.0, -2.0], requires_grad=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # PyTorch is silent; numpy would warn
+            y = x / lib.tensor([0.0, 0.0, 1.0])
+            y.sum().backward()
+            ints = lib.tensor([0, 1]) / lib.tensor([0, 0])
+        return y, x.grad, ints
 
     both(run)
 

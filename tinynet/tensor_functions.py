@@ -63,14 +63,16 @@ class Div(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a if ctx.needs_input_grad[1] else None, b)  # a only for b's gradient
-        return np.divide(a, b)
+        with np.errstate(divide="ignore", invalid="ignore"):  # x/0 is inf or nan without a warning, as PyTorch
+            return np.divide(a, b)
 
     @staticmethod
     def backward(ctx, grad):
         a, b = ctx.saved_arrays
         # d(a/b)/da = 1/b, d(a/b)/db = -a/b^2
-        ga = grad / b if ctx.needs_input_grad[0] else None
-        gb = -grad * a / (b * b) if ctx.needs_input_grad[1] else None
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ga = grad / b if ctx.needs_input_grad[0] else None
+            gb = -grad * a / (b * b) if ctx.needs_input_grad[1] else None
         return ga, gb
 
 
