@@ -2,8 +2,9 @@
 
 * ``cases()``: one SGD training step (forward, cross-entropy, backward, step) of
   ``tinynet.models.EncoderDecoder`` at batch 16 on 3x64x64 images, for each upsampling
-  mode, against ``benchmarks.torch_twin`` loaded from the same state_dict (the first
-  losses are checked to agree before timing).
+  mode, against ``benchmarks.torch_twin`` loaded from the same state_dict, and of the
+  full-resolution encoder-decoder of benchmarks/fullres.py against its torch build (the
+  first losses are checked to agree before timing).
 * ``reports()``: peak RSS of 10 such steps in a fresh process per framework, and the
   compile time of every kernel the five models use, with an empty and a warm numba cache.
 """
@@ -36,18 +37,33 @@ def _batch(seed: int = 0):
     return x, y
 
 
-def _step_pair(upsample: str):
+def models(name: str):
+    """(tinynet model, torch twin holding the same weights) for ``name``: an upsampling mode of the
+    example's EncoderDecoder, or "fullres" (benchmarks/fullres.py)."""
+    import torch
+
+    import tinynet
+    from benchmarks.fullres import full_resolution_net
+    from benchmarks.torch_twin import load_into, torch_twin
+    from tinynet.models import EncoderDecoder
+
+    tinynet.manual_seed(0)
+    if name == "fullres":
+        model = full_resolution_net(tinynet.nn, tinynet.nn.functional)
+        return model, load_into(full_resolution_net(torch.nn, torch.nn.functional), model)
+    model = EncoderDecoder(upsample=name)
+    return model, load_into(torch_twin(name), model)
+
+
+def step_functions(name: str):
+    """(tinynet step, torch step): one SGD training step (forward, cross-entropy, backward, step) each."""
     import torch
 
     import tinynet
     import tinynet.nn.functional as F
-    from benchmarks.torch_twin import load_into, torch_twin
     from tinynet import optim
-    from tinynet.models import EncoderDecoder
 
-    tinynet.manual_seed(0)
-    model = EncoderDecoder(upsample=upsample)
-    twin = load_into(torch_twin(upsample), model)
+    model, twin = models(name)
     x, y = _batch()
     tx, ty = tinynet.tensor(x), tinynet.tensor(y)
     px, py = torch.from_numpy(x), torch.from_numpy(y)
@@ -70,9 +86,14 @@ def _step_pair(upsample: str):
         ref.step()
         return loss
 
+    return tiny, ref_step
+
+
+def _step_pair(name: str):
+    tiny, ref_step = step_functions(name)
     a, b = tiny().item(), ref_step().item()
     if abs(a - b) > 1e-4 * abs(b):
-        raise RuntimeError(f"training step {upsample}: first losses differ, tinynet {a} vs torch {b}")
+        raise RuntimeError(f"training step {name}: first losses differ, tinynet {a} vs torch {b}")
     return tiny, ref_step
 
 
@@ -81,6 +102,10 @@ def cases() -> list[Case]:
     for mode in MODES:
         tiny, ref = _step_pair(mode)
         out.append(Case("training step (SGD)", f"EncoderDecoder {mode}, N{BATCH} 3x{SIZE}x{SIZE}", tiny, ref))
+    tiny, ref = _step_pair("fullres")
+    out.append(
+        Case("training step (SGD)", f"full-resolution encoder-decoder, N{BATCH} 3x{SIZE}x{SIZE}", tiny, ref, 1.3)
+    )
     return out
 
 

@@ -8,8 +8,9 @@ It also prints each contender's float32 error against torch's float64 result (th
 three outputs' max |error| / max |reference|).
 
     python benchmarks/bench_winograd.py                  # wall time, 2 threads (torch and OpenBLAS)
-    python benchmarks/bench_winograd.py --cpu            # one thread each, CPU time of the calling thread
+    python benchmarks/bench_winograd.py --cpu            # one thread each, CPU time of the process
     python benchmarks/bench_winograd.py --alone torch --shape 1   # one contender alone (fresh process)
+    python benchmarks/bench_winograd.py --planner        # per op and dtype: im2col vs F(2x2) vs F(4x4), CPU time
 
 ``--cpu`` measures work rather than wall time: on a shared machine the wall times of threaded
 code move with the other jobs' load, the single-thread CPU time much less.
@@ -94,7 +95,7 @@ def run(rounds: int, repeat: int, cpu: bool, only: str | None = None, shapes=SHA
     import torch
 
     torch.set_num_threads(1 if cpu else 2)
-    clock = time.thread_time if cpu else time.perf_counter
+    clock = time.process_time if cpu else time.perf_counter
     rows = []
     for C, H, Co in shapes:
         steps, errors = _steps(C, H, Co)
@@ -127,16 +128,87 @@ def report(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+# ----------------------------------------------------------------------------- the planner's table
+PLANNER_SHAPES = [
+    (3, 64, 16),
+    (16, 64, 16),
+    (16, 64, 32),
+    (16, 32, 16),
+    (32, 32, 32),
+    (32, 16, 32),
+    (64, 16, 64),
+    (64, 8, 64),
+]
+OPS = ("correlate", "correlate_adjoint", "correlate_weight")
+
+
+def _op_calls(x, w, gy, geom, p_im2col) -> dict:
+    """{(op, contender): call} for the three ops: the planner's im2col strategy and the Winograd kernels."""
+    from tinynet.kernels import conv_planner as cp
+    from tinynet.kernels import winograd as wg
+
+    im2col = cp.STRATEGIES["im2col"]
+    calls = {
+        ("correlate", "im2col"): lambda: im2col.correlate(x, w, geom, p_im2col, None),
+        ("correlate_adjoint", "im2col"): lambda: im2col.correlate_adjoint(gy, w, geom, p_im2col),
+        ("correlate_weight", "im2col"): lambda: im2col.correlate_weight(x, gy, geom, p_im2col),
+    }
+    for tile in wg.TILES:
+        calls["correlate", f"F({tile}x{tile})"] = lambda t=tile: wg.winograd_conv3x3(x, w, 1, t)
+        calls["correlate_adjoint", f"F({tile}x{tile})"] = lambda t=tile: wg.winograd_conv3x3_input_grad(gy, w, 1, t)
+        calls["correlate_weight", f"F({tile}x{tile})"] = lambda t=tile: wg.winograd_conv3x3_weight_grad(x, gy, 1, t)
+    return calls
+
+
+def planner_table(repeat: int, dtypes=("float32", "float64")) -> list[dict]:
+    """Per op, dtype and shape (N16, 3x3, p1): CPU ms (one thread) of im2col, Winograd F(2x2) and F(4x4).
+
+    The im2col column is the conv planner's own strategy (conv_planner.STRATEGIES["im2col"] with the
+    plan it makes), so this measures exactly what a Winograd strategy would have to beat.
+    """
+    import numpy as np
+
+    from tinynet.functional.conv import ConvGeometry
+    from tinynet.kernels import conv_planner as cp
+
+    rows = []
+    for dtype in dtypes:
+        for C, H, Co in PLANNER_SHAPES:
+            geom = ConvGeometry((3, 3), (1, 1), (1, 1), (1, 1), 1, (H, H), (H, H), 2)
+            rng = np.random.default_rng(0)
+            x = rng.standard_normal((BATCH, C, H, H)).astype(dtype)
+            w = (rng.standard_normal((Co, C, 3, 3)) * 0.1).astype(dtype)
+            gy = rng.standard_normal((BATCH, Co, H, H)).astype(dtype)
+            calls = _op_calls(x, w, gy, geom, cp.plan(geom, Co, C, BATCH, x.itemsize))
+            for op in OPS:
+                row = {"dtype": dtype, "shape": f"C{C}->{Co} {H}x{H}", "op": op}
+                for (call_op, name), call in calls.items():
+                    if call_op == op:
+                        call()  # warm-up (and compile)
+                        row[name] = _median_ms(call, repeat, time.process_time)
+                rows.append(row)
+                names = [k for k in row if k not in ("dtype", "shape", "op")]
+                best = min(names, key=lambda k: row[k])
+                timings = "  ".join(f"{k} {row[k]:7.2f}" for k in names)
+                print(f"{dtype} {row['shape']:16s} {op:18s} {timings}  best {best}", flush=True)
+    return rows
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--cpu", action="store_true", help="one thread each, CPU time of the calling thread")
+    parser.add_argument("--cpu", action="store_true", help="one thread each, CPU time of the process")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--alone", choices=CONTENDERS, help="time only this contender")
     parser.add_argument("--shape", type=int, help="index into SHAPES (default: all)")
+    parser.add_argument("--planner", action="store_true", help="per-op table of im2col vs Winograd (CPU time)")
     args = parser.parse_args(argv)
-    if args.cpu:  # before numpy loads OpenBLAS
+    if args.cpu or args.planner:  # before numpy loads OpenBLAS and numba starts its threads
         os.environ["OPENBLAS_NUM_THREADS"] = "1"
+        os.environ["NUMBA_NUM_THREADS"] = "1"
+    if args.planner:
+        planner_table(args.repeat)
+        return
     shapes = SHAPES if args.shape is None else [SHAPES[args.shape]]
     print(report(run(args.rounds, args.repeat, args.cpu, args.alone, shapes)))
 

@@ -28,6 +28,7 @@ from hypothesis import strategies as st
 
 import tinynet
 from tinynet.kernels import winograd as wg
+from tinynet.kernels import workspace
 from tinynet.testing import adjoint_check
 
 # Measured float32 error (relative to the output's largest value, vs the float64 result) on the
@@ -101,6 +102,10 @@ def test_input_and_weight_grads_match_torch_autograd_in_float64(tile, case, torc
     # the single-purpose entry points give the same numbers
     np.testing.assert_array_equal(wg.winograd_conv3x3_input_grad(gy, w, p, tile), dx)
     np.testing.assert_array_equal(wg.winograd_conv3x3_weight_grad(x, gy, p, tile), dw)
+    # and the forward with the weight gradient, sharing the input tiles' transform
+    y, dw_shared = wg.winograd_conv3x3_with_weight_grad(x, w, gy, p, tile)
+    np.testing.assert_array_equal(y, wg.winograd_conv3x3(x, w, p, tile))
+    np.testing.assert_allclose(dw_shared, dw, rtol=1e-13, atol=1e-13 * np.abs(dw).max())
 
 
 @pytest.mark.parametrize("tile", wg.TILES)
@@ -160,15 +165,20 @@ def test_workspaces_are_reused_across_calls_and_out_is_written():
     rng = np.random.default_rng(4)
     x, w = rng.standard_normal((3, 4, 10, 10)), rng.standard_normal((5, 4, 3, 3))
     gy = rng.standard_normal((3, 5, 10, 10))
-    ws: dict = {}
-    y = wg.winograd_conv3x3(x, w, 1, 4, workspace=ws)
-    wg.winograd_conv3x3_backward(x, gy, w, 1, 4, workspace=ws)
-    buffers = {k: id(v) for k, v in ws.items()}
+    workspace.release()
+    y = wg.winograd_conv3x3(x, w, 1, 4)
+    dx, dw = wg.winograd_conv3x3_backward(x, gy, w, 1, 4)
+    buffers = {k: id(v) for k, v in workspace._BUFFERS.items()}
+    assert buffers and workspace.held_bytes() > 0
     out = np.empty_like(y)
-    assert wg.winograd_conv3x3(x, w, 1, 4, out=out, workspace=ws) is out
-    wg.winograd_conv3x3_backward(x, gy, w, 1, 4, workspace=ws)
-    assert {k: id(v) for k, v in ws.items()} == buffers  # no new buffer for the same geometry
+    assert wg.winograd_conv3x3(x, w, 1, 4, out=out) is out
+    dx2, dw2 = wg.winograd_conv3x3_backward(x, gy, w, 1, 4)
+    assert {k: id(v) for k, v in workspace._BUFFERS.items()} == buffers  # no new buffer for the same geometry
     np.testing.assert_array_equal(out, y)
+    np.testing.assert_array_equal(dx2, dx)
+    np.testing.assert_array_equal(dw2, dw)
+    workspace.release()
+    assert workspace.held_bytes() == 0
 
 
 # ----------------------------------------------------------------------------------------- bad input

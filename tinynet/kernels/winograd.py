@@ -31,21 +31,18 @@ padding=p) == winograd_conv3x3_input_grad(x, w, p)`` (see :func:`winograd_conv_t
 
 **Layout, for bandwidth.** ``V`` and ``M`` are (alpha², C, tiles): each position's slab is a
 (C, tiles) matrix that BLAS reads directly, and one (image, channel) plane's tiles are a contiguous
-run of ``th * tw`` values in every slab. The kernels work one plane at a time: a gather copies
-each tile entry (k, q) of all the plane's tiles into a contiguous run (the only strided step), the
-transforms then combine whole runs (long, vectorised loops, zero coefficients skipped), and each
-of the alpha² results is stored as one contiguous run, rather than one scalar per position per
-tile into alpha² far-apart arrays (the stores that took most of a first prototype's time). The
-kernels run on one thread; the GEMMs use OpenBLAS's threads. (Numba-parallel versions over the
-planes doubled the cold compile time, 26 s vs 12 s, and their gain could not be measured on the
-shared 2-core benchmark machine: benchmarks/WINOGRAD.md.)
+run of ``th * tw`` values in every slab. The kernels take one plane at a time (numba threads
+over the planes: each owns its slab runs and its output plane) and one row of tiles at a time:
+the 1-D transform runs down the columns of the row's input rows (whole rows, contiguous), then
+along each tile's columns, and each of the alpha² results of the tile goes to its slab's run for
+this row of tiles (contiguous stores, one pass per tile over all its positions). The 1-D
+transforms (:func:`transform_1d`) have the matrices written out, one branch per matrix, picked at
+compile time (``kind`` is a literal), so the tile size and every coefficient are constants.
 
 **Workspaces.** The batch is processed in chunks of images sized so that ``V`` and ``M`` stay
-about :data:`CHUNK_BYTES` (cache-sized, not batch-sized); the chunk buffers live in a small cache
-keyed by (role, shape, dtype) and are reused by every later call with the same geometry, so a
-training step does not allocate (and page-fault) fresh large temporaries. Pass your own dict as
-``workspace=`` to keep buffers apart, or call :func:`clear_workspaces` to free the shared ones.
-Outputs are fresh arrays unless ``out=`` is given.
+about :data:`CHUNK_BYTES` (cache-sized, not batch-sized); the chunk buffers come from
+tinynet/kernels/workspace.py and are reused by every later call, so a training step does not
+allocate (and page-fault) fresh large temporaries. Outputs are fresh arrays unless ``out=`` is given.
 
 Accuracy (asserted in tests/test_winograd.py, figures in benchmarks/WINOGRAD.md), as max |error|
 over max |exact|: in float64 both tile sizes agree with a direct float64 convolution to 1e-12
@@ -55,8 +52,11 @@ im2col does, and F(4x4) below 7e-6 (its transforms hold entries from 1/24 to 8).
 
 from __future__ import annotations
 
+import numba
 import numpy as np
-from numba import njit
+from numba import njit, prange
+
+from tinynet.kernels.workspace import scratch
 
 # The transforms, from the interpolation points 0, ±1 (F(2x2)) and 0, ±1, ±2 (F(4x4)), plus ∞.
 _BT2 = np.array([[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]], dtype=np.float64)
@@ -112,109 +112,191 @@ def transform_matrices(tile: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 # ----------------------------------------------------------------------------------------- kernels
-@njit(cache=True)
-def combine_runs(coefs, runs, out):
-    """out[t] = Σ_u coefs[u] * runs[u, t]: one row of a small matrix applied to every tile at once.
-
-    coefs: (K,); runs: (K, T); out: (T,). Zero coefficients are skipped (the transforms are sparse).
-    """
-    out[:] = 0
-    for u in range(coefs.shape[0]):
-        coef = coefs[u]
-        if coef != 0:
-            for t in range(out.shape[0]):
-                out[t] += coef * runs[u, t]
+# The 1-D transforms, matrices written out (rows of the matrices above; kinds name them). Each takes
+# up to six values (those past its input length are ignored) and returns six (those past its output
+# length are unused); ``c`` holds the constants 2, 4, 5, 8 in the array's dtype, so float32 stays float32.
+BT2, BT4, A2, A4, AT2, AT4, B2, B4 = range(8)
+KINDS = {2: (BT2, A2, AT2, B2), 4: (BT4, A4, AT4, B4)}  # tile -> the kinds of Bᵀ, A, Aᵀ, B
+_LENGTHS = {BT2: (4, 4), BT4: (6, 6), A2: (2, 4), A4: (4, 6), AT2: (4, 2), AT4: (6, 4), B2: (4, 4), B4: (6, 6)}
 
 
 @njit(cache=True)
-def tile_transform(src, L, m, off, th, tw, V):
-    """Cut ``src`` into tiles and transform each: V[a*α+b, c, t] = (L D Lᵀ)[a, b].
+def transform_1d(kind, c, d0, d1, d2, d3, d4, d5):
+    """(L d) for the 1-D transform L named by ``kind`` (in, out lengths in _LENGTHS)."""
+    two, four, five, eight = c
+    zero = d0 - d0
+    if kind == BT2:  # Bᵀ d, F(2x2)
+        return d0 - d2, d1 + d2, d2 - d1, d1 - d3, zero, zero
+    if kind == BT4:  # Bᵀ d, F(4x4)
+        return (
+            four * d0 - five * d2 + d4,
+            d3 + d4 - four * (d1 + d2),
+            four * (d1 - d2) - d3 + d4,
+            two * (d3 - d1) - d2 + d4,
+            two * (d1 - d3) - d2 + d4,
+            four * d1 - five * d3 + d5,
+        )
+    if kind == A2:  # A y, F(2x2): 2 -> 4
+        return d0, d0 + d1, d0 - d1, -d1, zero, zero
+    if kind == A4:  # A y, F(4x4): 4 -> 6
+        even, odd = d0 + d2, d1 + d3
+        even4, odd2 = d0 + four * d2, two * d1 + eight * d3
+        return d0, even + odd, even - odd, even4 + odd2, even4 - odd2, d3
+    if kind == AT2:  # Aᵀ m, F(2x2): 4 -> 2
+        return d0 + d1 + d2, d1 - d2 - d3, zero, zero, zero, zero
+    if kind == AT4:  # Aᵀ m, F(4x4): 6 -> 4
+        s12, s34, t12, t34 = d1 + d2, d3 + d4, d1 - d2, d3 - d4
+        return d0 + s12 + s34, t12 + two * t34, s12 + four * s34, t12 + eight * t34 + d5, zero, zero
+    if kind == B2:  # B v, F(2x2)
+        return d0, d1 - d2 + d3, d1 + d2 - d0, -d3, zero, zero
+    # B4: B v, F(4x4)
+    return (
+        four * d0,
+        four * (d2 - d1 + d5) + two * (d4 - d3),
+        -five * d0 - four * (d1 + d2) - d3 - d4,
+        d1 - d2 + two * (d3 - d4) - five * d5,
+        d0 + d1 + d2 + d3 + d4,
+        d5,
+    )
 
-    src: (N, C, H, W); L: (α, r); V: (α², C, N*th*tw), written in full. Tile t = (n*th + i)*tw + j
-    is D[k, q] = src[n, c, i*m + k - off, j*m + q - off] for k, q < r (zero outside src): the
+
+@njit(cache=True)
+def _constants(dtype_like):
+    """(2, 4, 5, 8) in the dtype of ``dtype_like`` (an array)."""
+    one = np.ones(1, dtype=dtype_like.dtype)[0]
+    two = one + one
+    four = two + two
+    return two, four, four + one, four + four
+
+
+@njit(cache=True, parallel=True)
+def tile_transform(src, kind, off, th, tw, V):
+    """Cut ``src`` into tiles and transform each: V[a*α+b, c, t] = (L D Lᵀ)[a, b], L named by ``kind``.
+
+    src: (N, C, H, W); V: (α², C, N*th*tw), written in full. Tile t = (n*th + i)*tw + j is
+    D[k, q] = src[n, c, i*m + k - off, j*m + q - off] for k, q < r (zero outside src): the
     forward's input tiles (L = Bᵀ, r = α, off = padding) or the output gradient's (L = A, r = m).
+    One pass per row of tiles: L down the columns of its r input rows (whole rows at once), then
+    L along each tile's r columns, each of the α² results stored into its slab's contiguous run.
     """
+    numba.literally(kind)
+    m = 2 + 2 * (kind % 2)  # the tile size: even kinds are F(2x2)
     N, C, H, W = src.shape
-    alpha, r = L.shape
+    alpha = m + 2
+    r = alpha if kind == BT2 or kind == BT4 else m
     T = th * tw  # tiles per plane
-    Hb = (th - 1) * m + r  # the tiles cover a padded plane of Hb x Wb
-    Wb = (tw - 1) * m + r
-    h1 = min(Hb, H + off)  # padded-plane rows [off, h1) and columns [off, w1) come from src
-    w1 = min(Wb, W + off)
-    padded = np.zeros((Hb, Wb), dtype=src.dtype)  # zero borders, never overwritten
-    D = np.empty((r, r, T), dtype=src.dtype)  # D[q, k, t]: entry (k, q) of every tile, position-major
-    Z = np.empty((alpha, r, T), dtype=src.dtype)  # Z[a, q] = Σ_k L[a, k] D[k, q]
-    acc = np.empty(T, dtype=src.dtype)
-    for n in range(N):
-        for c in range(C):  # (n, c) owns V[:, c, n*T : (n+1)*T]
-            padded[off:h1, off:w1] = src[n, c, : h1 - off, : w1 - off]
-            for k in range(r):  # the gather: every tile's (k, q) entry, one strided copy each
-                for q in range(r):
-                    for i in range(th):
-                        row = padded[i * m + k]
-                        for j in range(tw):
-                            D[q, k, i * tw + j] = row[j * m + q]
-            for a in range(alpha):  # the transform, on runs of T values
-                for q in range(r):
-                    combine_runs(L[a], D[q], Z[a, q])  # down the columns: L D
+    Hb, Wb = (th - 1) * m + r, (tw - 1) * m + r  # the tiles cover a padded plane of Hb x Wb
+    h1, w1 = min(Hb, H + off), min(Wb, W + off)  # rows [off, h1) and columns [off, w1) come from src
+    c = _constants(src)
+    for nc in prange(N * C):  # (n, c) owns V[:, c, n*T : (n+1)*T]
+        n, ch = nc // C, nc % C
+        P = np.zeros((Hb, Wb), dtype=src.dtype)
+        P[off:h1, off:w1] = src[n, ch, : h1 - off, : w1 - off]
+        Z = np.empty((alpha, Wb), dtype=src.dtype)  # L applied down the columns of one row of tiles
+        for i in range(th):
+            k0, kl = i * m, i * m + r - 1  # the tile row's input rows (ks past r - 1 are ignored)
+            for x in range(Wb):
+                z = transform_1d(
+                    kind,
+                    c,
+                    P[k0, x],
+                    P[k0 + 1, x],
+                    P[min(k0 + 2, kl), x],
+                    P[min(k0 + 3, kl), x],
+                    P[min(k0 + 4, kl), x],
+                    P[min(k0 + 5, kl), x],
+                )
+                for a in range(alpha):
+                    Z[a, x] = z[a]
+            Vi = V[:, ch, n * T + i * tw : n * T + (i + 1) * tw]  # (α², tw): this row of tiles
             for a in range(alpha):
-                for b in range(alpha):
-                    combine_runs(L[b], Z[a], acc)  # along the rows: (L D) Lᵀ
-                    V[a * alpha + b, c, n * T : (n + 1) * T] = acc
+                za = Z[a]
+                for j in range(tw):
+                    q0, ql = j * m, j * m + r - 1
+                    v = transform_1d(
+                        kind,
+                        c,
+                        za[q0],
+                        za[q0 + 1],
+                        za[min(q0 + 2, ql)],
+                        za[min(q0 + 3, ql)],
+                        za[min(q0 + 4, ql)],
+                        za[min(q0 + 5, ql)],
+                    )
+                    for b in range(alpha):
+                        Vi[a * alpha + b, j] = v[b]
+
+
+@njit(cache=True, parallel=True)
+def tile_untransform(M, kind, off, th, tw, dst):
+    """The adjoint of :func:`tile_transform`: transform each tile back (R, named by ``kind``) and add it in place.
+
+    M: (α², C, N*th*tw); dst: (N, C, H, W), written in full. dst[n, c, i*m + k - off, j*m + q - off]
+    is the sum over the tiles covering it of (R M_t Rᵀ)[k, q]; what falls outside dst is dropped
+    (off >= 0). The forward's output tiles (R = Aᵀ, r = m, off = 0: no overlap) or the input
+    gradient's (R = B, r = α, off = padding: neighbouring tiles overlap by α - m and add up).
+    """
+    numba.literally(kind)
+    m = 2 + 2 * (kind % 2)  # the tile size: even kinds are F(2x2)
+    N, C, H, W = dst.shape
+    alpha = m + 2
+    r = alpha if kind == B2 or kind == B4 else m
+    T = th * tw
+    Hb, Wb = (th - 1) * m + r, (tw - 1) * m + r  # the callers make the tiles reach row H-1 + off
+    c = _constants(dst)
+    for nc in prange(N * C):  # (n, c) owns dst[n, c]
+        n, ch = nc // C, nc % C
+        P = np.zeros((Hb, Wb), dtype=dst.dtype)
+        S = np.empty((alpha, Wb), dtype=dst.dtype)  # R applied along the rows of one row of tiles
+        for i in range(th):
+            Mi = M[:, ch, n * T + i * tw : n * T + (i + 1) * tw]  # (α², tw)
+            S[:] = 0
+            for a in range(alpha):
+                a0, al = a * alpha, a * alpha + alpha - 1
+                for j in range(tw):
+                    s = transform_1d(
+                        kind,
+                        c,
+                        Mi[a0, j],
+                        Mi[a0 + 1, j],
+                        Mi[a0 + 2, j],
+                        Mi[a0 + 3, j],
+                        Mi[min(a0 + 4, al), j],
+                        Mi[min(a0 + 5, al), j],
+                    )
+                    for q in range(r):
+                        S[a, j * m + q] += s[q]
+            for x in range(Wb):  # R down the columns, added into the tile row's r rows
+                t = transform_1d(kind, c, S[0, x], S[1, x], S[2, x], S[3, x], S[min(4, alpha - 1), x], S[alpha - 1, x])
+                for k in range(r):
+                    P[i * m + k, x] += t[k]
+        dst[n, ch] = P[off : off + H, off : off + W]
 
 
 @njit(cache=True)
-def tile_untransform(M, R, m, off, th, tw, dst):
-    """The adjoint of :func:`tile_transform` (with R = Lᵀ): transform each tile back and add it in place.
-
-    M: (α², C, N*th*tw); R: (r, α); dst: (N, C, H, W), written in full. dst[n, c, i*m + k - off,
-    j*m + q - off] is the sum over the tiles covering it of (R M_t Rᵀ)[k, q]; what falls outside dst
-    is dropped (off >= 0). The forward's output tiles (R = Aᵀ, r = m, off = 0: no overlap) or the
-    input gradient's (R = B, r = α, off = padding: neighbouring tiles overlap by α - m and add up).
-    """
-    N, C, H, W = dst.shape
-    r, alpha = R.shape
-    T = th * tw
-    Hb = (th - 1) * m + r  # the tiles cover a plane of Hb rows; the callers make it reach row H-1 + off
-    plane = np.empty((Hb, (tw - 1) * m + r), dtype=dst.dtype)
-    S = np.empty((r, alpha, T), dtype=dst.dtype)  # S[q, a] = Σ_b R[q, b] M[ab]
-    Q = np.empty((r, r, T), dtype=dst.dtype)  # Q[k, q] = Σ_a R[k, a] S[q, a]: the tiles to place
-    for n in range(N):
-        for c in range(C):  # (n, c) owns dst[n, c]
-            for a in range(alpha):  # the transform, on runs of T values
-                M_a = M[a * alpha : (a + 1) * alpha, c, n * T : (n + 1) * T]  # (α, T): M[a, b] for every b
-                for q in range(r):
-                    combine_runs(R[q], M_a, S[q, a])  # along the rows: M Rᵀ
-            for k in range(r):
-                for q in range(r):
-                    combine_runs(R[k], S[q], Q[k, q])  # down the columns: R (M Rᵀ)
-            plane[:] = 0
-            for k in range(r):  # the scatter-add: the adjoint of tile_transform's gather
-                for q in range(r):
-                    for i in range(th):
-                        row = plane[i * m + k]
-                        for j in range(tw):
-                            row[j * m + q] += Q[k, q, i * tw + j]
-            dst[n, c] = plane[off : off + H, off : off + W]
+def transform_tiles(src, kind, off, th, tw, V):
+    """:func:`tile_transform` with ``kind`` a run-time value: each branch compiles a specialised one."""
+    if kind == BT2:
+        tile_transform(src, BT2, off, th, tw, V)
+    elif kind == BT4:
+        tile_transform(src, BT4, off, th, tw, V)
+    elif kind == A2:
+        tile_transform(src, A2, off, th, tw, V)
+    else:
+        tile_transform(src, A4, off, th, tw, V)
 
 
-# ----------------------------------------------------------------------------------------- workspaces
-_WORKSPACE: dict = {}
-
-
-def clear_workspaces() -> None:
-    """Free the shared workspace buffers (the next call allocates them again)."""
-    _WORKSPACE.clear()
-
-
-def _buffer(workspace: dict | None, role: str, shape: tuple, dtype) -> np.ndarray:
-    """A reusable buffer of ``shape`` for ``role`` (contents undefined)."""
-    cache = _WORKSPACE if workspace is None else workspace
-    key = (role, shape, np.dtype(dtype).str)
-    buf = cache.get(key)
-    if buf is None:
-        buf = cache[key] = np.empty(shape, dtype=dtype)
-    return buf
+@njit(cache=True)
+def untransform_tiles(M, kind, off, th, tw, dst):
+    """:func:`tile_untransform` with ``kind`` a run-time value: each branch compiles a specialised one."""
+    if kind == AT2:
+        tile_untransform(M, AT2, off, th, tw, dst)
+    elif kind == AT4:
+        tile_untransform(M, AT4, off, th, tw, dst)
+    elif kind == B2:
+        tile_untransform(M, B2, off, th, tw, dst)
+    else:
+        tile_untransform(M, B4, off, th, tw, dst)
 
 
 class _Plan:
@@ -229,15 +311,9 @@ class _Plan:
         self.chunk = int(max(1, min(N, CHUNK_BYTES // per_image)))
         self.tiles = self.chunk * self.th * self.tw  # tiles per full chunk
 
-    def slabs(self, workspace, role: str, channels: int, dtype, count: int) -> np.ndarray:
-        """A (α², channels, count) view of a reusable (α², channels, tiles) buffer."""
-        buf = _buffer(workspace, role, (self.alpha**2, channels, self.tiles), dtype)
-        return buf[:, :, :count]
-
-
-def _matrices(tile: int, dtype) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    BT, G, AT = transform_matrices(tile)
-    return BT.astype(dtype), G.astype(dtype), AT.astype(dtype)
+    def slabs(self, role: str, channels: int, dtype, count: int) -> np.ndarray:
+        """A (α², channels, count) view of a reusable (α², channels, tiles) scratch buffer."""
+        return scratch("winograd " + role, (self.alpha**2, channels, self.tiles), dtype)[:, :, :count]
 
 
 def _weight_transform(w: np.ndarray, G: np.ndarray) -> np.ndarray:
@@ -288,14 +364,12 @@ def winograd_conv3x3(
     padding: int = 1,
     tile: int = 2,
     out: np.ndarray | None = None,
-    workspace: dict | None = None,
 ) -> np.ndarray:
     """conv2d(x, w, padding=padding) for a 3x3 kernel, stride 1, dilation 1, one group, no bias.
 
     Cross-correlation, as PyTorch: y[n, co, oh, ow] = Σ_{c,kh,kw} w[co, c, kh, kw] x[n, c, oh+kh-p, ow+kw-p].
     ``tile`` picks F(2x2,3x3) or F(4x4,3x3). ``out`` receives the result if given (C-contiguous,
-    the right shape and dtype); ``workspace`` is a dict holding the reusable buffers (default: a
-    shared module-level cache).
+    the right shape and dtype).
 
     Shape:
         - x: (N, C_in, H, W), float32 or float64; w: (C_out, C_in, 3, 3), same dtype
@@ -322,17 +396,16 @@ def winograd_conv3x3(
     elif not out.flags.c_contiguous:
         raise ValueError(f"{fn}: out must be C-contiguous")
     x = np.ascontiguousarray(x)
-    BT, G, AT = _matrices(tile, x.dtype)
-    U = _weight_transform(w, G)  # (α², C_out, C_in)
+    U = _weight_transform(w, transform_matrices(tile)[1].astype(x.dtype))  # (α², C_out, C_in)
     plan = _Plan(N, C, C_out, Ho, Wo, tile, x.dtype)
     for n0 in range(0, N, plan.chunk):
         n1 = min(N, n0 + plan.chunk)
         count = (n1 - n0) * plan.th * plan.tw
-        V = plan.slabs(workspace, "V", C, x.dtype, count)  # (α², C_in, tiles)
-        M = plan.slabs(workspace, "M", C_out, x.dtype, count)  # (α², C_out, tiles)
-        tile_transform(x[n0:n1], BT, plan.m, padding, plan.th, plan.tw, V)
+        V = plan.slabs("V", C, x.dtype, count)  # (α², C_in, tiles)
+        M = plan.slabs("M", C_out, x.dtype, count)  # (α², C_out, tiles)
+        transform_tiles(x[n0:n1], KINDS[tile][0], padding, plan.th, plan.tw, V)
         np.matmul(U, V, out=M)
-        tile_untransform(M, AT, plan.m, 0, plan.th, plan.tw, out[n0:n1])
+        untransform_tiles(M, KINDS[tile][2], 0, plan.th, plan.tw, out[n0:n1])
     return out
 
 
@@ -344,7 +417,6 @@ def winograd_conv3x3_backward(
     tile: int = 2,
     input_grad: bool = True,
     weight_grad: bool = True,
-    workspace: dict | None = None,
 ) -> tuple[np.ndarray | None, np.ndarray | None]:
     """Both gradients of :func:`winograd_conv3x3`, sharing the output gradient's transform A Ȳ Aᵀ.
 
@@ -376,8 +448,7 @@ def winograd_conv3x3_backward(
             raise ValueError(f"{fn}: x must be a {gy.dtype} array of shape {(N, C, H, W)}, got {x.dtype} {x.shape}")
         x = np.ascontiguousarray(x)
     gy = np.ascontiguousarray(gy)
-    BT, G, AT = _matrices(tile, gy.dtype)
-    A, B = np.ascontiguousarray(AT.T), np.ascontiguousarray(BT.T)  # the adjoint's matrices (C order: one compile)
+    G = transform_matrices(tile)[1].astype(gy.dtype)
     U = _weight_transform(w, G) if input_grad else None
     UT = U.transpose(0, 2, 1) if input_grad else None  # (α², C_in, C_out)
     plan = _Plan(N, C, C_out, Ho, Wo, tile, gy.dtype)
@@ -387,28 +458,72 @@ def winograd_conv3x3_backward(
     for n0 in range(0, N, plan.chunk):
         n1 = min(N, n0 + plan.chunk)
         count = (n1 - n0) * plan.th * plan.tw
-        Mbar = plan.slabs(workspace, "M", C_out, gy.dtype, count)  # A Ȳ Aᵀ: (α², C_out, tiles)
-        tile_transform(gy[n0:n1], A, plan.m, 0, plan.th, plan.tw, Mbar)
+        Mbar = plan.slabs("M", C_out, gy.dtype, count)  # A Ȳ Aᵀ: (α², C_out, tiles)
+        transform_tiles(gy[n0:n1], KINDS[tile][1], 0, plan.th, plan.tw, Mbar)
         if input_grad:
-            Vbar = plan.slabs(workspace, "V", C, gy.dtype, count)  # (α², C_in, tiles)
+            Vbar = plan.slabs("V", C, gy.dtype, count)  # (α², C_in, tiles)
             np.matmul(UT, Mbar, out=Vbar)
-            tile_untransform(Vbar, B, plan.m, padding, plan.th, plan.tw, dx[n0:n1])
+            untransform_tiles(Vbar, KINDS[tile][3], padding, plan.th, plan.tw, dx[n0:n1])
         if weight_grad:
-            V = plan.slabs(workspace, "V", C, gy.dtype, count)  # Bᵀ D B of the input tiles
-            tile_transform(x[n0:n1], BT, plan.m, padding, plan.th, plan.tw, V)
+            V = plan.slabs("V", C, gy.dtype, count)  # Bᵀ D B of the input tiles
+            transform_tiles(x[n0:n1], KINDS[tile][0], padding, plan.th, plan.tw, V)
             np.matmul(Mbar, V.transpose(0, 2, 1), out=dU_chunk)
             dU += dU_chunk
-    dw = None
-    if weight_grad:
-        alpha = plan.alpha
-        dU4 = dU.reshape(alpha, alpha, C_out, C).transpose(2, 3, 0, 1)  # (C_out, C_in, α, α)
-        dw = np.ascontiguousarray(G.T @ dU4 @ G)
-    return dx, dw
+    return dx, (_weight_from_products(dU, G) if weight_grad else None)
 
 
-def winograd_conv3x3_input_grad(
-    gy: np.ndarray, w: np.ndarray, padding: int = 1, tile: int = 2, workspace: dict | None = None
-) -> np.ndarray:
+def _weight_from_products(dU: np.ndarray, G: np.ndarray) -> np.ndarray:
+    """dw = Gᵀ dU G per (co, c): (α², C_out, C_in) -> (C_out, C_in, 3, 3)."""
+    alpha, (C_out, C) = G.shape[0], dU.shape[1:]
+    dU4 = dU.reshape(alpha, alpha, C_out, C).transpose(2, 3, 0, 1)  # (C_out, C_in, α, α)
+    return np.ascontiguousarray(G.T @ dU4 @ G)
+
+
+def winograd_conv3x3_with_weight_grad(
+    x: np.ndarray, w: np.ndarray, gy: np.ndarray, padding: int = 1, tile: int = 2
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(winograd_conv3x3(x, w), winograd_conv3x3_weight_grad(x, gy))`` from one transform of x.
+
+    Both read the input tiles' transform V = Bᵀ D B: the forward multiplies it by U, the weight
+    gradient by the output gradient's transform. conv_transpose2d's backward needs exactly this
+    pair (its output gradient plays x), so there V is computed once instead of twice.
+
+    Shape:
+        - x: (N, C_in, H, W); w: (C_out, C_in, 3, 3); gy: (N, C_out, H + 2p - 2, W + 2p - 2)
+        - y: like gy; dw: like w; all one dtype
+    """
+    fn = "winograd_conv3x3_with_weight_grad"
+    _check_array("x", x, 4, fn)
+    _check_array("gy", gy, 4, fn)
+    _check_args(padding, tile, fn)
+    N, C, H, W = x.shape
+    _check_weight(w, C, x.dtype, fn)
+    Ho, Wo = _output_size(H, W, padding, fn)
+    C_out = w.shape[0]
+    if gy.shape != (N, C_out, Ho, Wo) or gy.dtype != x.dtype:
+        raise ValueError(f"{fn}: gy must be a {x.dtype} array of shape {(N, C_out, Ho, Wo)}, got {gy.dtype} {gy.shape}")
+    x, gy = np.ascontiguousarray(x), np.ascontiguousarray(gy)
+    G = transform_matrices(tile)[1].astype(x.dtype)
+    U = _weight_transform(w, G)
+    plan = _Plan(N, C, C_out, Ho, Wo, tile, x.dtype)
+    y = np.empty((N, C_out, Ho, Wo), dtype=x.dtype)
+    dU = np.zeros((plan.alpha**2, C_out, C), dtype=x.dtype)
+    dU_chunk = np.empty_like(dU)
+    for n0 in range(0, N, plan.chunk):
+        n1 = min(N, n0 + plan.chunk)
+        count = (n1 - n0) * plan.th * plan.tw
+        V = plan.slabs("V", C, x.dtype, count)
+        M = plan.slabs("M", C_out, x.dtype, count)
+        transform_tiles(x[n0:n1], KINDS[tile][0], padding, plan.th, plan.tw, V)
+        np.matmul(U, V, out=M)
+        untransform_tiles(M, KINDS[tile][2], 0, plan.th, plan.tw, y[n0:n1])
+        transform_tiles(gy[n0:n1], KINDS[tile][1], 0, plan.th, plan.tw, M)  # M now holds A Ȳ Aᵀ
+        np.matmul(M, V.transpose(0, 2, 1), out=dU_chunk)
+        dU += dU_chunk
+    return y, _weight_from_products(dU, G)
+
+
+def winograd_conv3x3_input_grad(gy: np.ndarray, w: np.ndarray, padding: int = 1, tile: int = 2) -> np.ndarray:
     """The input gradient of conv2d(x, w, padding=padding): the adjoint of :func:`winograd_conv3x3`.
 
     Stride 1 fixes the input size: H = H_out + 2 - 2p.
@@ -426,12 +541,10 @@ def winograd_conv3x3_input_grad(
         >>> bool(abs(lhs - rhs) < 1e-12 * abs(lhs))
         True
     """
-    return winograd_conv3x3_backward(None, gy, w, padding, tile, True, False, workspace)[0]
+    return winograd_conv3x3_backward(None, gy, w, padding, tile, True, False)[0]
 
 
-def winograd_conv3x3_weight_grad(
-    x: np.ndarray, gy: np.ndarray, padding: int = 1, tile: int = 2, workspace: dict | None = None
-) -> np.ndarray:
+def winograd_conv3x3_weight_grad(x: np.ndarray, gy: np.ndarray, padding: int = 1, tile: int = 2) -> np.ndarray:
     """The weight gradient of conv2d(x, w, padding=padding): dw[co, c] = Σ_n x[n, c] ⋆ gy[n, co].
 
     Shape:
@@ -442,12 +555,10 @@ def winograd_conv3x3_weight_grad(
     _check_array("x", x, 4, fn)
     _check_array("gy", gy, 4, fn)
     w_like = np.empty((gy.shape[1], x.shape[1], 3, 3), dtype=gy.dtype)  # only its shape is read
-    return winograd_conv3x3_backward(x, gy, w_like, padding, tile, False, True, workspace)[1]
+    return winograd_conv3x3_backward(x, gy, w_like, padding, tile, False, True)[1]
 
 
-def winograd_conv_transpose3x3(
-    x: np.ndarray, w: np.ndarray, padding: int = 1, tile: int = 2, workspace: dict | None = None
-) -> np.ndarray:
+def winograd_conv_transpose3x3(x: np.ndarray, w: np.ndarray, padding: int = 1, tile: int = 2) -> np.ndarray:
     """conv_transpose2d(x, w, stride=1, padding=padding) for 3x3 kernels: conv2d's input gradient.
 
     The transposed convolution *is* the adjoint of the convolution with the same weight, so this
@@ -459,4 +570,4 @@ def winograd_conv_transpose3x3(
         - x: (N, C_in, H, W); w: (C_in, C_out, 3, 3) (PyTorch's transposed-conv layout)
         - y: (N, C_out, H + 2 - 2p, W + 2 - 2p)
     """
-    return winograd_conv3x3_input_grad(x, w, padding, tile, workspace)
+    return winograd_conv3x3_input_grad(x, w, padding, tile)
