@@ -178,6 +178,10 @@ def _train_step_of_the_example():
 def test_the_reference_tier_runs_no_fast_kernel_and_the_fast_tier_no_reference_kernel(workload):
     ran = {}
     for tier in kernels.TIERS:
+        # Compile first: the recorder replaces module globals, and a jitted kernel compiled while its
+        # jitted helpers are replaced would find a Python function there (numba: "Untyped global name").
+        with kernels.use(tier):
+            workload()
         with kernels.use(tier), recording_kernel_calls() as calls:
             workload()
         ran[tier] = set(calls)
