@@ -111,13 +111,18 @@ def test_remove_function_takes_the_decorators_and_the_comment_above():
     compile(removed, "removed", "exec")
 
 
-def test_every_registered_function_and_derivation_is_found_in_exactly_one_file():
+def test_every_registered_function_is_found_in_exactly_one_file_and_every_derivation_somewhere():
     for name, op in coursework.OPS.items():
         for cls in op.functions:
             path = coursework.locate(ROOT, cls)
             assert coursework.backward_lines(path.read_text(encoding="utf-8"), cls), f"{name}: {cls}.backward is empty"
         for fn in op.derivations:
-            coursework.locate(ROOT, fn, ast.FunctionDef)
+            coursework.locate_derivation(ROOT, fn)
+    # An adjoint routine lives in both kernel tiers: its derivation is stripped from each.
+    where = {p.relative_to(ROOT).as_posix() for p in coursework.locate_derivation(ROOT, "col2im")}
+    assert {"tinynet/kernels/conv.py", "tinynet/kernels/reference/conv.py"} <= where
+    with pytest.raises(LookupError, match="function no_such_routine must be defined under tinynet/"):
+        coursework.locate_derivation(ROOT, "no_such_routine")
     with pytest.raises(LookupError, match="class NoSuchFunction must be defined in exactly one file"):
         coursework.locate(ROOT, "NoSuchFunction")
     # ReLU is both the module nn.ReLU and the autograd Function: only the Function counts.

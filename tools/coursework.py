@@ -146,22 +146,40 @@ def _definitions(tree: ast.Module, kind: type, name: str) -> list:
     return [n for n in wanted if _is_function_class(n)] if kind is ast.ClassDef else wanted
 
 
+def locate_all(root: Path, name: str, kind: type = ast.ClassDef) -> list[Path]:
+    """Every file under ``root``/tinynet that defines the ``Function`` class (or the function) ``name``."""
+    found = []
+    for path in sorted((root / "tinynet").rglob("*.py")):
+        text = path.read_text(encoding="utf-8")
+        if name in text and _definitions(ast.parse(text), kind, name):
+            found.append(path)
+    return found
+
+
 def locate(root: Path, name: str, kind: type = ast.ClassDef) -> Path:
     """The file under ``root``/tinynet that defines the ``Function`` class (or the function) ``name``.
 
     Raises LookupError when no file or more than one defines it: the registry is then out of
     date and must be fixed, never silently skipped.
     """
-    found = []
-    for path in sorted((root / "tinynet").rglob("*.py")):
-        text = path.read_text(encoding="utf-8")
-        if name in text and _definitions(ast.parse(text), kind, name):
-            found.append(path)
+    found = locate_all(root, name, kind)
     what = "class" if kind is ast.ClassDef else "function"
     if len(found) != 1:
         where = ", ".join(str(p.relative_to(root)) for p in found) or "no file"
         raise LookupError(f"{what} {name} must be defined in exactly one file under tinynet/, found in {where}")
     return found[0]
+
+
+def locate_derivation(root: Path, name: str) -> list[Path]:
+    """The files defining the adjoint routine ``name``: its kernel tier entry point, the reference kernel
+    and the fast one each carry its derivation, so ``--strip-derivation`` edits all of them.
+
+    Raises LookupError when no file defines it (the registry is out of date).
+    """
+    found = locate_all(root, name, ast.FunctionDef)
+    if not found:
+        raise LookupError(f"function {name} must be defined under tinynet/, found in no file")
+    return found
 
 
 # ----------------------------------------------------------------------------- editing source
@@ -326,8 +344,8 @@ def edit_backwards(names: list[str], root: Path, derivation: bool = False, answe
                 texts[path] = strip_backward(text(path), cls, message)
         if derivation:
             for fn in op.derivations:
-                path = locate(root, fn, ast.FunctionDef)
-                texts[path] = strip_derivation(text(path), fn)
+                for path in locate_derivation(root, fn):
+                    texts[path] = strip_derivation(text(path), fn)
     for path, new in texts.items():
         path.write_text(new, encoding="utf-8")
     _ruff_format(list(texts))
