@@ -259,12 +259,10 @@ class ReLU(Function):
     def backward(ctx, grad):
         (y,) = ctx.saved_arrays
         # PyTorch's rule: the gradient is 0 where y <= 0 (x = 0 included) and passes everywhere else, a NaN
-        # input included (NaN <= 0 is False). grad * (y > 0) would drop it at NaN; negating y <= 0 in place
-        # costs no more. A NaN *gradient* where y <= 0 stays NaN (PyTorch selects 0): README, "Where tinynet
-        # differs"; a select (np.where) measured 3.5x slower on this hot backward.
-        passes = y <= 0
-        np.logical_not(passes, out=passes)
-        return grad * passes
+        # input included (NaN <= 0 is False); grad * (y > 0) would drop it at NaN. A NaN *gradient* where
+        # y <= 0 stays NaN (PyTorch selects 0): README, "Where tinynet differs"; a select (np.where)
+        # measured 3.5x slower on this hot backward.
+        return grad * ~(y <= 0)
 
 
 class LeakyReLU(Function):

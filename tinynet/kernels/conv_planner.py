@@ -26,8 +26,6 @@ Winograd F(2x2,3x3) and F(4x4,3x3) (tinynet/kernels/winograd.py) are not a strat
 benchmark machine they did not measure faster than im2col for a whole forward and backward on
 any geometry tried (single-thread CPU time, float32 and float64; benchmarks/WINOGRAD.md, "What
 the planner picks"), so the planner does not offer them.
-
-The column buffers come from tinynet/kernels/workspace.py: one per thread, reused by every call.
 """
 
 from __future__ import annotations
@@ -39,7 +37,6 @@ import numpy as np
 from tinynet.kernels.conv import col2im, depthwise, depthwise_adjoint, depthwise_weight, im2col
 from tinynet.kernels.reference.conv import by_channel, is_depthwise, taps
 from tinynet.kernels.threads import threads_for
-from tinynet.kernels.workspace import scratch
 
 # The batch is processed in equal chunks whose column matrix holds at most about this many bytes,
 # so the columns stay in cache between im2col and the GEMM instead of materialising those of the
@@ -130,9 +127,9 @@ def _columns(x: np.ndarray, geometry, p: ConvPlan):
 
 
 def _chunk_buffers(K: int, dtype, geometry, p: ConvPlan):
-    """(n0, n1, cols) per chunk, cols: (K, n1 - n0, Ho*Wo) carved from one scratch buffer (workspace.py)."""
+    """(n0, n1, cols) per chunk, cols: (K, n1 - n0, Ho*Wo) carved from one buffer."""
     L = geometry.small[0] * geometry.small[1]
-    buf = scratch("im2col columns", (K * max((n1 - n0 for n0, n1 in p.chunks), default=0) * L,), dtype)
+    buf = np.empty(K * max((n1 - n0 for n0, n1 in p.chunks), default=0) * L, dtype=dtype)
     for n0, n1 in p.chunks:
         yield n0, n1, buf[: K * (n1 - n0) * L].reshape(K, n1 - n0, L)
 
