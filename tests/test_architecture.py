@@ -32,6 +32,9 @@ def test_running_the_recipe_stops_there_and_prints_what_it_shows(tmp_path):
     script.write_text(SCRIPT)
     env_part, _, python_part = COMMAND.partition(" python ")
     env = dict(os.environ, **dict(item.split("=") for item in env_part.split()))
+    # The recipe's step.py lies in the repository's root, which is then sys.path[0]; pdb finds the
+    # relative breakpoint path there. Ours lies in tmp_path, so the root joins sys.path this way.
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)
     assert env["NUMBA_DISABLE_JIT"] == "1" and env["TINYNET_KERNELS"] == "reference"
     assert python_part == "-m pdb step.py"
     commands = [line[len("(Pdb) ") :] for line in TRANSCRIPT.splitlines() if line.startswith("(Pdb) ")]
