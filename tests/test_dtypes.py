@@ -89,7 +89,7 @@ def upcasts(monkeypatch):
 
 
 class _UpcastingSquare(Function):
-    """A deliberately sloppy op (float64 constant in its backward) to show that the watch catches upcasts."""
+    """A deliberately sloppy op (a float64 copy in its backward) to show that the watch catches upcasts."""
 
     @staticmethod
     def forward(ctx, x):
@@ -98,8 +98,8 @@ class _UpcastingSquare(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        (x,) = ctx.saved_arrays
-        return grad * x * np.float64(2.0)  # NumPy 2 (NEP 50): a float64 scalar makes the product float64
+        (x,) = ctx.saved_tensors
+        return grad * x.double() * 2  # float32 times float64 promotes to float64
 
 
 def test_the_watch_catches_a_function_that_upcasts(upcasts):

@@ -111,7 +111,7 @@ def test_repr_reads_like_pytorch():
     assert repr(tinynet.tensor([1, 2])) == "tensor([1, 2])"
     assert repr(tinynet.tensor([1.0], dtype=tinynet.float64)) == "tensor([1.], dtype=tinynet.float64)"
     assert repr(tinynet.tensor([1.0], requires_grad=True)) == "tensor([1.], requires_grad=True)"
-    assert repr(tinynet.tensor([1.0], requires_grad=True) * 2) == "tensor([2.], grad_fn=<MulBackward>)"
+    assert repr(tinynet.tensor([1.0], requires_grad=True) * 2) == "tensor([2.], grad_fn=<MulBackward0>)"
 
 
 def test_bool_of_a_tensor_needs_one_element():

@@ -1,7 +1,7 @@
 """The tape: ``Function``, its context, grad mode and the backward walk.
 
-A differentiable operation is a subclass of :class:`Function` with two static
-methods that work on **numpy arrays**, never on Tensors::
+A differentiable operation is a subclass of :class:`Function`. Its ``forward`` works on
+**numpy arrays**; its ``backward`` works on **Tensors**, with tinynet's own ops::
 
     class Exp(Function):
         @staticmethod
@@ -11,26 +11,37 @@ methods that work on **numpy arrays**, never on Tensors::
             return y
 
         @staticmethod
-        def backward(ctx, grad):        # grad: dL/dy, same shape as y
-            (y,) = ctx.saved_arrays
-            return grad * y             # dL/dx
+        def backward(ctx, grad):        # grad: Tensor, dL/dy, the shape of y
+            (y,) = ctx.saved_tensors    # y as a Tensor on the tape (the output of this node)
+            return grad * y             # dL/dx, a Tensor
 
 ``Exp.apply(t)`` unwraps Tensor arguments to arrays, runs ``forward``, wraps the
 result in a Tensor and, when gradients are wanted, records a node on the tape.
 ``backward`` returns one gradient per ``forward`` argument (``None`` for the
 ones that are not Tensors or need no gradient), exactly as in PyTorch.
 
+Because a backward is made of ops, it can itself be recorded: ``backward(create_graph=True)``
+and :func:`grad` with ``create_graph=True`` run every node's backward with the tape on, so
+the gradients they return are Tensors with a history, and differentiating them again gives
+second derivatives (Hessian-vector products, gradient penalties). Otherwise the walk runs
+under ``no_grad`` and the same ops cost what numpy costs. ``ctx.saved_tensors`` is what
+makes this work: an array a node saved that *is* one of its inputs comes back as that input
+Tensor, and one that is its output comes back as the output on the tape, so the second
+derivative flows through them; any other saved array (indices, masks) comes back as a
+constant.
+
 The graph holds *nodes* (contexts), not Tensors: a node remembers where each of
 its inputs came from (another node's output, or a leaf Tensor) but not the
 input's data, so intermediate activations live only as long as somebody saved
 them with ``save_for_backward``. After a backward pass those saved arrays are
-released unless ``retain_graph=True``.
+released unless ``retain_graph=True`` (the default when ``create_graph=True``).
 
 Broadcasting is undone in exactly one place, :func:`unbroadcast`, which the
 walk applies to every gradient before it reaches its input.
 
-A tool that wants to watch every op of a forward pass (``tinynet.summary``)
-registers a :class:`function_hook` instead of patching ``Function.apply``.
+Tensor hooks (``Tensor.register_hook``, ``Tensor.retain_grad``) see a tensor's whole
+gradient before it is used. A tool that wants to watch every op of a forward pass
+(``tinynet.summary``) registers a :class:`function_hook` instead of patching ``Function.apply``.
 """
 
 from __future__ import annotations
@@ -55,7 +66,9 @@ __all__ = [
     "AnomalyError",
     "unbroadcast",
     "run_backward",
+    "grad",
     "function_hook",
+    "RemovableHandle",
 ]
 
 
@@ -317,6 +330,9 @@ class Context:
         self.fn = fn
         self.needs_input_grad = needs_input_grad
         self._saved = ()
+        self._saved_from = ()  # per saved item: None, an input Tensor, or the index of an output
+        self.hooks = None  # {output index: [hook, ...]} of Tensor.register_hook on non-leaf outputs
+        self.retained = None  # {output index: weakref to the Tensor} of Tensor.retain_grad
         # Filled by Function.apply when the node joins the graph:
         self.parents = ()  # per argument: None, a leaf Tensor, or (node, output index)
         self.in_meta = ()  # per argument: (shape, dtype) of Tensor arguments, else None
@@ -332,13 +348,42 @@ class Context:
 
     @property
     def saved_arrays(self) -> tuple:
-        """What ``save_for_backward`` kept; raises once the graph has been freed."""
+        """What ``save_for_backward`` kept, as it was kept (arrays); raises once the graph has been freed."""
         if self.freed:
             raise _freed_error(self.fn.__name__)
         return self._saved
 
-    # PyTorch's name, for people moving code across.
-    saved_tensors = saved_arrays
+    @property
+    def saved_tensors(self) -> tuple:
+        """What ``save_for_backward`` kept, as Tensors that a higher derivative can flow through.
+
+        A saved array that is an input argument's data comes back as that input Tensor; one that
+        is an output of this node comes back as the output on the tape; any other array (indices,
+        masks, a value derived in forward) comes back as a constant Tensor. Non-arrays (shapes,
+        None) come back unchanged.
+        """
+        if self.freed:
+            raise _freed_error(self.fn.__name__)
+        Tensor = _tensor_class()
+        out = []
+        for item, source in zip(self._saved, self._saved_from or (None,) * len(self._saved)):
+            if isinstance(source, int):  # output `source` of this very node
+                t = Tensor._wrap(item)
+                if item.dtype.kind == "f" and self.parents:
+                    t._requires_grad, t._node, t._out_idx = True, self, source
+                out.append(t)
+            elif source is not None:  # the input Tensor itself
+                out.append(source)
+            else:
+                out.append(Tensor._wrap(item) if isinstance(item, np.ndarray) else item)
+        return tuple(out)
+
+    def name(self) -> str:
+        """PyTorch's name of the node: ``'MulBackward0'`` for a node made by ``Mul``."""
+        return f"{self.fn.__name__}Backward0"
+
+    def __repr__(self) -> str:
+        return f"<{self.name()} object>"
 
     def release(self) -> None:
         """Drop the arrays the node holds; a later backward through it raises.
@@ -348,6 +393,7 @@ class Context:
         """
         dropped = any(a is not None for a in self._saved)
         self._saved = ()
+        self._saved_from = ()
         for name in [k for k, v in self.__dict__.items() if k not in _CONTEXT_FIELDS and _holds_array(v)]:
             del self.__dict__[name]
             dropped = True
@@ -358,6 +404,9 @@ _CONTEXT_FIELDS = {
     "fn",
     "needs_input_grad",
     "_saved",
+    "_saved_from",
+    "hooks",
+    "retained",
     "parents",
     "in_meta",
     "out_meta",
@@ -384,8 +433,10 @@ def _freed_error(name: str) -> RuntimeError:
 class Function:
     """Base class of differentiable operations (see the module docstring).
 
-    Subclass it with static ``forward(ctx, *args)`` and ``backward(ctx, *grads)`` working
-    on numpy arrays and call ``YourFunction.apply(...)`` on Tensors.
+    Subclass it with a static ``forward(ctx, *args)`` working on numpy arrays and a static
+    ``backward(ctx, *grads)`` working on Tensors, and call ``YourFunction.apply(...)`` on
+    Tensors. A backward written with tinynet's ops is differentiable in its turn
+    (``create_graph=True``); one that returns numpy arrays still serves first derivatives.
 
     Example:
         >>> import numpy as np
@@ -398,13 +449,20 @@ class Function:
         ...         return x**3
         ...     @staticmethod
         ...     def backward(ctx, grad):
-        ...         (x,) = ctx.saved_arrays
+        ...         (x,) = ctx.saved_tensors
         ...         return 3 * x**2 * grad
         >>> x = tinynet.tensor([1.0, 2.0], requires_grad=True)
-        >>> Cube.apply(x).sum().backward()
+        >>> Cube.apply(x).sum().backward(create_graph=True)
         >>> x.grad
-        tensor([ 3., 12.])
+        tensor([ 3., 12.], grad_fn=<AddBackward0>)
+        >>> (hessian_diagonal,) = tinynet.autograd.grad(x.grad.sum(), x)  # d(3x²)/dx = 6x
+        >>> hessian_diagonal
+        tensor([ 6., 12.])
     """
+
+    # True for a backward still written on numpy arrays (it receives and returns arrays); such
+    # a node serves first derivatives only, and create_graph=True through it raises.
+    _array_backward = False
 
     @staticmethod
     def forward(ctx: Context, *args, **kwargs):
@@ -441,6 +499,8 @@ class Function:
             ctx.in_meta = tuple((a.data.shape, a.data.dtype) if isinstance(a, Tensor) else None for a in args)
             ctx.out_meta = tuple((o.shape, o.dtype) for o in outs)
             ctx.versions = _saved_versions(ctx, args, Tensor)
+            if ctx._saved:
+                ctx._saved_from = _saved_sources(ctx._saved, args, raw, outs, Tensor)
             for i, t in enumerate(results):
                 if t.data.dtype.kind == "f":  # integer outputs (indices) are not differentiable
                     t._requires_grad = True
@@ -568,6 +628,19 @@ def _saved_versions(ctx: Context, args: tuple, Tensor: type) -> tuple:
     )
 
 
+def _saved_sources(saved: tuple, args: tuple, raw: list, outs: list, Tensor: type):
+    """Per saved item: the input Tensor whose data it is, the index of the output it is, or None."""
+    sources = []
+    for item in saved:
+        source = None
+        if isinstance(item, np.ndarray):
+            source = next((a for a, r in zip(args, raw) if r is item and isinstance(a, Tensor)), None)
+            if source is None:
+                source = next((j for j, o in enumerate(outs) if o is item), None)
+        sources.append(source)
+    return tuple(sources) if any(s is not None for s in sources) else ()
+
+
 def protect_saved_output(tensor) -> None:
     """Before ``tensor`` is written in place: make its creator's backward refuse if it saved the old values.
 
@@ -593,11 +666,12 @@ def _parent_of(t, needs_grad: bool):
 
 
 # --------------------------------------------------------------------------- broadcasting
-def unbroadcast(grad: np.ndarray, shape: tuple) -> np.ndarray:
+def unbroadcast(grad, shape: tuple):
     """Sum ``grad`` down to ``shape``: the adjoint of broadcasting ``shape`` up.
 
     Broadcasting copies an array along new leading axes and along axes of
     length 1; the adjoint of a copy is a sum, so we sum over exactly those axes.
+    ``grad`` may be an array or a Tensor (then the sum is an op on the tape).
 
     Shape:
         grad (..., *B) with B broadcast from ``shape`` -> ``shape``.
@@ -611,24 +685,67 @@ def unbroadcast(grad: np.ndarray, shape: tuple) -> np.ndarray:
     """
     if grad.shape == tuple(shape):
         return grad
-    lead = grad.ndim - len(shape)
+    lead = len(grad.shape) - len(shape)
     if lead < 0:
         raise RuntimeError(f"gradient of shape {grad.shape} cannot reduce to input shape {tuple(shape)}")
     axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape) if n == 1 and grad.shape[lead + i] != 1)
-    g = grad.sum(axis=axes, keepdims=True) if axes else grad
+    if isinstance(grad, np.ndarray):
+        g = grad.sum(axis=axes, keepdims=True) if axes else grad
+    else:
+        g = grad.sum(dim=axes, keepdim=True) if axes else grad
     return g.reshape(shape)
 
 
+# --------------------------------------------------------------------------- tensor hooks
+class RemovableHandle:
+    """What ``Tensor.register_hook`` returns: ``handle.remove()`` takes the hook off again.
+
+    Example:
+        >>> import tinynet
+        >>> x = tinynet.ones(2, requires_grad=True)
+        >>> handle = x.register_hook(lambda g: g * 10)
+        >>> (x * 1).sum().backward()
+        >>> handle.remove()
+        >>> (x * 1).sum().backward()
+        >>> x.grad  # 10 from the first backward, 1 from the second
+        tensor([11., 11.])
+    """
+
+    def __init__(self, hooks: list, hook):
+        self._hooks, self._hook = hooks, hook
+
+    def remove(self) -> None:
+        """Remove the hook (again: nothing happens)."""
+        if any(h is self._hook for h in self._hooks):
+            self._hooks.remove(self._hook)
+
+
+def _run_hooks(hooks, g, what: str):
+    for hook in list(hooks):
+        result = hook(g)
+        if result is None:
+            continue
+        Tensor = _tensor_class()
+        if not isinstance(result, Tensor):
+            raise TypeError(f"a hook on {what} must return a Tensor or None, got {type(result).__name__}")
+        if result.shape != g.shape:
+            raise RuntimeError(
+                f"a hook on {what} returned a gradient of shape {result.shape}; the gradient has shape {g.shape}"
+            )
+        g = result
+    return g
+
+
 # --------------------------------------------------------------------------- the walk
-def _topological_order(root) -> list:
-    """Nodes reachable from ``root`` with every node before the nodes it feeds from.
+def _topological_order(roots) -> list:
+    """Nodes reachable from the ``roots`` with every node before the nodes it feeds from.
 
     Iterative depth-first search (a chain of 50,000 ops must not hit Python's
     recursion limit). Reversed post-order is a topological order of a DAG.
     """
     order = []
     visited = set()
-    stack = [(root, False)]
+    stack = [(root, False) for root in reversed(roots)]
     while stack:
         node, done = stack.pop()
         if done:
@@ -645,7 +762,249 @@ def _topological_order(root) -> list:
     return order
 
 
-def run_backward(tensor, gradient=None, retain_graph: bool = False) -> None:
+def _root_gradient(tensor, gradient, create_graph: bool, what: str):
+    """The starting gradient for ``tensor``: ones for one element, else ``gradient`` checked (a Tensor)."""
+    Tensor = _tensor_class()
+    if gradient is None:
+        if tensor.data.size != 1:
+            raise RuntimeError(
+                f"grad can be implicitly created only for scalar outputs; {what} on a tensor of "
+                f"shape {tensor.shape} needs a gradient of that shape"
+            )
+        return Tensor._wrap(np.ones_like(tensor.data))
+    if not isinstance(gradient, (Tensor, np.ndarray, int, float)):
+        raise TypeError(f"{what}: gradient must be a Tensor (or None), got {type(gradient).__name__}")
+    if isinstance(gradient, Tensor) and create_graph:
+        g = gradient
+    else:
+        g = Tensor._wrap(gradient.data if isinstance(gradient, Tensor) else np.asarray(gradient))
+    if g.shape != tensor.data.shape:
+        raise RuntimeError(f"{what}: gradient has shape {g.shape} but the tensor has shape {tensor.shape}")
+    if g.dtype != tensor.dtype:
+        g = g.to(tensor.dtype) if g.requires_grad else Tensor._wrap(g.data.astype(tensor.dtype))
+    return g
+
+
+def _check_versions(node) -> None:
+    for box, version, i in node.versions:
+        if box[0] != version:
+            what = f"argument {i}" if i >= 0 else f"output {-1 - i}"
+            shape = node.in_meta[i][0] if i >= 0 else node.out_meta[-1 - i][0]
+            raise RuntimeError(
+                f"one of the arrays needed for gradient computation has been modified by an in-place "
+                f"operation: {what} of {node.fn.__name__} (shape {shape}) is at "
+                f"version {box[0]}; expected version {version}. Write out of place (y = x * 2) or "
+                "make the change after backward()"
+            )
+
+
+def _call_backward(node, out_grads: list, create_graph: bool) -> tuple:
+    """Run the node's backward on its output gradients (Tensors); its input gradients, as Tensors or None."""
+    Tensor = _tensor_class()
+    name = node.fn.__name__
+    if node.fn._array_backward:
+        if create_graph:
+            raise RuntimeError(
+                f"double backward through {name} is not supported: its backward is still written on numpy "
+                "arrays, so create_graph=True cannot record it"
+            )
+        in_grads = node.fn.backward(node, *(None if g is None else g.data for g in out_grads))
+    else:
+        in_grads = node.fn.backward(node, *out_grads)
+    if not isinstance(in_grads, tuple):
+        in_grads = (in_grads,)
+    if len(in_grads) != len(node.parents):
+        raise RuntimeError(
+            f"{name}.backward returned {len(in_grads)} gradients for {len(node.parents)} forward arguments"
+        )
+    result = []
+    for ig in in_grads:
+        if ig is not None and not isinstance(ig, Tensor):
+            if create_graph:
+                raise RuntimeError(
+                    f"{name}.backward returned a {type(ig).__name__}, not a Tensor: with create_graph=True "
+                    "every backward must compute with Tensor ops so that it is recorded"
+                )
+            ig = Tensor._wrap(np.asarray(ig))
+        result.append(ig)
+    return tuple(result)
+
+
+def _walk(roots: list, root_grads: list, retain_graph: bool, create_graph: bool, targets, accumulate: bool):
+    """Backpropagate from ``roots``; accumulate into ``.grad`` (``accumulate``) or return the targets' gradients.
+
+    ``targets`` is None (every leaf receives its gradient) or a list of Tensors: then only the
+    nodes on a path to a target run, and only the targets receive (or return) a gradient.
+    Returns ``{id(target): gradient Tensor}`` for the targets that were reached.
+    """
+    Tensor = _tensor_class()
+    grads = {}  # id(node) -> [gradient of each output, or None]
+    held = {}  # id(leaf) -> (leaf, summed gradient): leaves whose hooks must see the whole gradient
+    found = {}  # id(target) -> gradient
+    target_ids = None if targets is None else {id(t) for t in targets}
+    target_outputs = set()  # (id(node), output index) of non-leaf targets
+    for t in targets or ():
+        if t._node is not None:
+            target_outputs.add((id(t._node), t._out_idx))
+
+    def add(slot: list, i: int, g) -> None:
+        if slot[i] is None:
+            slot[i] = g
+        elif create_graph:
+            slot[i] = slot[i] + g
+        else:
+            slot[i] = Tensor._wrap(slot[i].data + g.data)
+
+    def to_leaf(leaf, g) -> None:
+        if target_ids is not None and id(leaf) not in target_ids:
+            return
+        hooks = getattr(leaf, "_hooks", None)
+        if hooks or not accumulate:  # sum first: hooks and grad() see the whole gradient
+            prev = held.get(id(leaf))
+            held[id(leaf)] = (
+                leaf,
+                g if prev is None else (prev[1] + g if create_graph else Tensor._wrap(prev[1].data + g.data)),
+            )
+        else:
+            _accumulate_leaf(leaf, g, create_graph)
+
+    roots_nodes = []
+    for t, g in zip(roots, root_grads):
+        if t._node is None:
+            to_leaf(t, g)
+            continue
+        slot = grads.get(id(t._node))
+        if slot is None:
+            slot = grads[id(t._node)] = [None] * len(t._node.out_meta)
+            roots_nodes.append(t._node)
+        add(slot, t._out_idx, g)
+
+    order = _topological_order(roots_nodes)
+    needed = None
+    if targets is not None:  # run only the nodes from which a target is reached
+        needed = set()
+        for node in reversed(order):
+            for p in node.parents:
+                if p is None:
+                    continue
+                if isinstance(p, tuple):
+                    if id(p[0]) in needed or (id(p[0]), p[1]) in target_outputs:
+                        needed.add(id(node))
+                        break
+                elif id(p) in target_ids:
+                    needed.add(id(node))
+                    break
+
+    saved_hooks, saved_anomaly = _mode.hooks, _mode.anomaly
+    try:
+        with set_grad_enabled(create_graph):
+            _mode.hooks = ()  # the ops of a backward are not a forward pass to observe
+            for node in order:
+                out_grads = grads.pop(id(node), None)
+                if out_grads is not None and (node.hooks or node.retained or target_outputs):
+                    _output_hooks(node, out_grads, target_outputs, found, create_graph)
+                if (
+                    out_grads is None
+                    or all(x is None for x in out_grads)
+                    or (needed is not None and id(node) not in needed)
+                ):
+                    if not retain_graph:
+                        node.release()
+                    continue
+                if node.freed:
+                    raise _freed_error(node.fn.__name__)
+                _check_versions(node)
+                _mode.anomaly = False  # the ops inside a backward are checked as the node's gradients, below
+                try:
+                    in_grads = _call_backward(node, out_grads, create_graph)
+                finally:
+                    _mode.anomaly = saved_anomaly
+                if saved_anomaly:
+                    _check_finite(
+                        [None if g is None else g.data for g in in_grads], "backward", node.fn.__name__, node.created_at
+                    )
+                for parent, meta, ig in zip(node.parents, node.in_meta, in_grads):
+                    if parent is None or ig is None:
+                        continue
+                    shape, dtype = meta
+                    if create_graph:
+                        ig = unbroadcast(ig, shape)
+                        ig = ig if ig.dtype == dtype else ig.to(dtype)
+                    elif ig.shape != shape or ig.dtype != dtype:
+                        ig = Tensor._wrap(unbroadcast(ig.data, shape).astype(dtype, copy=False))
+                    if isinstance(parent, tuple):
+                        pnode, idx = parent
+                        slot = grads.get(id(pnode))
+                        if slot is None:
+                            slot = grads[id(pnode)] = [None] * len(pnode.out_meta)
+                        add(slot, idx, ig)
+                    else:
+                        to_leaf(parent, ig)
+                if not retain_graph:
+                    node.release()
+            for leaf, g in held.values():
+                hooks = getattr(leaf, "_hooks", None)
+                if hooks:
+                    g = _run_hooks(hooks, g, "a leaf tensor")
+                if accumulate:
+                    _accumulate_leaf(leaf, g, create_graph)
+                else:
+                    found[id(leaf)] = g
+    finally:
+        _mode.hooks, _mode.anomaly = saved_hooks, saved_anomaly
+    return found
+
+
+def _output_hooks(node, out_grads: list, target_outputs: set, found: dict, create_graph: bool):
+    """A node's output gradients are complete: run their tensor hooks, retain_grad, and the targets among them."""
+    for idx, g in enumerate(out_grads):
+        if g is None:
+            continue
+        if node.hooks and node.hooks.get(idx):
+            g = out_grads[idx] = _run_hooks(node.hooks[idx], g, "a non-leaf tensor")
+        ref = node.retained.get(idx) if node.retained else None
+        t = ref() if ref is not None else None
+        if t is not None:
+            _store_grad(t, g, create_graph)
+        if (id(node), idx) in target_outputs:
+            found[(id(node), idx)] = g
+
+
+def _store_grad(t, g, create_graph: bool) -> None:
+    """``t.grad += g`` (or ``= g``): out of place when a graph is being built or the old grad has one."""
+    Tensor = _tensor_class()
+    if t.grad is None:
+        # Own the memory: the same array may reach several tensors or be reused by a kernel.
+        t.grad = (
+            g.clone() if create_graph and g.requires_grad else Tensor._wrap(np.array(g.data, dtype=t.dtype, copy=True))
+        )
+    elif create_graph or t.grad.requires_grad:
+        t.grad = t.grad + g
+    else:
+        np.add(t.grad.data, g.data, out=t.grad.data)
+
+
+def _accumulate_leaf(leaf, g, create_graph: bool = False) -> None:
+    _store_grad(leaf, g, create_graph)
+
+
+def _as_tensor_list(value, what: str) -> list:
+    Tensor = _tensor_class()
+    items = [value] if isinstance(value, Tensor) else value
+    if not isinstance(items, (list, tuple)) or not all(isinstance(t, Tensor) for t in items):
+        raise TypeError(f"{what} must be a Tensor or a sequence of Tensors, got {value!r:.80}")
+    return list(items)
+
+
+def _check_inputs(inputs: list, what: str) -> None:
+    if not inputs:
+        raise RuntimeError(f"{what}: inputs must not be empty")
+    for i, t in enumerate(inputs):
+        if not t.requires_grad:
+            raise RuntimeError(f"{what}: input {i} (shape {t.shape}) does not require grad")
+
+
+def run_backward(tensor, gradient=None, retain_graph=None, create_graph: bool = False, inputs=None) -> None:
     """Backpropagate from ``tensor`` and accumulate gradients into the leaves' ``.grad``.
 
     This is ``Tensor.backward``: the nodes are visited once each, in topological
@@ -655,7 +1014,10 @@ def run_backward(tensor, gradient=None, retain_graph: bool = False) -> None:
     Args:
         tensor: where to start; needs ``gradient`` unless it has one element.
         gradient: dL/d(tensor), same shape as ``tensor``.
-        retain_graph: keep the saved arrays for another backward through this graph.
+        retain_graph: keep the saved arrays for another backward through this graph
+            (default: ``create_graph``).
+        create_graph: record the backward itself, so the gradients can be differentiated.
+        inputs: accumulate only into these tensors (leaves, or non-leaves whose ``.grad`` is then filled).
 
     Example:
         >>> import tinynet
@@ -664,87 +1026,78 @@ def run_backward(tensor, gradient=None, retain_graph: bool = False) -> None:
         >>> x.grad
         tensor([2., 4.])
     """
-    Tensor = _tensor_class()
-
     if not tensor.requires_grad:
         raise RuntimeError(
             "element 0 of tensors does not require grad and does not have a grad_fn: "
             "call backward() on a result computed from tensors with requires_grad=True"
         )
-    if gradient is None:
-        if tensor.data.size != 1:
-            raise RuntimeError(
-                f"grad can be implicitly created only for scalar outputs; backward() on a tensor of "
-                f"shape {tensor.shape} needs a gradient argument of that shape"
-            )
-        g = np.ones_like(tensor.data)
+    if retain_graph is None:
+        retain_graph = create_graph
+    targets = None
+    if inputs is not None:
+        targets = _as_tensor_list(inputs, "backward: inputs")
+        _check_inputs(targets, "backward")
+    g = _root_gradient(tensor, gradient, create_graph, "backward")
+    found = _walk([tensor], [g], retain_graph, create_graph, targets, accumulate=True)
+    for t in targets or ():  # non-leaf inputs keep their gradient in .grad (retain_grad did it already)
+        if t._node is not None and (id(t._node), t._out_idx) in found and not t.retains_grad:
+            _store_grad(t, found[(id(t._node), t._out_idx)], create_graph)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bool = False, allow_unused: bool = False):
+    """The gradients of ``outputs`` with respect to ``inputs``, returned (``.grad`` is not touched).
+
+    PyTorch's ``torch.autograd.grad``: computes Σ_k ⟨grad_outputs_k, d outputs_k / d input⟩ for every
+    input. With ``create_graph=True`` the results are on the tape and can be differentiated again.
+
+    Args:
+        outputs: a Tensor or a sequence of Tensors.
+        inputs: a Tensor or a sequence of Tensors that require grad.
+        grad_outputs: per output its gradient (None: ones, for a one-element output).
+        retain_graph: keep the graph for another backward (default: ``create_graph``).
+        create_graph: record the computation of the gradients.
+        allow_unused: an input the outputs do not depend on gets None instead of an error.
+
+    Returns:
+        A tuple with one gradient (a Tensor, or None) per input.
+
+    Example (a Hessian-vector product: d/dx ⟨∇f(x), v⟩ = H v):
+        >>> import tinynet
+        >>> x = tinynet.tensor([1.0, 2.0], requires_grad=True)
+        >>> (g,) = tinynet.autograd.grad((x * x * x).sum(), x, create_graph=True)  # 3x²
+        >>> (hv,) = tinynet.autograd.grad((g * tinynet.tensor([1.0, 1.0])).sum(), x)  # 6x · v
+        >>> g.detach(), hv
+        (tensor([ 3., 12.]), tensor([ 6., 12.]))
+    """
+    outs = _as_tensor_list(outputs, "grad: outputs")
+    ins = _as_tensor_list(inputs, "grad: inputs")
+    _check_inputs(ins, "grad")
+    if grad_outputs is None:
+        gos = [None] * len(outs)
     else:
-        if not isinstance(gradient, (Tensor, np.ndarray, int, float)):
-            raise TypeError(f"backward: gradient must be a Tensor (or None), got {type(gradient).__name__}")
-        g = gradient.data if isinstance(gradient, Tensor) else np.asarray(gradient)
-        if g.shape != tensor.data.shape:
-            raise RuntimeError(f"backward: gradient has shape {g.shape} but the tensor has shape {tensor.shape}")
-        g = g.astype(tensor.data.dtype, copy=False)
-
-    if tensor._node is None:  # backward on a leaf: just accumulate
-        _accumulate_leaf(tensor, g)
-        return
-
-    root = tensor._node
-    grads = {id(root): [None] * len(root.out_meta)}
-    grads[id(root)][tensor._out_idx] = g
-    with no_grad():
-        for node in _topological_order(root):
-            out_grads = grads.pop(id(node), None)
-            if out_grads is None or all(x is None for x in out_grads):
-                if not retain_graph:
-                    node.release()
-                continue
-            if node.freed:
-                raise _freed_error(node.fn.__name__)
-            for box, version, i in node.versions:
-                if box[0] != version:
-                    what = f"argument {i}" if i >= 0 else f"output {-1 - i}"
-                    shape = node.in_meta[i][0] if i >= 0 else node.out_meta[-1 - i][0]
-                    raise RuntimeError(
-                        f"one of the arrays needed for gradient computation has been modified by an in-place "
-                        f"operation: {what} of {node.fn.__name__} (shape {shape}) is at "
-                        f"version {box[0]}; expected version {version}. Write out of place (y = x * 2) or "
-                        "make the change after backward()"
-                    )
-            in_grads = node.fn.backward(node, *out_grads)
-            if not isinstance(in_grads, tuple):
-                in_grads = (in_grads,)
-            if len(in_grads) != len(node.parents):
-                raise RuntimeError(
-                    f"{node.fn.__name__}.backward returned {len(in_grads)} gradients for "
-                    f"{len(node.parents)} forward arguments"
-                )
-            if _mode.anomaly:
-                _check_finite(in_grads, "backward", node.fn.__name__, node.created_at)
-            for parent, meta, ig in zip(node.parents, node.in_meta, in_grads):
-                if parent is None or ig is None:
-                    continue
-                shape, dtype = meta
-                ig = np.asarray(ig)
-                ig = unbroadcast(ig, shape)
-                if ig.dtype != dtype:
-                    ig = ig.astype(dtype)
-                if isinstance(parent, tuple):
-                    pnode, idx = parent
-                    slot = grads.setdefault(id(pnode), [None] * len(pnode.out_meta))
-                    slot[idx] = ig if slot[idx] is None else slot[idx] + ig
-                else:
-                    _accumulate_leaf(parent, ig)
-            if not retain_graph:
-                node.release()
-
-
-def _accumulate_leaf(leaf, g: np.ndarray) -> None:
+        gos = [grad_outputs] if not isinstance(grad_outputs, (list, tuple)) else list(grad_outputs)
+        if len(gos) != len(outs):
+            raise RuntimeError(f"grad: got {len(gos)} grad_outputs for {len(outs)} outputs")
+    if retain_graph is None:
+        retain_graph = create_graph
+    roots, root_grads = [], []
+    for i, (o, go) in enumerate(zip(outs, gos)):
+        if not o.requires_grad:
+            raise RuntimeError(f"grad: output {i} does not require grad and does not have a grad_fn")
+        roots.append(o)
+        root_grads.append(_root_gradient(o, go, create_graph, "grad"))
+    found = _walk(roots, root_grads, retain_graph, create_graph, ins, accumulate=False)
     Tensor = _tensor_class()
-
-    if leaf.grad is None:
-        # Own the memory: the same array may reach several leaves or be reused by a kernel.
-        leaf.grad = Tensor._wrap(np.array(g, dtype=leaf.data.dtype, copy=True))
-    else:
-        np.add(leaf.grad.data, g, out=leaf.grad.data)
+    result = []
+    for i, t in enumerate(ins):
+        g = found.get(id(t)) if t._node is None else found.get((id(t._node), t._out_idx))
+        if g is None:
+            if not allow_unused:
+                raise RuntimeError(
+                    f"grad: input {i} (shape {t.shape}) appears not to have been used in the graph; "
+                    "set allow_unused=True if this is the desired behavior"
+                )
+        elif not create_graph:
+            g = Tensor._wrap(g.data)
+        result.append(g)
+    return tuple(result)

@@ -10,6 +10,7 @@ integer tensor with a float becomes float32, float32 with float64 gives float64.
 from __future__ import annotations
 
 import operator
+import weakref
 from collections import namedtuple
 
 import numpy as np
@@ -29,7 +30,7 @@ from tinynet._dtypes import (  # noqa: F401  (the dtypes and _as_dtype are re-ex
     int64,
     uint8,
 )
-from tinynet.autograd import is_grad_enabled, protect_saved_output, run_backward
+from tinynet.autograd import RemovableHandle, is_grad_enabled, protect_saved_output, run_backward
 
 MaxResult = namedtuple("MaxResult", ["values", "indices"])
 
@@ -168,8 +169,74 @@ class Tensor:
 
     @property
     def grad_fn(self):
-        """The node that created this tensor (its Function class name), or None for a leaf."""
+        """The node that created this tensor, or None for a leaf.
+
+        Example:
+            >>> import tinynet
+            >>> x = tinynet.ones(2, requires_grad=True)
+            >>> (x * 2).grad_fn
+            <MulBackward0 object>
+        """
         return self._node
+
+    def register_hook(self, hook) -> "RemovableHandle":
+        """Call ``hook(grad)`` with this tensor's whole gradient during backward; a Tensor it returns replaces it.
+
+        On a leaf the hook runs before the gradient reaches ``.grad``; on a non-leaf before it
+        flows on to the op that made the tensor. Returns a handle whose ``remove()`` takes the
+        hook off.
+
+        Example:
+            >>> import tinynet
+            >>> x = tinynet.ones(3, requires_grad=True)
+            >>> y = x * 2
+            >>> seen = []
+            >>> handle = y.register_hook(lambda g: seen.append(g.tolist()))
+            >>> y.sum().backward()
+            >>> seen, x.grad
+            ([[1.0, 1.0, 1.0]], tensor([2., 2., 2.]))
+        """
+        if not callable(hook):
+            raise TypeError(f"register_hook: hook must be callable, got {hook!r}")
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self._node is None:
+            hooks = self.__dict__.setdefault("_hooks", [])
+        else:
+            if self._node.hooks is None:
+                self._node.hooks = {}
+            hooks = self._node.hooks.setdefault(self._out_idx, [])
+        hooks.append(hook)
+        return RemovableHandle(hooks, hook)
+
+    def retain_grad(self) -> None:
+        """Keep this non-leaf tensor's gradient in ``.grad`` after backward (a leaf keeps it anyway).
+
+        Example:
+            >>> import tinynet
+            >>> x = tinynet.ones(2, requires_grad=True)
+            >>> y = x * 3
+            >>> y.retain_grad()
+            >>> (y * y).sum().backward()
+            >>> y.grad
+            tensor([6., 6.])
+        """
+        if not self._requires_grad:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        if self._node is None:
+            return
+        if self._node.retained is None:
+            self._node.retained = {}
+        self._node.retained[self._out_idx] = weakref.ref(self)
+
+    @property
+    def retains_grad(self) -> bool:
+        """True for a non-leaf tensor whose ``retain_grad()`` was called."""
+        node = self._node
+        if node is None or not node.retained:
+            return False
+        ref = node.retained.get(self._out_idx)
+        return ref is not None and ref() is self
 
     @property
     def shape(self) -> tuple:
@@ -260,19 +327,32 @@ class Tensor:
         if self.data.dtype not in (np.float32, np.int64, np.bool_):
             extras.append(f"dtype=tinynet.{self.data.dtype}")
         if self._node is not None:
-            extras.append(f"grad_fn=<{self._node.fn.__name__}Backward>")
+            extras.append(f"grad_fn=<{self._node.name()}>")
         elif self._requires_grad:
             extras.append("requires_grad=True")
         return "tensor(" + body + "".join(", " + e for e in extras) + ")"
 
     # ---------------------------------------------------------------- autograd
-    def backward(self, gradient=None, retain_graph: bool = False) -> None:
+    def backward(self, gradient=None, retain_graph=None, create_graph: bool = False, inputs=None) -> None:
         """Accumulate d(self)/d(leaf) into every leaf's ``.grad``.
 
-        ``gradient`` is needed unless ``self`` has one element. The saved arrays
-        of the graph are freed afterwards unless ``retain_graph=True``.
+        Args:
+            gradient: dL/d(self), needed unless ``self`` has one element.
+            retain_graph: keep the graph's saved arrays for another backward (default: ``create_graph``).
+            create_graph: record the backward pass, so the gradients in ``.grad`` have a history
+                and can be differentiated again (Hessian-vector products, gradient penalties).
+            inputs: accumulate only into these tensors (a Tensor or a sequence of them).
+
+        Example (a Hessian-vector product):
+            >>> import tinynet
+            >>> x = tinynet.tensor([1.0, 2.0], requires_grad=True)
+            >>> (x ** 3).sum().backward(create_graph=True)  # x.grad = 3x², on the tape
+            >>> v = tinynet.tensor([1.0, 0.5])
+            >>> (hv,) = tinynet.autograd.grad((x.grad * v).sum(), x)  # H v = 6x · v
+            >>> hv
+            tensor([6., 6.])
         """
-        run_backward(self, gradient, retain_graph)
+        run_backward(self, gradient, retain_graph, create_graph, inputs)
 
     def zero_(self) -> "Tensor":
         """Fill with zeros in place (see ``add_`` for when in-place writes are allowed)."""

@@ -17,6 +17,8 @@ from tinynet.autograd import Function
 class Add(Function):
     """a + b."""
 
+    _array_backward = True  # not yet written in ops (create_graph raises)
+
     @staticmethod
     def forward(ctx, a, b):
         return np.add(a, b)
@@ -30,6 +32,8 @@ class Add(Function):
 class Sub(Function):
     """a - b."""
 
+    _array_backward = True  # not yet written in ops (create_graph raises)
+
     @staticmethod
     def forward(ctx, a, b):
         return np.subtract(a, b)
@@ -41,6 +45,8 @@ class Sub(Function):
 
 class Mul(Function):
     """a * b (elementwise)."""
+
+    _array_backward = True  # not yet written in ops (create_graph raises)
 
     @staticmethod
     def forward(ctx, a, b):
@@ -59,6 +65,8 @@ class Mul(Function):
 
 class Div(Function):
     """a / b (true division)."""
+
+    _array_backward = True  # not yet written in ops (create_graph raises)
 
     @staticmethod
     def forward(ctx, a, b):
@@ -79,6 +87,8 @@ class Div(Function):
 class Neg(Function):
     """-a."""
 
+    _array_backward = True  # not yet written in ops (create_graph raises)
+
     @staticmethod
     def forward(ctx, a):
         return np.negative(a)
@@ -90,6 +100,8 @@ class Neg(Function):
 
 class Pow(Function):
     """a ** b (elementwise; either may be a scalar)."""
+
+    _array_backward = True  # not yet written in ops (create_graph raises)
 
     @staticmethod
     def forward(ctx, a, b):
@@ -116,6 +128,8 @@ class Pow(Function):
 
 class MatMul(Function):
     """``a @ b`` with numpy's (and PyTorch's) rules for 1-D and batched operands."""
+
+    _array_backward = True  # not yet written in ops (create_graph raises)
 
     @staticmethod
     def forward(ctx, a, b):
@@ -147,6 +161,8 @@ class MatMul(Function):
 class Exp(Function):
     """e ** x."""
 
+    _array_backward = True  # not yet written in ops (create_graph raises)
+
     @staticmethod
     def forward(ctx, x):
         y = np.exp(x)
@@ -162,6 +178,8 @@ class Exp(Function):
 class Log(Function):
     """Natural logarithm."""
 
+    _array_backward = True  # not yet written in ops (create_graph raises)
+
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
@@ -176,6 +194,8 @@ class Log(Function):
 
 class Sqrt(Function):
     """Square root."""
+
+    _array_backward = True  # not yet written in ops (create_graph raises)
 
     @staticmethod
     def forward(ctx, x):
@@ -194,6 +214,8 @@ class Sqrt(Function):
 class Abs(Function):
     """|x|."""
 
+    _array_backward = True  # not yet written in ops (create_graph raises)
+
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
@@ -208,6 +230,8 @@ class Abs(Function):
 
 class Tanh(Function):
     """tanh(x)."""
+
+    _array_backward = True  # not yet written in ops (create_graph raises)
 
     @staticmethod
     def forward(ctx, x):
@@ -234,6 +258,8 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
 class Sigmoid(Function):
     """1 / (1 + e^-x)."""
 
+    _array_backward = True  # not yet written in ops (create_graph raises)
+
     @staticmethod
     def forward(ctx, x):
         y = _sigmoid(x)
@@ -248,6 +274,8 @@ class Sigmoid(Function):
 
 class ReLU(Function):
     """max(x, 0)."""
+
+    _array_backward = True  # not yet written in ops (create_graph raises)
 
     @staticmethod
     def forward(ctx, x):
@@ -268,6 +296,8 @@ class ReLU(Function):
 class LeakyReLU(Function):
     """x for x > 0, negative_slope * x otherwise."""
 
+    _array_backward = True  # not yet written in ops (create_graph raises)
+
     @staticmethod
     def forward(ctx, x, negative_slope):
         ctx.save_for_backward(x)
@@ -282,6 +312,8 @@ class LeakyReLU(Function):
 
 class Clip(Function):
     """clamp(x, lo, hi) = min(max(x, lo), hi); a bound is None, a scalar or an array."""
+
+    _array_backward = True  # not yet written in ops (create_graph raises)
 
     @staticmethod
     def forward(ctx, x, lo, hi):
@@ -319,6 +351,8 @@ class Clip(Function):
 
 class Cast(Function):
     """x converted to another dtype; the gradient is converted back."""
+
+    _array_backward = True  # not yet written in ops (create_graph raises)
 
     @staticmethod
     def forward(ctx, x, dtype):
@@ -364,6 +398,8 @@ def _expand_reduced(grad: np.ndarray, shape: tuple, dims, keepdim: bool) -> np.n
 class Sum(Function):
     """Sum over dims (None: all)."""
 
+    _array_backward = True  # not yet written in ops (create_graph raises)
+
     @staticmethod
     def forward(ctx, x, dim, keepdim):
         ctx.shape = x.shape
@@ -383,6 +419,8 @@ class Sum(Function):
 class Mean(Function):
     """Mean over dims (None: all)."""
 
+    _array_backward = True  # not yet written in ops (create_graph raises)
+
     @staticmethod
     def forward(ctx, x, dim, keepdim):
         ctx.shape = x.shape
@@ -400,6 +438,8 @@ class Mean(Function):
 
 class Var(Function):
     """Variance over dims with a correction (N - correction in the denominator)."""
+
+    _array_backward = True  # not yet written in ops (create_graph raises)
 
     @staticmethod
     def forward(ctx, x, dim, correction, keepdim):
@@ -430,6 +470,8 @@ def _var_backward(ctx, grad: np.ndarray, centred: np.ndarray) -> np.ndarray:
 class Std(Function):
     """Standard deviation: the square root of ``Var``, with PyTorch's gradient 0 where the std is 0."""
 
+    _array_backward = True  # not yet written in ops (create_graph raises)
+
     @staticmethod
     def forward(ctx, x, dim, correction, keepdim):
         var = Var.forward(ctx, x, dim, correction, keepdim)
@@ -452,6 +494,8 @@ class Std(Function):
 class MaxAll(Function):
     """max() or min() over all elements; ties (and NaNs) share the gradient evenly, as in PyTorch."""
 
+    _array_backward = True  # not yet written in ops (create_graph raises)
+
     @staticmethod
     def forward(ctx, x, is_max):
         if x.size == 0:
@@ -471,6 +515,8 @@ class MaxAll(Function):
 
 class MaxDim(Function):
     """max(dim) or min(dim): values and (non-differentiable) indices; the first extremum wins."""
+
+    _array_backward = True  # not yet written in ops (create_graph raises)
 
     @staticmethod
     def forward(ctx, x, dim, keepdim, is_max):
@@ -506,6 +552,8 @@ class MaxDim(Function):
 class Softmax(Function):
     """exp(x) / sum(exp(x)) along one dim."""
 
+    _array_backward = True  # not yet written in ops (create_graph raises)
+
     @staticmethod
     def forward(ctx, x, dim):
         if x.size == 0:  # nothing to normalise (np.max has no identity on an empty axis)
@@ -528,6 +576,8 @@ class Softmax(Function):
 
 class LogSoftmax(Function):
     """x - log(sum(exp(x))) along one dim."""
+
+    _array_backward = True  # not yet written in ops (create_graph raises)
 
     @staticmethod
     def forward(ctx, x, dim):
@@ -552,6 +602,8 @@ class LogSoftmax(Function):
 class Reshape(Function):
     """The same elements in a new shape."""
 
+    _array_backward = True  # not yet written in ops (create_graph raises)
+
     @staticmethod
     def forward(ctx, x, shape):
         ctx.shape = x.shape
@@ -564,6 +616,8 @@ class Reshape(Function):
 
 class Permute(Function):
     """Reorder the axes."""
+
+    _array_backward = True  # not yet written in ops (create_graph raises)
 
     @staticmethod
     def forward(ctx, x, axes):
@@ -578,6 +632,8 @@ class Permute(Function):
 
 class Expand(Function):
     """Broadcast to a larger shape: a view whose stretched dimensions have stride 0 (writes into them are refused)."""
+
+    _array_backward = True  # not yet written in ops (create_graph raises)
 
     @staticmethod
     def forward(ctx, x, shape):
@@ -597,6 +653,8 @@ class Index(Function):
     Basic indexing (ints, slices, None, Ellipsis) returns a view of ``x`` as in PyTorch; integer
     arrays and masks (advanced indexing) return a copy.
     """
+
+    _array_backward = True  # not yet written in ops (create_graph raises)
 
     @staticmethod
     def forward(ctx, x, index):
@@ -636,6 +694,8 @@ def _is_basic_index(index) -> bool:
 class IndexPut(Function):
     """A copy of ``x`` with ``x[index] = values`` (out of place): a recorded ``x[index] = values``."""
 
+    _array_backward = True  # not yet written in ops (create_graph raises)
+
     @staticmethod
     def forward(ctx, x, index, values):
         ctx.index = index
@@ -661,6 +721,8 @@ class CopySlices(Function):
     The write has already happened (through the view), so forward returns the base's own array.
     """
 
+    _array_backward = True  # not yet written in ops (create_graph raises)
+
     @staticmethod
     def forward(ctx, base, values, positions):
         ctx.positions = positions
@@ -683,6 +745,8 @@ class ViewAt(Function):
 
     Gives a view its history again after the base's history was rewritten by ``CopySlices``.
     """
+
+    _array_backward = True  # not yet written in ops (create_graph raises)
 
     @staticmethod
     def forward(ctx, base, positions, view):
@@ -716,6 +780,8 @@ def flat_positions(base: np.ndarray, view: np.ndarray) -> np.ndarray:
 class Cat(Function):
     """Concatenate along dim (dim comes first, then the arrays)."""
 
+    _array_backward = True  # not yet written in ops (create_graph raises)
+
     @staticmethod
     def forward(ctx, dim, *xs):
         ctx.dim = dim
@@ -732,6 +798,8 @@ class Cat(Function):
 class Stack(Function):
     """Stack along a new dim (dim comes first, then the arrays)."""
 
+    _array_backward = True  # not yet written in ops (create_graph raises)
+
     @staticmethod
     def forward(ctx, dim, *xs):
         ctx.dim = dim
@@ -745,6 +813,8 @@ class Stack(Function):
 
 class Where(Function):
     """a where cond else b."""
+
+    _array_backward = True  # not yet written in ops (create_graph raises)
 
     @staticmethod
     def forward(ctx, cond, a, b):

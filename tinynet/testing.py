@@ -4,6 +4,7 @@ These are public: students use them to check the backward they wrote, and the
 test-suite uses them on every op.
 
 * :func:`gradcheck` compares the tape's gradient with central finite differences.
+* :func:`gradgradcheck` does the same for the gradient of the gradient (``create_graph=True``).
 * :func:`adjoint_check` checks ⟨A x, y⟩ = ⟨x, A* y⟩ for a linear map A, the
   defining property of the adjoint (the transposed matrix Cᵀ of the lecture notes,
   docs/WORKED_EXAMPLES.md).
@@ -16,10 +17,10 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from tinynet.autograd import no_grad
+from tinynet.autograd import enable_grad, grad, no_grad
 from tinynet.tensor import Tensor
 
-__all__ = ["gradcheck", "adjoint_check", "operator_matrix", "GradcheckError", "AdjointError"]
+__all__ = ["gradcheck", "gradgradcheck", "adjoint_check", "operator_matrix", "GradcheckError", "AdjointError"]
 
 
 class GradcheckError(RuntimeError):
@@ -191,6 +192,69 @@ def gradcheck(
                 f"{int((err > 0).sum())} of {err.size} elements fail"
             )
     return True
+
+
+def gradgradcheck(
+    fn: Callable,
+    inputs: Sequence[Tensor] | Tensor,
+    grad_outputs: Sequence[Tensor] | Tensor | None = None,
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+    seed: int = 0,
+) -> bool:
+    """Check second derivatives: :func:`gradcheck` of the first gradient, as a function of inputs and v.
+
+    The first gradient is ``g(x, v) = vᵀ J_fn(x)`` (``autograd.grad`` of ``fn``'s outputs with
+    ``grad_outputs=v``, ``create_graph=True``). Its own gradient, taken by the tape through every
+    op's backward, is compared with finite differences of ``g`` in both ``x`` (the Hessian part)
+    and ``v`` (which checks that the recorded backward is the right linear map of v).
+
+    Args:
+        fn: maps the inputs (Tensors) to a Tensor or a tuple of Tensors.
+        inputs: a Tensor or a sequence of Tensors; those that require grad must be float64.
+        grad_outputs: v, one float64 Tensor per floating-point output (default: random normal).
+        eps, atol, rtol, seed: as in :func:`gradcheck`.
+
+    Returns:
+        True, or raises :class:`GradcheckError` (input indices past ``len(inputs)`` are the v's).
+
+    Example:
+        >>> import tinynet
+        >>> from tinynet.testing import gradgradcheck
+        >>> x = tinynet.randn(3, dtype=tinynet.float64, requires_grad=True)
+        >>> gradgradcheck(lambda t: (t * t * t).sum(), [x])
+        True
+    """
+    _check_callable(fn, "gradgradcheck")
+    if not isinstance(inputs, (Tensor, tuple, list)):
+        raise TypeError(f"gradgradcheck: inputs must be a Tensor or a sequence of Tensors, got {type(inputs).__name__}")
+    inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    wrt = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
+    if not wrt:
+        raise ValueError("gradgradcheck: no input has requires_grad=True, so there is nothing to check")
+    outs = [o for o in _outputs(fn(*inputs)) if o.requires_grad]
+    if grad_outputs is None:
+        rng = np.random.default_rng(seed + 1)
+        vs = [Tensor._wrap(rng.standard_normal(o.shape), requires_grad=True) for o in outs]
+    else:
+        vs = [grad_outputs] if isinstance(grad_outputs, Tensor) else list(grad_outputs)
+        if len(vs) != len(outs) or not all(isinstance(v, Tensor) and v.shape == o.shape for v, o in zip(vs, outs)):
+            raise ValueError(
+                f"gradgradcheck: grad_outputs must be one Tensor per differentiable output, shapes "
+                f"{[o.shape for o in outs]}, got {[getattr(v, 'shape', v) for v in vs]}"
+            )
+        vs = [Tensor._wrap(v.data.astype(np.float64), requires_grad=True) for v in vs]
+    n = len(inputs)
+
+    def first_gradient(*args):
+        xs, gs = args[:n], args[n:]
+        with enable_grad():
+            ys = [o for o in _outputs(fn(*xs)) if o.requires_grad]
+            grads = grad(ys, [xs[i] for i in wrt], grad_outputs=list(gs), create_graph=True, allow_unused=True)
+        return tuple(g if g is not None else Tensor._wrap(np.zeros(xs[i].shape)) for g, i in zip(grads, wrt))
+
+    return gradcheck(first_gradient, [*inputs, *vs], eps=eps, atol=atol, rtol=rtol, seed=seed)
 
 
 def _as_array(value) -> np.ndarray:

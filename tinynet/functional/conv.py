@@ -149,6 +149,8 @@ def _out_shape(a: np.ndarray, geom: ConvGeometry, channels: int, hw: tuple) -> t
 class Conv(Function):
     """conv1d / conv2d / convolve2d: y = C_W x + b."""
 
+    _array_backward = True  # not yet written in ops (create_graph raises)
+
     @staticmethod
     def forward(ctx, x, w, b, geom: ConvGeometry):
         x4, w4 = _as_4d(x, geom, geom.big), _weight_4d(w, geom)
@@ -175,6 +177,8 @@ class Conv(Function):
 
 class ConvTranspose(Function):
     """conv_transpose1d / conv_transpose2d: y = Cᵀ_W x + b."""
+
+    _array_backward = True  # not yet written in ops (create_graph raises)
 
     @staticmethod
     def forward(ctx, x, w, b, geom: ConvGeometry):

@@ -25,6 +25,8 @@ __all__ = ["dropout", "dropout2d"]
 class MaskScale(Function):
     """``x * mask * scale`` for a boolean ``mask`` that broadcasts against x."""
 
+    _array_backward = True  # not yet written in ops (create_graph raises)
+
     @staticmethod
     def forward(ctx, x, mask, scale):
         if mask.size < x.size:  # a per-channel mask: fold the scale into it, one pass over x

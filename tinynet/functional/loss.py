@@ -266,6 +266,8 @@ class CrossEntropy(Function):
     ``S = Σ_c a_c``: softmax's Jacobian folded into one line, no log of a small number.
     """
 
+    _array_backward = True  # not yet written in ops (create_graph raises)
+
     @staticmethod
     def forward(ctx, x, t1, w1, valid1, weight, reduction, label_smoothing):
         c = x.shape[1]
@@ -319,6 +321,8 @@ class CrossEntropyProbs(Function):
     loss = -Σ_c a_c log p_c with a_c = w_c b_c, b_c = (1 - ε) q_c + ε / C; dloss/dx = S p - a with
     S = Σ_c a_c, dloss/dq_c = -(1 - ε) w_c log p_c and dloss/dw_c = -b_c log p_c (summed over positions).
     """
+
+    _array_backward = True  # not yet written in ops (create_graph raises)
 
     @staticmethod
     def forward(ctx, x, q, weight, reduction, label_smoothing):
@@ -427,6 +431,8 @@ def cross_entropy(
 class NLLLoss(Function):
     """-w_t · input[n, t, i]: a weighted gather, so the backward is the matching scatter."""
 
+    _array_backward = True  # not yet written in ops (create_graph raises)
+
     @staticmethod
     def forward(ctx, x, t1, w1, reduction):
         at_target = _target_positions(t1, x.shape[1])
@@ -504,6 +510,8 @@ class BCEWithLogits(Function):
     Derivatives: d/dx = w [(1 - t) - l (1 - σ(x))], d/dt = w [-x - (pos_weight - 1) log σ(x)],
     d/dweight = the unweighted loss, d/dpos_weight = -w t log σ(x).
     """
+
+    _array_backward = True  # not yet written in ops (create_graph raises)
 
     @staticmethod
     def forward(ctx, x, t, weight, pos_weight, reduction):
@@ -610,6 +618,8 @@ def binary_cross_entropy_with_logits(
 class SquaredError(Function):
     """(x - t)²; d/dx = 2 (x - t) and d/dt = -2 (x - t)."""
 
+    _array_backward = True  # not yet written in ops (create_graph raises)
+
     @staticmethod
     def forward(ctx, x, t, reduction):
         d = np.subtract(x, t)
@@ -628,6 +638,8 @@ class SquaredError(Function):
 
 class AbsoluteError(Function):
     """|x - t|; d/dx = sign(x - t) (0 where x = t, as PyTorch) and d/dt = -sign(x - t)."""
+
+    _array_backward = True  # not yet written in ops (create_graph raises)
 
     @staticmethod
     def forward(ctx, x, t, reduction):
@@ -743,6 +755,8 @@ class Dice(Function):
     positions, I = Σ_i v p y, U = Σ_i v (p + y) and D = (2I + s) / (U + s):
     dL/dp_i = v_i (D - 2 y_i) / (U + s) for L = 1 - D, then through the softmax.
     """
+
+    _array_backward = True  # not yet written in ops (create_graph raises)
 
     @staticmethod
     def forward(ctx, x, t1, valid1, smooth, reduction):

@@ -73,6 +73,8 @@ def _update_running(running_mean, running_var, mean, var, momentum: float, m: in
 
 
 class BatchNorm(Function):
+    _array_backward = True  # not yet written in ops (create_graph raises)
+
     @staticmethod
     def forward(ctx, x, weight, bias, running_mean, running_var, training, momentum, eps):
         n, c = x.shape[:2]

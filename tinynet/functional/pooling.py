@@ -76,6 +76,8 @@ def pool_output_shape(op: str, input: Tensor, k, s, p, d, ceil_mode: bool) -> tu
 class MaxPool2dFn(Function):
     """y = max over each window, with the argmax switches; backward scatter-adds to the switches."""
 
+    _array_backward = True  # not yet written in ops (create_graph raises)
+
     @staticmethod
     def forward(ctx, x, k, s, p, d, out_hw):
         shape = x.shape[:-2] + tuple(out_hw)
@@ -172,6 +174,8 @@ def max_pool2d_with_indices(input: Tensor, kernel_size, stride=None, padding=0, 
 # --------------------------------------------------------------------------- max-unpool
 class MaxUnpool2dFn(Function):
     """y = Cᵀ x, the scatter-add of x to its switches; backward gathers at the switches (C)."""
+
+    _array_backward = True  # not yet written in ops (create_graph raises)
 
     @staticmethod
     def forward(ctx, x, indices, out_hw):
@@ -312,6 +316,8 @@ def adaptive_windows(L: int, out: int) -> tuple:
 
 class WindowMean(Function):
     """y = window sums / divisor (both average pools); backward spreads g / divisor over each window (Cᵀ)."""
+
+    _array_backward = True  # not yet written in ops (create_graph raises)
 
     @staticmethod
     def forward(ctx, x, rows, cols, divisor, window=None):

@@ -102,6 +102,8 @@ def _planes(x: np.ndarray) -> np.ndarray:
 class GatherRowsCols(Function):
     """y[.., i, j] = x[.., rows[i], cols[j]] (nearest); backward scatter-adds (sum over each source's block)."""
 
+    _array_backward = True  # not yet written in ops (create_graph raises)
+
     @staticmethod
     def forward(ctx, x, rows, cols, out_spatial):
         ctx.tables = (rows, cols)
@@ -121,6 +123,8 @@ class GatherRowsCols(Function):
 class ScatterRowsCols(Function):
     """y[.., rows[i], cols[j]] = x[.., i, j], zeros elsewhere (bed of nails); backward gathers (subsampling)."""
 
+    _array_backward = True  # not yet written in ops (create_graph raises)
+
     @staticmethod
     def forward(ctx, x, rows, cols, out_spatial):
         ctx.tables = (rows, cols)
@@ -139,6 +143,8 @@ class ScatterRowsCols(Function):
 
 class Bilinear(Function):
     """y = four-tap weighted read per output pixel; backward scatters with the same weights."""
+
+    _array_backward = True  # not yet written in ops (create_graph raises)
 
     @staticmethod
     def forward(ctx, x, rows, cols, out_spatial):
@@ -330,6 +336,8 @@ def _unshuffle(x: np.ndarray, r: int) -> np.ndarray:
 # pixel_shuffle only moves entries: its matrix C is a permutation, so Cᵀ = C⁻¹, and the
 # adjoint of shuffling is unshuffling (and the other way round). Each backward calls the other.
 class PixelShuffle(Function):
+    _array_backward = True  # not yet written in ops (create_graph raises)
+
     @staticmethod
     def forward(ctx, x, r):
         ctx.r = r
@@ -341,6 +349,8 @@ class PixelShuffle(Function):
 
 
 class PixelUnshuffle(Function):
+    _array_backward = True  # not yet written in ops (create_graph raises)
+
     @staticmethod
     def forward(ctx, x, r):
         ctx.r = r
