@@ -1,0 +1,269 @@
+"""Double backward of the convolutions, linear and dropout: their backwards are made of ops.
+
+conv2d's backward is conv_transpose2d (input) and ConvWeight (weight), conv_transpose2d's is
+conv2d and ConvWeight, and ConvWeight's is conv2d and conv_transpose2d again; so the second
+derivative of any of them runs through the same three Functions. Each op gets a float64
+gradgradcheck on drawn geometry (finite differences of the recorded first gradient, in the
+inputs and in the output gradient) and a comparison of first and second derivatives with torch.
+ConvWeight, the one new op, gets its own gradcheck, dot-product tests and gradgradcheck.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from second_order import compare_second_order
+from test_conv import _arrays, conv_args
+
+import tinynet
+import tinynet.nn.functional as F
+from tinynet.autograd import grad
+from tinynet.functional.conv import Conv, ConvWeight, _geometry
+from tinynet.testing import adjoint_check, gradcheck, gradgradcheck
+
+# name -> (nd, transposed, tinynet op, torch op as a function of (torch, x, w, b, **args))
+OPS = {
+    "conv1d": (1, False, F.conv1d, lambda torch, *a, **k: torch.nn.functional.conv1d(*a, **k)),
+    "conv2d": (2, False, F.conv2d, lambda torch, *a, **k: torch.nn.functional.conv2d(*a, **k)),
+    # convolve2d(x, w) is conv2d with the kernel flipped in both spatial axes
+    "convolve2d": (
+        2,
+        False,
+        F.convolve2d,
+        lambda torch, x, w, b, **k: torch.nn.functional.conv2d(x, w.flip(-1, -2), b, **k),
+    ),
+    "conv_transpose1d": (
+        1,
+        True,
+        F.conv_transpose1d,
+        lambda torch, *a, **k: torch.nn.functional.conv_transpose1d(*a, **k),
+    ),
+    "conv_transpose2d": (
+        2,
+        True,
+        F.conv_transpose2d,
+        lambda torch, *a, **k: torch.nn.functional.conv_transpose2d(*a, **k),
+    ),
+}
+
+# Finite differences of a first gradient cost two forward+backward passes per element of
+# x, w, b and the output gradient, so gradgradcheck draws tiny geometry (every option still drawn).
+TINY = dict(batches=((2,), (1,), ()), max_groups=2, extra=1)
+
+
+def _tensors(case: dict) -> list:
+    return [None if a is None else tinynet.tensor(a, requires_grad=True) for a in _arrays(case)]
+
+
+def _draw_case(data, name: str, **kwargs) -> dict:
+    nd, transposed = OPS[name][:2]
+    return data.draw(conv_args(nd=nd, transposed=transposed, **kwargs), label="case")
+
+
+# --------------------------------------------------------------------------- gradgradcheck per op
+@pytest.mark.parametrize("name", list(OPS))
+@settings(max_examples=6)
+@given(data=st.data())
+def test_gradgradcheck_of_every_conv_op_on_drawn_geometry(name, data):
+    case = _draw_case(data, name, **TINY)
+    op, args = OPS[name][2], case["args"]
+    x, w, b = _tensors(case)
+    inputs = [x, w] if b is None else [x, w, b]
+    assert gradgradcheck(lambda *t: op(*t, **args), inputs)
+
+
+@settings(max_examples=10)
+@given(
+    lead=st.sampled_from([(), (3,), (2, 2)]),
+    features=st.tuples(st.integers(1, 3), st.integers(1, 3)),
+    bias=st.booleans(),
+    seed=st.integers(0, 2**16),
+)
+def test_gradgradcheck_of_linear(lead, features, bias, seed):
+    rng = np.random.default_rng(seed)
+    n_in, n_out = features
+    x = tinynet.tensor(rng.standard_normal(lead + (n_in,)), requires_grad=True)
+    w = tinynet.tensor(rng.standard_normal((n_out, n_in)), requires_grad=True)
+    inputs = [x, w] + ([tinynet.tensor(rng.standard_normal(n_out), requires_grad=True)] if bias else [])
+    assert gradgradcheck(F.linear, inputs)
+
+
+@pytest.mark.parametrize("op, shape", [(F.dropout, (3, 4)), (F.dropout2d, (2, 3, 2, 2))])
+@settings(max_examples=5)
+@given(p=st.sampled_from([0.0, 0.3, 0.7, 1.0]), seed=st.integers(0, 2**16))
+def test_gradgradcheck_of_dropout_with_a_fixed_mask(op, shape, p, seed):
+    x = tinynet.tensor(np.random.default_rng(seed).standard_normal(shape), requires_grad=True)
+    # A fresh generator with the same seed per call: the mask is the same in every evaluation.
+    assert gradgradcheck(lambda t: op(t, p, generator=tinynet.Generator().manual_seed(seed)), [x])
+
+
+# --------------------------------------------------------------------------- ConvWeight, the new op
+def _weight_case(data):
+    """A drawn conv op, its geometry, and ConvWeight's two arguments (big, small) as float64 arrays."""
+    name = data.draw(st.sampled_from(list(OPS)), label="op")
+    case = _draw_case(data, name, batches=((2,), (1,), ()), max_groups=2, extra=2)
+    nd, transposed, op = OPS[name][:3]
+    x, w, _ = _arrays(case)
+    tx, tw = tinynet.tensor(x), tinynet.tensor(w)
+    args = dict(case["args"])
+    output_padding = args.pop("output_padding", 0)
+    geom = _geometry(
+        name,
+        tx,
+        tw,
+        None,
+        **args,
+        nd=nd,
+        transposed=transposed,
+        output_padding=output_padding,
+        flip=name == "convolve2d",
+    )
+    y = op(tx, tw, **case["args"]).data
+    big, small = (y, x) if transposed else (x, y)
+    rng = np.random.default_rng(case["seed"] + 2)
+    return name, geom, rng.standard_normal(big.shape), rng.standard_normal(small.shape), w.shape
+
+
+@settings(max_examples=8)
+@given(data=st.data())
+def test_conv_weight_is_the_weight_gradient_and_its_defining_identity_holds(data):
+    # <ConvWeight(big, small), V> = <small, conv(big, V)> for every V: that is what makes it conv's
+    # weight gradient (and, with the roles read the other way, conv_transpose's).
+    name, geom, big, small, w_shape = _weight_case(data)
+    v = np.random.default_rng(7).standard_normal(w_shape)
+    gw = ConvWeight.apply(tinynet.tensor(big), tinynet.tensor(small), geom)
+    assert gw.shape == w_shape
+    conv = Conv.apply(tinynet.tensor(big), tinynet.tensor(v), None, geom)
+    np.testing.assert_allclose(np.sum(gw.data * v), np.sum(small * conv.data), rtol=1e-10, atol=1e-10)
+
+
+@settings(max_examples=8)
+@given(data=st.data())
+def test_conv_weight_passes_gradcheck_and_the_dot_product_test_in_each_argument(data):
+    name, geom, big, small, _ = _weight_case(data)
+    tb, ts = tinynet.tensor(big, requires_grad=True), tinynet.tensor(small, requires_grad=True)
+    assert gradcheck(lambda b, s: ConvWeight.apply(b, s, geom), [tb, ts])
+    # bilinear: linear in each argument, whose adjoints are conv_transpose2d and conv2d
+    assert adjoint_check(lambda b: ConvWeight.apply(b, tinynet.tensor(small), geom), big.shape)
+    assert adjoint_check(lambda s: ConvWeight.apply(tinynet.tensor(big), s, geom), small.shape)
+
+
+@settings(max_examples=5)
+@given(data=st.data())
+def test_gradgradcheck_of_conv_weight(data):
+    name = data.draw(st.sampled_from(list(OPS)), label="op")
+    case = _draw_case(data, name, **TINY)
+    nd, transposed, op = OPS[name][:3]
+    x, w, _ = _tensors(case)
+    with tinynet.no_grad():
+        y = op(x, w, **case["args"])
+    gy = tinynet.tensor(np.random.default_rng(case["seed"]).standard_normal(y.shape), requires_grad=True)
+    # ConvWeight is what conv's weight gradient records; take it from the tape so the geometry is the op's
+    (gw,) = grad(op(x, w, **case["args"]), w, grad_outputs=gy, create_graph=True)
+    assert gw.grad_fn.name() == "ConvWeightBackward0"
+    geom = gw._node.geom
+    big, small = (gy, x) if transposed else (x, gy)
+    assert gradgradcheck(lambda b, s: ConvWeight.apply(b, s, geom), [big, small])
+
+
+def test_double_backward_of_conv2d_runs_through_conv_transpose2d_conv_weight_and_conv2d():
+    x = tinynet.randn(1, 2, 5, 5, dtype=tinynet.float64, requires_grad=True)
+    w = tinynet.randn(3, 2, 3, 3, dtype=tinynet.float64, requires_grad=True)
+    y = F.conv2d(x, w, padding=1)
+    v = tinynet.randn(*y.shape, dtype=tinynet.float64, requires_grad=True)
+    gx, gw = grad(y, [x, w], grad_outputs=v, create_graph=True)
+    assert (gx.grad_fn.name(), gw.grad_fn.name()) == ("ConvTransposeBackward0", "ConvWeightBackward0")
+    # differentiating the weight gradient again gives conv2d (in v) and conv_transpose2d (in x)
+    u = tinynet.randn(*w.shape, dtype=tinynet.float64)
+    gv, gx2 = grad(gw, [v, x], grad_outputs=u, create_graph=True)
+    assert (gv.grad_fn.name(), gx2.grad_fn.name()) == ("ConvBackward0", "ConvTransposeBackward0")
+    # and the input gradient's derivative in w is a weight gradient again
+    (gw2,) = grad(gx, [w], grad_outputs=tinynet.randn(*x.shape, dtype=tinynet.float64), create_graph=True)
+    assert gw2.grad_fn.name() == "ConvWeightBackward0"
+
+
+# --------------------------------------------------------------------------- second derivatives vs torch
+@pytest.mark.parametrize("name", list(OPS))
+@settings(max_examples=12)
+@given(data=st.data())
+def test_second_derivatives_of_every_conv_op_match_torch(torch, name, data):
+    case = _draw_case(data, name, batches=((2,), (1,), ()))
+    op, torch_op, args = OPS[name][2], OPS[name][3], case["args"]
+    x, w, b = _arrays(case)
+    arrays, requires = [x, w, b], [True, True, b is not None]
+    if b is None:
+        arrays[2] = None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # torch warns that 'same' with an even kernel copies the input
+        compare_second_order(
+            torch,
+            lambda *t: op(*t, **args),
+            lambda *t: torch_op(torch, *t, **args),
+            arrays,
+            requires,
+            seed=case["seed"],
+        )
+
+
+@settings(max_examples=15)
+@given(
+    lead=st.sampled_from([(), (3,), (2, 3)]),
+    features=st.tuples(st.integers(1, 4), st.integers(1, 4)),
+    bias=st.booleans(),
+    seed=st.integers(0, 2**16),
+)
+def test_second_derivatives_of_linear_match_torch(torch, lead, features, bias, seed):
+    rng = np.random.default_rng(seed)
+    n_in, n_out = features
+    arrays = [rng.standard_normal(lead + (n_in,)), rng.standard_normal((n_out, n_in))]
+    arrays.append(rng.standard_normal(n_out) if bias else None)
+    compare_second_order(torch, F.linear, torch.nn.functional.linear, arrays, [True, True, bias], seed=seed)
+
+
+@pytest.mark.parametrize("op, shape", [(F.dropout, (3, 4)), (F.dropout2d, (2, 3, 2, 2))])
+@settings(max_examples=8)
+@given(p=st.sampled_from([0.0, 0.2, 0.5, 1.0]), seed=st.integers(0, 2**16))
+def test_second_derivatives_of_dropout_match_torch_with_the_same_mask(torch, op, shape, p, seed):
+    def tn_fn(t):
+        return op(t, p, generator=tinynet.Generator().manual_seed(seed))
+
+    scaled_mask = tn_fn(tinynet.ones(*shape, dtype=tinynet.float64)).numpy()  # mask / (1 - p), 0 for p = 1
+    x = np.random.default_rng(seed).standard_normal(shape)
+    compare_second_order(torch, tn_fn, lambda t: t * torch.tensor(scaled_mask), [x], [True], seed=seed)
+
+
+# --------------------------------------------------------------------------- float32
+@pytest.mark.parametrize(
+    "name, fn, shapes",
+    [
+        ("conv2d", lambda x, w: F.conv2d(x, w, stride=2, padding=1), [(2, 3, 6, 5), (4, 3, 3, 3)]),
+        ("convolve2d", lambda x, w: F.convolve2d(x, w, padding="same"), [(3, 5, 5), (2, 3, 2, 3)]),
+        ("conv1d", lambda x, w: F.conv1d(x, w, dilation=2, groups=3), [(2, 3, 7), (6, 1, 2)]),
+        (
+            "conv_transpose2d",
+            lambda x, w: F.conv_transpose2d(x, w, stride=2, output_padding=1),
+            [(2, 4, 3, 3), (4, 3, 3, 3)],
+        ),
+        ("conv_transpose1d", lambda x, w: F.conv_transpose1d(x, w, stride=3), [(4, 5), (4, 2, 3)]),
+        ("linear", F.linear, [(2, 3, 4), (5, 4)]),
+        (
+            "dropout",
+            lambda x, w: F.dropout(F.linear(x, w), 0.5, generator=tinynet.Generator().manual_seed(0)),
+            [(3, 4), (5, 4)],
+        ),
+    ],
+)
+def test_float32_second_derivatives_stay_float32(name, fn, shapes):
+    x, w = (tinynet.randn(*s, requires_grad=True) for s in shapes)
+    assert x.dtype == np.float32
+    y = fn(x, w)
+    v = tinynet.randn(*y.shape)
+    gx, gw = grad(y, [x, w], grad_outputs=v, create_graph=True)
+    assert gx.dtype == gw.dtype == np.float32
+    hx, hw = grad((gx * gx).sum() + (gw * gw).sum(), [x, w])
+    assert hx.dtype == hw.dtype == np.float32
+    assert np.abs(hx.data).max() > 0  # a second derivative that ran and is not all zero
