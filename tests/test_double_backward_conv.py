@@ -22,7 +22,7 @@ from test_conv import _arrays, conv_args
 import tinynet
 import tinynet.nn.functional as F
 from tinynet.autograd import grad
-from tinynet.functional.conv import Conv, ConvWeight, _geometry
+from tinynet.functional.conv import Conv, ConvAndWeight, ConvWeight, _geometry
 from tinynet.testing import adjoint_check, gradcheck, gradgradcheck
 
 # name -> (nd, transposed, tinynet op, torch op as a function of (torch, x, w, b, **args))
@@ -101,31 +101,27 @@ def test_gradgradcheck_of_dropout_with_a_fixed_mask(op, shape, p, seed):
     assert gradgradcheck(lambda t: op(t, p, generator=tinynet.Generator().manual_seed(seed)), [x])
 
 
-# --------------------------------------------------------------------------- ConvWeight, the new op
-def _weight_case(data):
-    """A drawn conv op, its geometry, and ConvWeight's two arguments (big, small) as float64 arrays."""
-    name = data.draw(st.sampled_from(list(OPS)), label="op")
-    case = _draw_case(data, name, batches=((2,), (1,), ()), max_groups=2, extra=2)
-    nd, transposed, op = OPS[name][:3]
-    x, w, _ = _arrays(case)
-    tx, tw = tinynet.tensor(x), tinynet.tensor(w)
+# --------------------------------------------------------------------------- ConvWeight and ConvAndWeight
+def _op_geometry(name: str, case: dict, x: tinynet.Tensor, w: tinynet.Tensor):
+    """The ConvGeometry that the drawn op builds (and passes to its Functions)."""
+    nd, transposed = OPS[name][:2]
     args = dict(case["args"])
     output_padding = args.pop("output_padding", 0)
-    geom = _geometry(
-        name,
-        tx,
-        tw,
-        None,
-        **args,
-        nd=nd,
-        transposed=transposed,
-        output_padding=output_padding,
-        flip=name == "convolve2d",
-    )
-    y = op(tx, tw, **case["args"]).data
-    big, small = (y, x) if transposed else (x, y)
-    rng = np.random.default_rng(case["seed"] + 2)
-    return name, geom, rng.standard_normal(big.shape), rng.standard_normal(small.shape), w.shape
+    flip = name == "convolve2d"
+    return _geometry(name, x, w, None, **args, nd=nd, transposed=transposed, output_padding=output_padding, flip=flip)
+
+
+def _weight_case(data, **kwargs):
+    """A drawn op's geometry, ConvWeight's arguments (big, small) and the op's weight, as float64 Tensors."""
+    name = data.draw(st.sampled_from(list(OPS)), label="op")
+    case = _draw_case(data, name, **kwargs)
+    transposed, op = OPS[name][1:3]
+    x, w, _ = _tensors(case)
+    with tinynet.no_grad():
+        y = op(x, w, **case["args"])
+    gy = tinynet.tensor(np.random.default_rng(case["seed"] + 2).standard_normal(y.shape), requires_grad=True)
+    big, small = (gy, x) if transposed else (x, gy)
+    return _op_geometry(name, case, x, w), big, small, w
 
 
 @settings(max_examples=8)
@@ -133,41 +129,43 @@ def _weight_case(data):
 def test_conv_weight_is_the_weight_gradient_and_its_defining_identity_holds(data):
     # <ConvWeight(big, small), V> = <small, conv(big, V)> for every V: that is what makes it conv's
     # weight gradient (and, with the roles read the other way, conv_transpose's).
-    name, geom, big, small, w_shape = _weight_case(data)
-    v = np.random.default_rng(7).standard_normal(w_shape)
-    gw = ConvWeight.apply(tinynet.tensor(big), tinynet.tensor(small), geom)
-    assert gw.shape == w_shape
-    conv = Conv.apply(tinynet.tensor(big), tinynet.tensor(v), None, geom)
-    np.testing.assert_allclose(np.sum(gw.data * v), np.sum(small * conv.data), rtol=1e-10, atol=1e-10)
+    geom, big, small, w = _weight_case(data, batches=((2,), (1,), ()), max_groups=2, extra=2)
+    v = tinynet.tensor(np.random.default_rng(7).standard_normal(w.shape))
+    gw = ConvWeight.apply(big, small, geom)
+    assert gw.shape == w.shape
+    conv = Conv.apply(big, v, None, geom)
+    np.testing.assert_allclose(np.sum(gw.data * v.data), np.sum(small.data * conv.data), rtol=1e-10, atol=1e-10)
 
 
 @settings(max_examples=8)
 @given(data=st.data())
 def test_conv_weight_passes_gradcheck_and_the_dot_product_test_in_each_argument(data):
-    name, geom, big, small, _ = _weight_case(data)
-    tb, ts = tinynet.tensor(big, requires_grad=True), tinynet.tensor(small, requires_grad=True)
-    assert gradcheck(lambda b, s: ConvWeight.apply(b, s, geom), [tb, ts])
+    geom, big, small, _ = _weight_case(data, batches=((2,), (1,), ()), max_groups=2, extra=2)
+    assert gradcheck(lambda b, s: ConvWeight.apply(b, s, geom), [big, small])
     # bilinear: linear in each argument, whose adjoints are conv_transpose2d and conv2d
-    assert adjoint_check(lambda b: ConvWeight.apply(b, tinynet.tensor(small), geom), big.shape)
-    assert adjoint_check(lambda s: ConvWeight.apply(tinynet.tensor(big), s, geom), small.shape)
+    assert adjoint_check(lambda b: ConvWeight.apply(b, small.detach(), geom), big.shape)
+    assert adjoint_check(lambda s: ConvWeight.apply(big.detach(), s, geom), small.shape)
 
 
 @settings(max_examples=5)
 @given(data=st.data())
 def test_gradgradcheck_of_conv_weight(data):
-    name = data.draw(st.sampled_from(list(OPS)), label="op")
-    case = _draw_case(data, name, **TINY)
-    nd, transposed, op = OPS[name][:3]
-    x, w, _ = _tensors(case)
-    with tinynet.no_grad():
-        y = op(x, w, **case["args"])
-    gy = tinynet.tensor(np.random.default_rng(case["seed"]).standard_normal(y.shape), requires_grad=True)
-    # ConvWeight is what conv's weight gradient records; take it from the tape so the geometry is the op's
-    (gw,) = grad(op(x, w, **case["args"]), w, grad_outputs=gy, create_graph=True)
-    assert gw.grad_fn.name() == "ConvWeightBackward0"
-    geom = gw._node.geom
-    big, small = (gy, x) if transposed else (x, gy)
+    geom, big, small, _ = _weight_case(data, **TINY)
     assert gradgradcheck(lambda b, s: ConvWeight.apply(b, s, geom), [big, small])
+
+
+@settings(max_examples=5)
+@given(data=st.data())
+def test_conv_and_weight_is_the_pair_it_fuses_and_passes_gradcheck_and_gradgradcheck(data):
+    # ConvAndWeight(big, small, w) = (conv2d(big, w), ConvWeight(big, small)): conv_transpose2d's backward
+    geom, big, small, w = _weight_case(data, **TINY)
+    conv, weight = ConvAndWeight.apply(big, small, w, geom)
+    np.testing.assert_array_equal(conv.data, Conv.apply(big, w, None, geom).data)
+    np.testing.assert_allclose(weight.data, ConvWeight.apply(big, small, geom).data, rtol=1e-12, atol=1e-12)
+    inputs = [big, small, w]
+    assert gradcheck(lambda *t: ConvAndWeight.apply(*t, geom), inputs)
+    assert gradcheck(lambda *t: ConvAndWeight.apply(*t, geom)[1], inputs)  # one output unused
+    assert gradgradcheck(lambda *t: ConvAndWeight.apply(*t, geom), inputs)
 
 
 def test_double_backward_of_conv2d_runs_through_conv_transpose2d_conv_weight_and_conv2d():
@@ -181,9 +179,10 @@ def test_double_backward_of_conv2d_runs_through_conv_transpose2d_conv_weight_and
     u = tinynet.randn(*w.shape, dtype=tinynet.float64)
     gv, gx2 = grad(gw, [v, x], grad_outputs=u, create_graph=True)
     assert (gv.grad_fn.name(), gx2.grad_fn.name()) == ("ConvBackward0", "ConvTransposeBackward0")
-    # and the input gradient's derivative in w is a weight gradient again
+    # the input gradient conv_transpose2d(v, w) depends on v and w, so its backward is the fused
+    # pair (conv2d(., w), ConvWeight(., v)) of conv_transpose2d's row: one ConvAndWeight node
     (gw2,) = grad(gx, [w], grad_outputs=tinynet.randn(*x.shape, dtype=tinynet.float64), create_graph=True)
-    assert gw2.grad_fn.name() == "ConvWeightBackward0"
+    assert gw2.grad_fn.name() == "ConvAndWeightBackward0"
 
 
 # --------------------------------------------------------------------------- second derivatives vs torch
