@@ -768,7 +768,7 @@ def _root_gradient(tensor, gradient, create_graph: bool, what: str):
     if gradient is None:
         if tensor.data.size != 1:
             raise RuntimeError(
-                f"grad can be implicitly created only for scalar outputs; {what} on a tensor of "
+                f"grad can be implicitly created only for scalar outputs; {what}() on a tensor of "
                 f"shape {tensor.shape} needs a gradient of that shape"
             )
         return Tensor._wrap(np.ones_like(tensor.data))

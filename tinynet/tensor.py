@@ -90,6 +90,7 @@ class Tensor:
         "_base",
         "_views",
         "_no_grad_view",
+        "_hooks",
         "__weakref__",
     )
     __array_priority__ = 1000  # numpy defers to our operators in ``ndarray * Tensor``
@@ -201,7 +202,9 @@ class Tensor:
         if not self._requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         if self._node is None:
-            hooks = self.__dict__.setdefault("_hooks", [])
+            if getattr(self, "_hooks", None) is None:
+                self._hooks = []
+            hooks = self._hooks
         else:
             if self._node.hooks is None:
                 self._node.hooks = {}
