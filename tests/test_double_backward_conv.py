@@ -266,3 +266,42 @@ def test_float32_second_derivatives_stay_float32(name, fn, shapes):
     hx, hw = grad((gx * gx).sum() + (gw * gw).sum(), [x, w])
     assert hx.dtype == hw.dtype == np.float32
     assert np.abs(hx.data).max() > 0  # a second derivative that ran and is not all zero
+
+
+# --------------------------------------------------------------------------- composed
+def _critic(nn_f, x, params):
+    """A small critic of this file's ops (and tanh): conv2d, conv_transpose2d with groups, dilated conv2d, linear."""
+    w1, b1, w2, b2, w3, b3, w4, b4 = params
+    h = nn_f["conv2d"](x, w1, b1, stride=2, padding=1).tanh()
+    h = nn_f["conv_transpose2d"](h, w2, b2, stride=2, output_padding=1, groups=2).tanh()
+    h = nn_f["conv2d"](h, w3, b3, padding="same", dilation=2).tanh()
+    return nn_f["linear"](h.reshape(h.shape[0], -1), w4, b4)
+
+
+def test_gradient_penalty_of_a_conv_critic_matches_torch(torch):
+    # WGAN-GP: the parameters' gradient of mean((|∇_x D(x)| - 1)²) differentiates every layer's backward.
+    rng = np.random.default_rng(3)
+    shapes = [(4, 2, 3, 3), (4,), (4, 1, 2, 2), (2,), (3, 2, 3, 3), (3,), (1, 3 * 7 * 7), (1,)]
+    arrays = [rng.standard_normal(s) * 0.5 for s in shapes]
+    x = rng.standard_normal((2, 2, 6, 6))
+
+    def penalty_grads(tensor, grad_fn, nn_f):
+        params = [tensor(a, requires_grad=True) for a in arrays]
+        xt = tensor(x, requires_grad=True)
+        (gx,) = grad_fn(_critic(nn_f, xt, params).sum(), [xt], create_graph=True)
+        norm = ((gx * gx).sum(dim=(1, 2, 3)) + 1e-12) ** 0.5
+        grads = grad_fn(((norm - 1) ** 2).mean(), params, allow_unused=True)  # the last bias is unused
+        return [np.zeros(a.shape) if g is None else g.detach().numpy() for g, a in zip(grads, arrays)]
+
+    tn_ops = {"conv2d": F.conv2d, "conv_transpose2d": F.conv_transpose2d, "linear": F.linear}
+    ours = penalty_grads(tinynet.tensor, grad, tn_ops)
+    assert not ours[-1].any() and all(g.any() for g in ours[:-1])
+    tf = torch.nn.functional
+    th_ops = {"conv2d": tf.conv2d, "conv_transpose2d": tf.conv_transpose2d, "linear": tf.linear}
+    theirs = penalty_grads(
+        torch.tensor,
+        lambda out, ins, **k: torch.autograd.grad(out, ins, **k),
+        th_ops,
+    )
+    for i, (a, b) in enumerate(zip(ours, theirs)):
+        np.testing.assert_allclose(a, b, rtol=1e-8, atol=1e-12 * max(1.0, np.abs(b).max()), err_msg=f"parameter {i}")
