@@ -207,9 +207,15 @@ def conv_args(
     transposed: bool = False,
     batches=((2,), (1,), (0,), ()),
     paddings=("ints", "ints", "same", "valid"),
+    max_groups: int = 3,
+    extra: int = 4,
 ) -> dict:
-    """Arguments of a valid conv (or transposed conv) and an input they fit; batch () is unbatched."""
-    groups = draw(st.integers(1, 3))
+    """Arguments of a valid conv (or transposed conv) and an input they fit; batch () is unbatched.
+
+    ``extra`` bounds the input's size: at most ``extra`` pixels more than the smallest the kernel
+    fits (conv), at most ``extra`` pixels (transposed conv).
+    """
+    groups = draw(st.integers(1, max_groups))
     c_in, c_out = groups * draw(st.integers(1, 2)), groups * draw(st.integers(1, 2))
     k = tuple(draw(st.integers(1, 3)) for _ in range(nd))
     d = tuple(draw(st.integers(1, 2)) for _ in range(nd))
@@ -224,13 +230,13 @@ def conv_args(
         args["padding"] = kind
     if transposed:
         args["output_padding"] = tuple(draw(st.integers(0, max(si, di) - 1)) for si, di in zip(s, d))
-        size = tuple(draw(st.integers(1, 4)) for _ in range(nd))
+        size = tuple(draw(st.integers(1, extra)) for _ in range(nd))
         out = [(n - 1) * si - 2 * pi + sp + o for n, si, pi, sp, o in zip(size, s, p, span, args["output_padding"])]
         assume(min(out) >= 1)
         w_shape = (c_in, c_out // groups) + k
     else:
         lo = [max(1, sp - 2 * pi) if kind == "ints" else (sp if kind == "valid" else 1) for sp, pi in zip(span, p)]
-        size = tuple(draw(st.integers(n, n + 4)) for n in lo)
+        size = tuple(draw(st.integers(n, n + extra)) for n in lo)
         w_shape = (c_out, c_in // groups) + k
     batch = draw(st.sampled_from(batches))
     return {

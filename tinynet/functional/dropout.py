@@ -25,29 +25,21 @@ __all__ = ["dropout", "dropout2d"]
 class MaskScale(Function):
     """``x * mask * scale`` for a boolean ``mask`` that broadcasts against x."""
 
-    _array_backward = True  # not yet written in ops (create_graph raises)
-
     @staticmethod
     def forward(ctx, x, mask, scale):
-        if mask.size < x.size:  # a per-channel mask: fold the scale into it, one pass over x
-            mask = mask * x.dtype.type(scale)
-            y = x * mask
-        else:  # a full-size mask stays boolean (1 byte per element, like PyTorch's)
-            y = np.multiply(x, mask, dtype=x.dtype)
-            y *= x.dtype.type(scale)
         ctx.save_for_backward(mask)
         ctx.scale = scale
+        if mask.size < x.size:  # a per-channel mask: fold the scale into it, one pass over x
+            return x * (mask * x.dtype.type(scale))
+        y = np.multiply(x, mask, dtype=x.dtype)  # a full-size mask stays boolean (1 byte per element)
+        y *= x.dtype.type(scale)
         return y
 
     @staticmethod
     def backward(ctx, grad):
-        (mask,) = ctx.saved_arrays
-        # A diagonal map is self-adjoint: multiply by the same mask and scale.
-        if mask.dtype == bool:
-            g = np.multiply(grad, mask, dtype=grad.dtype)
-            g *= grad.dtype.type(ctx.scale)
-            return g, None, None
-        return grad * mask.astype(grad.dtype, copy=False), None, None
+        (mask,) = ctx.saved_arrays  # a constant: drawn at random, not computed from x
+        # A diagonal map is self-adjoint: the gradient goes through the same op, same mask and scale.
+        return MaskScale.apply(grad, mask, ctx.scale), None, None
 
 
 def _check_p(p, op: str) -> float:

@@ -17,8 +17,6 @@ __all__ = ["linear"]
 
 
 class Linear(Function):
-    _array_backward = True  # not yet written in ops (create_graph raises)
-
     @staticmethod
     def forward(ctx, x, weight, bias):
         out_features, in_features = weight.shape
@@ -28,21 +26,24 @@ class Linear(Function):
             y += bias
         ctx.x_shape = x.shape
         ctx.has_bias = bias is not None
-        # Keep only what the wanted gradients need: X for dW, W for dX.
-        ctx.save_for_backward(x2 if ctx.needs_input_grad[1] else None, weight if ctx.needs_input_grad[0] else None)
+        # Keep only what the wanted gradients need: X for dW, W for dX (the arguments themselves,
+        # so that a second derivative flows through them).
+        ctx.save_for_backward(x if ctx.needs_input_grad[1] else None, weight if ctx.needs_input_grad[0] else None)
         return y.reshape(x.shape[:-1] + (out_features,))
 
     @staticmethod
     def backward(ctx, grad):
-        x2, weight = ctx.saved_arrays
-        g2 = grad.reshape(-1, grad.shape[-1])  # (M, out)
+        x, weight = ctx.saved_tensors
+        g2 = grad if grad.ndim == 2 else grad.reshape(-1, grad.shape[-1])  # (M, out)
         gx = gw = gb = None
         if ctx.needs_input_grad[0]:
-            gx = (g2 @ weight).reshape(ctx.x_shape)  # adjoint of x ↦ x Wᵀ: g ↦ g W
+            gx = g2 @ weight  # adjoint of x ↦ x Wᵀ: g ↦ g W
+            gx = gx if grad.ndim == 2 else gx.reshape(ctx.x_shape)
         if ctx.needs_input_grad[1]:
+            x2 = x if x.ndim == 2 else x.reshape(-1, x.shape[-1])
             gw = g2.T @ x2  # adjoint of W ↦ X Wᵀ: G ↦ Gᵀ X, shape (out, in)
         if ctx.has_bias and ctx.needs_input_grad[2]:
-            gb = g2.sum(axis=0)  # the bias is copied to every row; the adjoint of copying is summing
+            gb = g2.sum(dim=0)  # the bias is copied to every row; the adjoint of copying is summing
         return gx, gw, gb
 
 
