@@ -245,7 +245,7 @@ def test_pixel_shuffle_and_unshuffle_gradgradcheck(r, batch, h, w):
     assert gradgradcheck(lambda t: F.pixel_unshuffle(t, r), [y])
 
 
-@given(st.integers(1, 3), st.sampled_from([(2, 3), (3,), (2, 1, 2)]), st.integers(1, 3), st.integers(1, 3))
+@given(st.integers(1, 3), st.sampled_from([(1, 2), (2,), (2, 1, 1)]), st.integers(1, 3), st.integers(1, 3))
 def test_pixel_shuffle_and_unshuffle_second_derivatives_match_torch(torch, r, batch, h, w):
     rng = np.random.default_rng(r * 100 + h * 10 + w)
     x = rng.standard_normal(batch[:-1] + (batch[-1] * r * r, h, w))
@@ -255,7 +255,7 @@ def test_pixel_shuffle_and_unshuffle_second_derivatives_match_torch(torch, r, ba
 
 
 # --------------------------------------------------------------------------- the adjoint Functions themselves
-def _switches(shape=(2, 3, 5, 6)):
+def _switches(shape=(1, 2, 5, 6)):
     """Max-pool switches of overlapping 3x3 windows (stride 2): several outputs share a switch."""
     _, idx = F.max_pool2d(tinynet.tensor(_distinct(shape, seed=5)), 3, stride=2, padding=1, return_indices=True)
     return idx.data
@@ -272,7 +272,7 @@ def _avg_tables(in_hw, k, s, p, out_hw):
 
 # Each new adjoint Function as a map of its first argument (float64), with the input shape it takes.
 ADJOINT_FUNCTIONS = {
-    "gather at switches (max-unpool's backward)": (lambda t: P.GatherAtIndices.apply(t, _switches()), (2, 3, 5, 6)),
+    "gather at switches (max-unpool's backward)": (lambda t: P.GatherAtIndices.apply(t, _switches()), (1, 2, 5, 6)),
     "spread over windows (avg_pool2d's backward)": (
         lambda t: P.WindowMeanAdjoint.apply(t, *_avg_tables((5, 6), 3, 2, 1, (3, 3)), 0, (5, 6)),
         (2, 3, 3, 3),

@@ -9,6 +9,11 @@ in adjoint pairs, as in the lecture notes (a matrix C and its transpose Cᵀ):
   backward gathers again;
 * average pooling sums each window; its backward spreads each gradient evenly
   over the window (``avg_pool2d`` and ``adaptive_avg_pool2d``).
+
+Each backward is the partner op, run as a ``Function`` (``MaxUnpool2dFn``,
+``GatherAtIndices``, ``WindowMeanAdjoint``), whose own backward is the first op
+again: the adjoint of the adjoint. So ``create_graph=True`` records a backward made
+of known ops, and second derivatives come out of the same pairs.
 """
 
 from __future__ import annotations

@@ -14,6 +14,10 @@ The lecture notes' ways to get resolution back in a decoder, as adjoint pairs:
 Max-unpooling, the fourth option, lives with max-pooling in
 :mod:`tinynet.functional.pooling`.
 
+Every backward runs its partner as a ``Function`` (``ScatterRowsCols``, ``GatherRowsCols``,
+``BilinearAdjoint``, ``PixelUnshuffle``, ...), whose backward is the first op again, so a
+backward recorded with ``create_graph=True`` is differentiated by the same pairs.
+
 The source coordinate of every output row and column is computed once per axis
 with PyTorch's formulas and precision (float32 index arithmetic for the nearest
 modes, the input's dtype for linear), so indices and weights match PyTorch's.
