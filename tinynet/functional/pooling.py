@@ -9,6 +9,11 @@ in adjoint pairs, as in the lecture notes (a matrix C and its transpose Cᵀ):
   backward gathers again;
 * average pooling sums each window; its backward spreads each gradient evenly
   over the window (``avg_pool2d`` and ``adaptive_avg_pool2d``).
+
+Each backward is the partner op, run as a ``Function`` (``MaxUnpool2dFn``,
+``GatherAtIndices``, ``WindowMeanAdjoint``), whose own backward is the first op
+again: the adjoint of the adjoint. So ``create_graph=True`` records a backward made
+of known ops, and second derivatives come out of the same pairs.
 """
 
 from __future__ import annotations
@@ -76,8 +81,6 @@ def pool_output_shape(op: str, input: Tensor, k, s, p, d, ceil_mode: bool) -> tu
 class MaxPool2dFn(Function):
     """y = max over each window, with the argmax switches; backward scatter-adds to the switches."""
 
-    _array_backward = True  # not yet written in ops (create_graph raises)
-
     @staticmethod
     def forward(ctx, x, k, s, p, d, out_hw):
         shape = x.shape[:-2] + tuple(out_hw)
@@ -86,15 +89,22 @@ class MaxPool2dFn(Function):
         K.max_pool2d_forward(as_planes(x), *k, *s, *p, *d, lowest, as_planes(out), as_planes(argmax))
         ctx.save_for_backward(argmax)
         ctx.in_shape = x.shape
+        ctx.dilated = tuple(d) != (1, 1)
         return out, argmax
 
     @staticmethod
     def backward(ctx, grad, grad_indices):
-        # The adjoint of the gather y = x[idx] is the scatter-add of grad to idx (see the kernel).
+        # The adjoint of the gather y = x[idx] is the scatter-add of grad to idx: max-unpooling's
+        # forward, whose own backward gathers at idx again, so the double backward closes.
         (argmax,) = ctx.saved_arrays
-        gx = np.zeros(ctx.in_shape, grad.dtype)
-        K.scatter_add_at_indices(as_flat_planes(grad), as_flat_planes(argmax), as_flat_planes(gx))
-        return gx, None, None, None, None, None
+        H, W = ctx.in_shape[-2:]
+        if ctx.dilated and argmax.size and (argmax.min() < 0 or argmax.max() >= H * W):
+            # A window that dilation made skip the whole plane points outside it; such a switch
+            # gets no gradient: mask its gradient and send it to a harmless index.
+            outside = (argmax < 0) | (argmax >= H * W)
+            grad = grad * Tensor._wrap((~outside).astype(grad.dtype))
+            argmax = np.where(outside, 0, argmax)
+        return MaxUnpool2dFn.apply(grad, argmax, (H, W)), None, None, None, None, None
 
 
 def max_pool2d(
@@ -175,8 +185,6 @@ def max_pool2d_with_indices(input: Tensor, kernel_size, stride=None, padding=0, 
 class MaxUnpool2dFn(Function):
     """y = Cᵀ x, the scatter-add of x to its switches; backward gathers at the switches (C)."""
 
-    _array_backward = True  # not yet written in ops (create_graph raises)
-
     @staticmethod
     def forward(ctx, x, indices, out_hw):
         idx = as_flat_planes(indices, np.int64)
@@ -191,9 +199,29 @@ class MaxUnpool2dFn(Function):
         (idx,) = ctx.saved_arrays
         if not ctx.needs_input_grad[0]:
             return None, None, None
-        gx = np.empty(ctx.in_shape, grad.dtype)
-        K.gather_at_indices(as_flat_planes(grad), idx, as_flat_planes(gx))
-        return gx, None, None
+        return GatherAtIndices.apply(grad, idx.reshape(ctx.in_shape)), None, None
+
+
+class GatherAtIndices(Function):
+    """y = C x, y[.., j] = x[.., idx[j]] in each plane (max-unpool's backward); backward scatter-adds (Cᵀ).
+
+    ``indices`` (int64, batch dimensions as ``x``) index each flattened H×W plane of ``x``
+    and must lie inside it. Its backward is max-unpooling's forward, so the pair
+    max-unpool <-> gather is closed under differentiation.
+    """
+
+    @staticmethod
+    def forward(ctx, x, indices):
+        out = np.empty(indices.shape, x.dtype)
+        K.gather_at_indices(as_flat_planes(x), as_flat_planes(indices, np.int64), as_flat_planes(out))
+        ctx.save_for_backward(indices)
+        ctx.in_hw = x.shape[-2:]
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (indices,) = ctx.saved_arrays
+        return MaxUnpool2dFn.apply(grad, indices, ctx.in_hw), None
 
 
 def unpool_output_size(op: str, input: Tensor, k, s, p, output_size) -> tuple:
@@ -317,24 +345,38 @@ def adaptive_windows(L: int, out: int) -> tuple:
 class WindowMean(Function):
     """y = window sums / divisor (both average pools); backward spreads g / divisor over each window (Cᵀ)."""
 
-    _array_backward = True  # not yet written in ops (create_graph raises)
-
     @staticmethod
     def forward(ctx, x, rows, cols, divisor, window=None):
         # window: avg_pool2d's (kernel, stride, padding) the tables come from; not used here, but
         # tools that follow the geometry through a function_hook (tinynet.summary) read it.
         ctx.tables = (rows, cols, divisor)
-        ctx.in_shape = x.shape
+        ctx.in_hw = x.shape[-2:]
         out = np.empty(x.shape[:-2] + (len(rows[0]), len(cols[0])), x.dtype)
         K.window_mean_forward(as_planes(x), *rows, *cols, divisor, as_planes(out))
         return out
 
     @staticmethod
     def backward(ctx, grad):
-        rows, cols, divisor = ctx.tables
-        gx = np.zeros(ctx.in_shape, grad.dtype)
-        K.window_mean_backward(as_planes(grad), *rows, *cols, divisor, as_planes(gx))
-        return gx, None, None, None
+        return WindowMeanAdjoint.apply(grad, *ctx.tables, ctx.in_hw), None, None, None
+
+
+class WindowMeanAdjoint(Function):
+    """y = Cᵀ g: each g[.., oh, ow] / divisor spread evenly over its window; backward is the window mean (C).
+
+    The average pools' backward. Window mean and spreading are each other's adjoint, so
+    differentiating either one again gives the other.
+    """
+
+    @staticmethod
+    def forward(ctx, g, rows, cols, divisor, in_hw):
+        ctx.tables = (rows, cols, divisor)
+        out = np.zeros(g.shape[:-2] + tuple(in_hw), g.dtype)
+        K.window_mean_backward(as_planes(g), *rows, *cols, divisor, as_planes(out))
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        return WindowMean.apply(grad, *ctx.tables), None, None, None, None
 
 
 def avg_pool2d(

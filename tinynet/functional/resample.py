@@ -14,6 +14,10 @@ The lecture notes' ways to get resolution back in a decoder, as adjoint pairs:
 Max-unpooling, the fourth option, lives with max-pooling in
 :mod:`tinynet.functional.pooling`.
 
+Every backward runs its partner as a ``Function`` (``ScatterRowsCols``, ``GatherRowsCols``,
+``BilinearAdjoint``, ``PixelUnshuffle``, ...), whose backward is the first op again, so a
+backward recorded with ``create_graph=True`` is differentiated by the same pairs.
+
 The source coordinate of every output row and column is computed once per axis
 with PyTorch's formulas and precision (float32 index arithmetic for the nearest
 modes, the input's dtype for linear), so indices and weights match PyTorch's.
@@ -100,51 +104,39 @@ def _planes(x: np.ndarray) -> np.ndarray:
 
 
 class GatherRowsCols(Function):
-    """y[.., i, j] = x[.., rows[i], cols[j]] (nearest); backward scatter-adds (sum over each source's block)."""
-
-    _array_backward = True  # not yet written in ops (create_graph raises)
+    """y[.., i, j] = x[.., rows[i], cols[j]] (nearest, subsampling); backward scatter-adds (sum over each block)."""
 
     @staticmethod
     def forward(ctx, x, rows, cols, out_spatial):
         ctx.tables = (rows, cols)
-        ctx.in_shape = x.shape
+        ctx.in_spatial = x.shape[2:]
         out = np.empty(x.shape[:2] + tuple(out_spatial), x.dtype)
         K.gather_rows_cols(_planes(x), rows, cols, _planes(out))
         return out
 
     @staticmethod
     def backward(ctx, grad):
-        rows, cols = ctx.tables
-        gx = np.zeros(ctx.in_shape, grad.dtype)
-        K.scatter_add_rows_cols(_planes(grad), rows, cols, _planes(gx))
-        return gx, None, None, None
+        return ScatterRowsCols.apply(grad, *ctx.tables, ctx.in_spatial), None, None, None
 
 
 class ScatterRowsCols(Function):
-    """y[.., rows[i], cols[j]] = x[.., i, j], zeros elsewhere (bed of nails); backward gathers (subsampling)."""
-
-    _array_backward = True  # not yet written in ops (create_graph raises)
+    """y[.., rows[i], cols[j]] += x[.., i, j], zeros elsewhere (bed of nails, block sums); backward gathers."""
 
     @staticmethod
     def forward(ctx, x, rows, cols, out_spatial):
         ctx.tables = (rows, cols)
-        ctx.in_shape = x.shape
+        ctx.in_spatial = x.shape[2:]
         out = np.zeros(x.shape[:2] + tuple(out_spatial), x.dtype)
         K.scatter_add_rows_cols(_planes(x), rows, cols, _planes(out))
         return out
 
     @staticmethod
     def backward(ctx, grad):
-        rows, cols = ctx.tables
-        gx = np.empty(ctx.in_shape, grad.dtype)
-        K.gather_rows_cols(_planes(grad), rows, cols, _planes(gx))
-        return gx, None, None, None
+        return GatherRowsCols.apply(grad, *ctx.tables, ctx.in_spatial), None, None, None
 
 
 class Bilinear(Function):
     """y = four-tap weighted read per output pixel; backward scatters with the same weights."""
-
-    _array_backward = True  # not yet written in ops (create_graph raises)
 
     @staticmethod
     def forward(ctx, x, rows, cols, out_spatial):
@@ -156,9 +148,28 @@ class Bilinear(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        gx = np.zeros(ctx.in_shape, grad.dtype)
-        K.bilinear_backward(_planes(grad), *ctx.tables, _planes(gx))
-        return gx, None, None, None
+        tables = ctx.tables
+        return BilinearAdjoint.apply(grad, tables[:4], tables[4:], ctx.in_shape[2:]), None, None, None
+
+
+class BilinearAdjoint(Function):
+    """y = Cᵀ g: each g[.., i, j] scattered to its four source pixels with the forward's weights.
+
+    Bilinear's backward; its own backward is bilinear interpolation again (the adjoint of
+    the adjoint), so the double backward of ``interpolate`` closes in these two ops.
+    """
+
+    @staticmethod
+    def forward(ctx, g, rows, cols, in_spatial):
+        ctx.tables = (rows, cols)
+        ctx.out_spatial = g.shape[2:]
+        out = np.zeros(g.shape[:2] + tuple(in_spatial), g.dtype)
+        K.bilinear_backward(_planes(g), *rows, *cols, _planes(out))
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        return Bilinear.apply(grad, *ctx.tables, ctx.out_spatial), None, None, None
 
 
 # --------------------------------------------------------------------------- interpolate
@@ -336,8 +347,6 @@ def _unshuffle(x: np.ndarray, r: int) -> np.ndarray:
 # pixel_shuffle only moves entries: its matrix C is a permutation, so Cᵀ = C⁻¹, and the
 # adjoint of shuffling is unshuffling (and the other way round). Each backward calls the other.
 class PixelShuffle(Function):
-    _array_backward = True  # not yet written in ops (create_graph raises)
-
     @staticmethod
     def forward(ctx, x, r):
         ctx.r = r
@@ -345,12 +354,10 @@ class PixelShuffle(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        return _unshuffle(grad, ctx.r), None
+        return PixelUnshuffle.apply(grad, ctx.r), None
 
 
 class PixelUnshuffle(Function):
-    _array_backward = True  # not yet written in ops (create_graph raises)
-
     @staticmethod
     def forward(ctx, x, r):
         ctx.r = r
@@ -358,7 +365,7 @@ class PixelUnshuffle(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        return _shuffle(grad, ctx.r), None
+        return PixelShuffle.apply(grad, ctx.r), None
 
 
 def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
