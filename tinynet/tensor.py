@@ -90,6 +90,7 @@ class Tensor:
         "_base",
         "_views",
         "_no_grad_view",
+        "_hooks",
         "__weakref__",
     )
     __array_priority__ = 1000  # numpy defers to our operators in ``ndarray * Tensor``
@@ -201,7 +202,9 @@ class Tensor:
         if not self._requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         if self._node is None:
-            hooks = self.__dict__.setdefault("_hooks", [])
+            if getattr(self, "_hooks", None) is None:
+                self._hooks = []
+            hooks = self._hooks
         else:
             if self._node.hooks is None:
                 self._node.hooks = {}
@@ -1130,6 +1133,16 @@ def _is_bool(v) -> bool:
 
 def _binary(a, b, true_div: bool = False, op: str = "arithmetic"):
     """Line up the operands of an arithmetic op (at least one is a Tensor)."""
+    # The common cases first: two float tensors of one dtype, or a float tensor and a Python number.
+    if type(a) is Tensor and a.data.dtype.kind == "f":
+        if type(b) is Tensor and b.data.dtype == a.data.dtype:
+            if b.data.shape != a.data.shape:
+                _check_broadcast(a.shape, b.shape, "arithmetic")
+            return a, b
+        if type(b) in (float, int):
+            return a, a.data.dtype.type(b)
+    elif type(b) is Tensor and type(a) in (float, int) and b.data.dtype.kind == "f":
+        return b.data.dtype.type(a), b
     a = Tensor._wrap(a) if isinstance(a, np.ndarray) else a
     b = Tensor._wrap(b) if isinstance(b, np.ndarray) else b
     if op == "sub" and (_is_bool(a) or _is_bool(b)):
