@@ -22,7 +22,18 @@ from second_order import compare_second_order
 import tinynet
 import tinynet.nn.functional as F
 from tinynet.autograd import grad
-from tinynet.functional.loss import GatherClasses, ScatterClasses, _target_positions
+from tinynet.functional.loss import (
+    CrossEntropy,
+    CrossEntropyGrad,
+    Dice,
+    DiceGrad,
+    GatherClasses,
+    ScatterClasses,
+    _check_class_target,
+    _target_positions,
+    _target_weights,
+)
+from tinynet.functional.normalization import BatchNorm, BatchNormGrad
 from tinynet.testing import adjoint_check, gradcheck, gradgradcheck
 
 REDUCTIONS = st.sampled_from(["mean", "sum", "none"])
@@ -67,6 +78,71 @@ def test_gather_classes_and_scatter_classes_are_an_adjoint_pair_with_second_deri
     # linear maps: the second derivative in x is 0 and in the upstream gradient is the adjoint
     assert gradgradcheck(lambda a: GatherClasses.apply(a, positions) ** 2, [a])
     assert gradgradcheck(lambda v: ScatterClasses.apply(v, positions, x.shape) ** 2, [v])
+
+
+# --------------------------------------------------------------------------- the gradient Functions
+def _class_arguments(x, t, weight, ignore_index):
+    """What cross_entropy passes its Functions: safe targets (N, 1, *), their positions, weights and mask."""
+    t1 = _check_class_target(_t(x), _t(t), "test", ignore_index)
+    safe, w1, valid1 = _target_weights(t1, weight, ignore_index, x.dtype)
+    return safe, _target_positions(safe, x.shape[1]), w1, valid1
+
+
+def _upstream_shape(loss_shape, reduction):
+    return loss_shape if reduction == "none" else ()
+
+
+@given(data=classification(), weighted=st.booleans(), label_smoothing=st.sampled_from([0.0, 0.3]), reduction=REDUCTIONS)
+@FEW
+def test_cross_entropy_grad_function_gradcheck(data, weighted, label_smoothing, reduction):
+    # dL/dx = g (S p - a) as a function of the upstream gradient and of p (any positive array here)
+    x, t, rng = data
+    weight = rng.uniform(0.1, 2.0, x.shape[1]) if weighted else None
+    safe, at_target, w1, valid1 = _class_arguments(x, t, weight, -100)
+    upstream = _t(rng.standard_normal(_upstream_shape(t.shape, reduction)), True)
+    p = _t(rng.uniform(0.1, 1.0, x.shape), True)
+    args = (at_target, w1, valid1, weight, reduction, w1.sum(), label_smoothing)
+    assert gradcheck(lambda g, p: CrossEntropyGrad.apply(g, p, *args), [upstream, p])
+    # p, the hidden output, goes back to x through softmax's adjoint
+    hidden = (safe, w1, valid1, weight, reduction, label_smoothing)
+    assert gradcheck(lambda x: CrossEntropy.apply(x, *hidden)[1], [_t(x, True)])
+
+
+@given(data=classification(min_classes=2), reduction=REDUCTIONS)
+@FEW
+def test_dice_grad_function_gradcheck_in_the_upstream_gradient(data, reduction):
+    # DiceGrad's p-derivative also runs through the Dice and den of p, so it is checked by the
+    # gradgradcheck of dice_loss below; in the upstream gradient it is a linear map on its own
+    x, t, rng = data
+    safe, _, valid1 = _target_weights(np.expand_dims(t, 1), None, -100, x.dtype)
+    loss, p = Dice.apply(_t(x, True), safe, valid1, 1.0, reduction)
+    _, at_target, sample_class, valid, dice, den = loss._node.saved_arrays  # what Dice's forward cached
+    p = p.detach()
+    upstream = _t(rng.standard_normal(loss.shape), True)
+    args = (at_target, sample_class, valid, dice, den, 1.0, reduction)
+    assert gradcheck(lambda g: DiceGrad.apply(g, p, *args), [upstream])
+    assert gradcheck(lambda x: Dice.apply(x, safe, valid1, 1.0, reduction)[1], [_t(x, True)])
+
+
+@given(data=st.integers(0, 2**16), shape=st.sampled_from([(3, 2), (2, 3, 2), (2, 2, 1, 2)]), weighted=st.booleans())
+@FEW
+def test_batch_norm_grad_function_and_hidden_outputs_gradcheck(data, shape, weighted):
+    rng = np.random.default_rng(data)
+    n, c = shape[:2]
+    length = int(np.prod(shape[2:]))
+    upstream = _t(rng.standard_normal(shape), True)
+    xhat = _t(rng.standard_normal((n, c, length)), True)
+    invstd = _t(rng.uniform(0.5, 2.0, c), True)
+    inputs = [upstream, xhat, invstd] + ([_t(rng.uniform(0.5, 2.0, c), True)] if weighted else [])
+
+    def gradient(g, xh, s, *w):
+        return BatchNormGrad.apply(g, xh, s, w[0] if w else None, shape)
+
+    assert gradcheck(gradient, inputs)
+    # x̂ and 1/σ, the hidden outputs, go back to x through their own adjoints
+    x = _t(rng.standard_normal(shape), True)
+    assert gradcheck(lambda x: BatchNorm.apply(x, None, None, None, None, True, 0.1, 1e-5)[1], [x])
+    assert gradcheck(lambda x: BatchNorm.apply(x, None, None, None, None, True, 0.1, 1e-5)[2], [x])
 
 
 # --------------------------------------------------------------------------- cross-entropy
@@ -197,8 +273,8 @@ def test_bce_with_logits_second_derivatives(torch, shape, weight, pos_weight, re
 
         return fn
 
-    requires = [True] * len(arrays)
     assert gradgradcheck(call(F.binary_cross_entropy_with_logits), [_t(a, True) for a in arrays])
+    requires = [True, True] + [False] * (len(arrays) - 2)  # torch refuses weight and pos_weight; gradgradcheck has them
     compare_second_order(torch, call(F.binary_cross_entropy_with_logits),
                          call(torch.nn.functional.binary_cross_entropy_with_logits), arrays, requires)  # fmt: skip
 
@@ -308,6 +384,8 @@ def test_batch_norm_second_derivatives(torch, data, training, affine):
             weight = params[0] if affine in ("weight", "both") else None
             bias = params[-1] if affine in ("bias", "both") else None
             rm, rv = lib.tensor(running_mean.copy()), lib.tensor(running_var.copy())  # fresh: training moves them
+            if weight is None and lib is not tinynet:  # torch's eval-mode double backward fails on weight=None
+                weight = lib.ones(c, dtype=lib.float64)  # the same function
             return lib_f(x, rm, rv, weight, bias, training=training, momentum=0.1, eps=1e-5)
 
         return fn
