@@ -9,6 +9,13 @@ step: :func:`_gather_classes` reads ``a[n, t[n, i], i]`` (a matrix with a single
 1 per row) and :func:`_scatter_classes` writes each value back to the place it
 was read from (its transpose). ``nll_loss`` is exactly this gather, scaled.
 
+Every backward is written in tinynet's ops, so losses have second derivatives
+(``create_graph=True``). Where the fused first-order gradient is the speed-critical part
+(cross-entropy, Dice), it is a Function of its own (``CrossEntropyGrad``, ``DiceGrad``)
+whose forward is the fused numpy code and whose backward is its derivative in ops;
+the loss returns softmax(x) as a second, hidden output, so that a derivative reaching
+p flows back through the softmax's adjoint.
+
 Every loss validates its targets before computing anything: a wrong dtype, a
 shape that does not fit the input, or a class index outside ``[0, C)`` (other
 than ``ignore_index``) raises an error that names the offending values.
@@ -86,19 +93,35 @@ def _reduce(loss: np.ndarray, reduction: str, denom) -> np.ndarray:
         return np.asarray(total / loss.dtype.type(denom))
 
 
-def _upstream(grad: np.ndarray, reduction: str, denom, class_axis: bool) -> np.ndarray:
+def _upstream(grad, reduction: str, denom, class_axis: bool):
     """dL/d(per-element loss): the adjoint of ``_reduce``, shaped to broadcast against the losses.
 
-    With ``class_axis`` the per-element losses are indexed (N, *) and the result gets a
-    length-1 class axis, (N, 1, *), so it broadcasts against (N, C, *) arrays.
+    ``grad`` is an array or a Tensor (then the result is made of ops). With ``class_axis`` the
+    per-element losses are indexed (N, *) and the result gets a length-1 class axis, (N, 1, *),
+    so it broadcasts against (N, C, *) arrays.
     """
     if reduction == "none":
-        return np.expand_dims(grad, 1) if class_axis else grad
+        return grad.reshape(grad.shape[:1] + (1,) + grad.shape[1:]) if class_axis else grad
     if reduction == "sum":
         return grad
     if denom == 0:  # every target ignored: the loss is nan but no element contributed, so no gradient
-        return np.zeros_like(grad)
+        return grad * grad.dtype.type(0)
     return grad / grad.dtype.type(denom)
+
+
+def _upstream_adjoint(dg: Tensor, reduction: str, denom, class_axis: bool) -> Tensor:
+    """The adjoint of :func:`_upstream` (in ops): a gradient shaped like its result -> the shape of ``grad``."""
+    if reduction == "none":
+        return dg.squeeze(1) if class_axis else dg
+    total = dg.sum()
+    if reduction == "sum":
+        return total
+    return total * 0.0 if denom == 0 else total / float(denom)
+
+
+def _const(array: np.ndarray) -> Tensor:
+    """A constant (non-differentiable) Tensor: targets, masks and weights of positions."""
+    return Tensor._wrap(array)
 
 
 def _target_positions(t1: np.ndarray, c: int) -> np.ndarray:
@@ -133,6 +156,37 @@ def _scatter_classes(out: np.ndarray, positions: np.ndarray, values) -> None:
         np.put(out, positions, np.take(out, positions) + values)
 
 
+class GatherClasses(Function):
+    """``a[n, t[n, i], i]`` of an (N, C, *) tensor, shaped (N, 1, *): linear, its adjoint is ``ScatterClasses``."""
+
+    @staticmethod
+    def forward(ctx, a, positions):
+        ctx.shape = a.shape
+        ctx.save_for_backward(positions)
+        return _gather_classes(a, positions)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (positions,) = ctx.saved_arrays
+        return ScatterClasses.apply(grad, positions, ctx.shape), None
+
+
+class ScatterClasses(Function):
+    """An (N, C, *) tensor of zeros with ``v[n, 0, i]`` at ``[n, t[n, i], i]``: the adjoint of ``GatherClasses``."""
+
+    @staticmethod
+    def forward(ctx, v, positions, shape):
+        out = np.zeros(shape, dtype=v.dtype)
+        _scatter_classes(out, positions, np.broadcast_to(v, positions.shape))
+        ctx.save_for_backward(positions)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (positions,) = ctx.saved_arrays
+        return GatherClasses.apply(grad, positions), None, None
+
+
 def _log_softmax_and_softmax(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """log p and p along axis 1, stable for large logits (shifted by the max)."""
     z = x - x.max(axis=1, keepdims=True)
@@ -157,6 +211,11 @@ def _softmax_adjoint(p: np.ndarray, gp: np.ndarray) -> np.ndarray:
     gp -= dot
     gp *= p
     return gp
+
+
+def _softmax_adjoint_ops(p: Tensor, gp: Tensor) -> Tensor:
+    """:func:`_softmax_adjoint` written in ops (p is on the tape): the path a derivative reaching p takes."""
+    return p * (gp - (p * gp).sum(1, keepdim=True))
 
 
 def _check_logits(input, op: str) -> None:
@@ -264,9 +323,11 @@ class CrossEntropy(Function):
     loss is -Σ_c a_c log p_c with a_c = (1 - ε) w_t [c = t] + (ε / C) w_c (a = 0 where the
     target is ignored). Its gradient with respect to the logits is ``S p - a`` with
     ``S = Σ_c a_c``: softmax's Jacobian folded into one line, no log of a small number.
-    """
 
-    _array_backward = True  # not yet written in ops (create_graph raises)
+    The outputs are the loss and p = softmax(x) (hidden: ``cross_entropy`` returns the loss).
+    The gradient is ``CrossEntropyGrad`` of the upstream gradient and p; a derivative that
+    reaches p (a second derivative) goes back to x through softmax's adjoint.
+    """
 
     @staticmethod
     def forward(ctx, x, t1, w1, valid1, weight, reduction, label_smoothing):
@@ -296,15 +357,35 @@ class CrossEntropy(Function):
         denom = w1.sum(dtype=np.float64)  # PyTorch's mean divides by the total weight of the targets
         ctx.save_for_backward(p, at_target, w1, valid1, weight)
         ctx.reduction, ctx.denom, ctx.eps = reduction, denom, eps
-        return _reduce(loss[:, 0], reduction, denom)
+        return _reduce(loss[:, 0], reduction, denom), p
 
     @staticmethod
-    def backward(ctx, grad):
-        p, at_target, w1, valid1, weight = ctx.saved_arrays
+    def backward(ctx, grad, grad_p):
+        p = ctx.saved_tensors[0]  # output 1, on the tape
+        _, at_target, w1, valid1, weight = ctx.saved_arrays
+        gx = None
+        if grad is not None:
+            gx = CrossEntropyGrad.apply(grad, p, at_target, w1, valid1, weight, ctx.reduction, ctx.denom, ctx.eps)
+        if grad_p is not None:
+            through_p = _softmax_adjoint_ops(p, grad_p)
+            gx = through_p if gx is None else gx + through_p
+        return gx, None, None, None, None, None, None
+
+
+class CrossEntropyGrad(Function):
+    """dL/dx = g (S p - a) of :class:`CrossEntropy`, from its upstream gradient and p: linear in each.
+
+    ``forward`` is the fused first-order gradient (one full-size product, a scatter at the
+    targets). With g = the upstream gradient spread over the positions (N, 1, *) and W the
+    gradient of the result, the backward is: d/dp = g S W and, per position,
+    d/dg = S Σ_c W p - Σ_c W a = S Σ_c W p - (1 - ε) w_t W[t] - (ε / C) Σ_c w_c W_c.
+    """
+
+    @staticmethod
+    def forward(ctx, grad, p, at_target, w1, valid1, weight, reduction, denom, eps):
         c = p.shape[1]
         dt = p.dtype.type
-        eps = ctx.eps
-        g = _upstream(grad, ctx.reduction, ctx.denom, class_axis=True)  # (N, 1, *) or 0-d
+        g = _upstream(grad, reduction, denom, class_axis=True)  # (N, 1, *) or 0-d
         w_total = c if weight is None else weight.sum()
         s = dt(1 - eps) * w1 + dt(eps / c) * valid1 * dt(w_total)  # S = Σ_c a_c per position
         gx = p * (g * s)
@@ -312,7 +393,28 @@ class CrossEntropy(Function):
         if eps:  # - (ε / C) w_c at every class of a non-ignored position
             uniform = dt(eps / c) * g * valid1  # (N, 1, *)
             gx -= uniform if weight is None else uniform * _class_column(weight, p.ndim)
-        return gx, None, None, None, None, None, None
+        ctx.save_for_backward(grad, p, at_target, w1, valid1, weight, s)
+        ctx.reduction, ctx.denom, ctx.eps = reduction, denom, eps
+        return gx
+
+    @staticmethod
+    def backward(ctx, gw):
+        grad, p = ctx.saved_tensors[:2]
+        _, _, at_target, w1, valid1, weight, s = ctx.saved_arrays
+        dt = p.dtype.type
+        eps, c = ctx.eps, p.shape[1]
+        s = _const(s)
+        dgrad = dp = None
+        if ctx.needs_input_grad[0]:
+            w_at_target = GatherClasses.apply(gw, at_target)  # W[t] per position, (N, 1, *)
+            dg = s * (gw * p).sum(1, keepdim=True) - _const(dt(1 - eps) * w1) * w_at_target
+            if eps:
+                weighted = gw if weight is None else gw * _const(_class_column(weight, p.ndim))
+                dg = dg - _const(dt(eps / c) * valid1) * weighted.sum(1, keepdim=True)
+            dgrad = _upstream_adjoint(dg, ctx.reduction, ctx.denom, class_axis=True)
+        if ctx.needs_input_grad[1]:
+            dp = gw * (_upstream(grad, ctx.reduction, ctx.denom, class_axis=True) * s)
+        return dgrad, dp, None, None, None, None, None, None, None
 
 
 class CrossEntropyProbs(Function):
@@ -320,16 +422,16 @@ class CrossEntropyProbs(Function):
 
     loss = -Σ_c a_c log p_c with a_c = w_c b_c, b_c = (1 - ε) q_c + ε / C; dloss/dx = S p - a with
     S = Σ_c a_c, dloss/dq_c = -(1 - ε) w_c log p_c and dloss/dw_c = -b_c log p_c (summed over positions).
+    The outputs are the loss and log p (hidden), so the backward, written in ops, reads p = exp(log p)
+    on the tape and a second derivative reaching log p goes back through log-softmax's adjoint.
     """
-
-    _array_backward = True  # not yet written in ops (create_graph raises)
 
     @staticmethod
     def forward(ctx, x, q, weight, reduction, label_smoothing):
         c = x.shape[1]
         eps = label_smoothing
         dt = x.dtype.type
-        logp, p = _log_softmax_and_softmax(x)
+        logp, _ = _log_softmax_and_softmax(x)
         b = q.astype(x.dtype, copy=True)
         if eps:
             b *= dt(1 - eps)
@@ -337,26 +439,32 @@ class CrossEntropyProbs(Function):
         a = b * _class_column(weight, x.ndim) if weight is not None else b
         loss = -(a * logp).sum(axis=1)
         count = loss.size  # PyTorch's mean divides by N * d1 * ..., not by any weight
-        keep_logp = ctx.needs_input_grad[1] or ctx.needs_input_grad[2]
-        ctx.save_for_backward(p, a, logp if keep_logp else None, weight, b if ctx.needs_input_grad[2] else None)
+        ctx.save_for_backward(logp, q, weight)
         ctx.reduction, ctx.count, ctx.eps = reduction, count, eps
-        return _reduce(loss, reduction, count)
+        return _reduce(loss, reduction, count), logp
 
     @staticmethod
-    def backward(ctx, grad):
-        p, a, logp, weight, b = ctx.saved_arrays
-        dt = p.dtype.type
-        g = _upstream(grad, ctx.reduction, ctx.count, class_axis=True)
+    def backward(ctx, grad, grad_logp):
+        logp, q, weight = ctx.saved_tensors
+        eps, c = ctx.eps, logp.shape[1]
+        need_x, need_q, need_w = ctx.needs_input_grad[:3]
+        p = logp.exp()
+        b = q * (1 - eps) + eps / c if eps else q
+        wcol = None if weight is None else weight.reshape((1, c) + (1,) * (logp.ndim - 2))
+        a = b if wcol is None else b * wcol
         gx = gq = gw = None
-        if ctx.needs_input_grad[0]:
-            gx = p * (g * a.sum(axis=1, keepdims=True))
-            gx -= g * a
-        if ctx.needs_input_grad[1]:
-            gq = -dt(1 - ctx.eps) * g * logp
-            if weight is not None:
-                gq *= _class_column(weight, p.ndim)
-        if ctx.needs_input_grad[2]:
-            gw = -(g * b * logp).sum(axis=tuple(i for i in range(p.ndim) if i != 1))
+        if grad is not None:
+            g = _upstream(grad, ctx.reduction, ctx.count, class_axis=True)  # (N, 1, *) or 0-d
+            if need_x:
+                gx = g * (a.sum(1, keepdim=True) * p - a)
+            if need_q:
+                gq = g * logp * -(1 - eps)
+                gq = gq if wcol is None else gq * wcol
+            if need_w:
+                gw = -(g * b * logp).sum(tuple(i for i in range(logp.ndim) if i != 1))
+        if grad_logp is not None and need_x:  # log-softmax's adjoint: G - p Σ_c G
+            through_logp = grad_logp - p * grad_logp.sum(1, keepdim=True)
+            gx = through_logp if gx is None else gx + through_logp
         return gx, gq, gw, None, None
 
 
@@ -418,20 +526,19 @@ def cross_entropy(
         if target.dtype != input.dtype:
             raise RuntimeError(f"{op}: target has dtype {target.dtype} but input has dtype {input.dtype}")
         # the weight goes in as a Tensor: with probabilities it is differentiable, as in PyTorch
-        out = CrossEntropyProbs.apply(x, _as_batched(target), weight if w is not None else None, reduction, eps)
+        probs = _as_batched(target)
+        out = CrossEntropyProbs.apply(x, probs, weight if w is not None else None, reduction, eps)[0]
     else:
         _check_weight_not_differentiable(weight, op)
         t1 = _check_class_target(input, target, op, ignore_index)
         safe, w1, valid1 = _target_weights(t1, w, ignore_index, input.dtype)
-        out = CrossEntropy.apply(x, safe, w1, valid1, w, reduction, eps)
+        out = CrossEntropy.apply(x, safe, w1, valid1, w, reduction, eps)[0]
     return _unbatched_result(out, input, reduction)
 
 
 # --------------------------------------------------------------------------- negative log-likelihood
 class NLLLoss(Function):
-    """-w_t · input[n, t, i]: a weighted gather, so the backward is the matching scatter."""
-
-    _array_backward = True  # not yet written in ops (create_graph raises)
+    """-w_t · input[n, t, i]: a weighted gather, so the backward is the matching scatter (``ScatterClasses``)."""
 
     @staticmethod
     def forward(ctx, x, t1, w1, reduction):
@@ -446,10 +553,8 @@ class NLLLoss(Function):
     @staticmethod
     def backward(ctx, grad):
         at_target, w1 = ctx.saved_arrays
-        g = _upstream(grad, ctx.reduction, ctx.denom, class_axis=True)
-        gx = np.zeros(ctx.x_shape, dtype=grad.dtype)
-        _scatter_classes(gx, at_target, -g * w1)
-        return gx, None, None, None
+        g = _upstream(grad, ctx.reduction, ctx.denom, class_axis=True)  # (N, 1, *) or 0-d
+        return ScatterClasses.apply(g * _const(-w1), at_target, ctx.x_shape), None, None, None
 
 
 def nll_loss(
@@ -508,17 +613,16 @@ class BCEWithLogits(Function):
     This is -w [pos_weight · t log σ(x) + (1 - t) log(1 - σ(x))] rewritten with
     log(1 - σ(x)) = log σ(x) - x, so it never takes the log of a rounded-off 0.
     Derivatives: d/dx = w [(1 - t) - l (1 - σ(x))], d/dt = w [-x - (pos_weight - 1) log σ(x)],
-    d/dweight = the unweighted loss, d/dpos_weight = -w t log σ(x).
+    d/dweight = the unweighted loss, d/dpos_weight = -w t log σ(x). The backward computes them
+    in ops from the saved arguments, with 1 - σ(x) = σ(-x) and log σ(x) = min(x, 0) - log(1 + e^(-|x|)).
     """
-
-    _array_backward = True  # not yet written in ops (create_graph raises)
 
     @staticmethod
     def forward(ctx, x, t, weight, pos_weight, reduction):
         ls = _log_sigmoid(x)
         lw = 1 if pos_weight is None else 1 + (pos_weight - 1) * t
         loss = (1 - t) * x - lw * ls
-        ctx.save_for_backward(x, t, weight, pos_weight, ls)
+        ctx.save_for_backward(x, t, weight, pos_weight)
         ctx.reduction, ctx.count = reduction, loss.size
         if weight is not None:
             loss = loss * weight
@@ -526,14 +630,14 @@ class BCEWithLogits(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        x, t, weight, pos_weight, ls = ctx.saved_arrays
+        x, t, weight, pos_weight = ctx.saved_tensors
         g = _upstream(grad, ctx.reduction, ctx.count, class_axis=False)
         gw_ = g if weight is None else g * weight  # upstream times weight
         lw = 1 if pos_weight is None else 1 + (pos_weight - 1) * t
+        ls = x.clip(max=0) - (1 + (-x.abs()).exp()).log()  # log σ(x), finite for every x
         gx = gt = gweight = gpos = None
         if ctx.needs_input_grad[0]:
-            one_minus_sigmoid = np.exp(ls - x)  # 1 - σ(x) = σ(-x) = exp(log σ(x) - x), no overflow
-            gx = gw_ * ((1 - t) - lw * one_minus_sigmoid)
+            gx = gw_ * ((1 - t) - lw * (-x).sigmoid())
         if ctx.needs_input_grad[1]:
             gt = gw_ * (-x if pos_weight is None else -x - (pos_weight - 1) * ls)
         if ctx.needs_input_grad[2]:
@@ -616,30 +720,29 @@ def binary_cross_entropy_with_logits(
 
 # --------------------------------------------------------------------------- regression losses
 class SquaredError(Function):
-    """(x - t)²; d/dx = 2 (x - t) and d/dt = -2 (x - t)."""
-
-    _array_backward = True  # not yet written in ops (create_graph raises)
+    """(x - t)²; d/dx = 2 (x - t) and d/dt = -2 (x - t), computed in ops from the saved x and t."""
 
     @staticmethod
     def forward(ctx, x, t, reduction):
         d = np.subtract(x, t)
         loss = d * d
-        ctx.save_for_backward(d)
+        ctx.save_for_backward(x, t)
         ctx.reduction, ctx.count = reduction, loss.size
         return _reduce(loss, reduction, loss.size)
 
     @staticmethod
     def backward(ctx, grad):
-        (d,) = ctx.saved_arrays
+        x, t = ctx.saved_tensors
         g = _upstream(grad, ctx.reduction, ctx.count, class_axis=False)
-        gx = (2 * g) * d
+        gx = (2 * g) * (x - t)
         return gx, (-gx if ctx.needs_input_grad[1] else None), None
 
 
 class AbsoluteError(Function):
-    """|x - t|; d/dx = sign(x - t) (0 where x = t, as PyTorch) and d/dt = -sign(x - t)."""
+    """|x - t|; d/dx = sign(x - t) (0 where x = t, as PyTorch) and d/dt = -sign(x - t).
 
-    _array_backward = True  # not yet written in ops (create_graph raises)
+    The sign is piecewise constant, so it is saved as a constant: the second derivative in x and t is 0.
+    """
 
     @staticmethod
     def forward(ctx, x, t, reduction):
@@ -650,7 +753,7 @@ class AbsoluteError(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        (sign,) = ctx.saved_arrays
+        (sign,) = ctx.saved_tensors
         g = _upstream(grad, ctx.reduction, ctx.count, class_axis=False)
         gx = g * sign
         return gx, (-gx if ctx.needs_input_grad[1] else None), None
@@ -754,9 +857,9 @@ class Dice(Function):
     With p = softmax(x), y the one-hot target and v the 0/1 mask of non-ignored
     positions, I = Σ_i v p y, U = Σ_i v (p + y) and D = (2I + s) / (U + s):
     dL/dp_i = v_i (D - 2 y_i) / (U + s) for L = 1 - D, then through the softmax.
+    The outputs are the loss and p (hidden); the gradient is ``DiceGrad`` of the upstream
+    gradient and p, and a derivative reaching p goes back through softmax's adjoint.
     """
-
-    _array_backward = True  # not yet written in ops (create_graph raises)
 
     @staticmethod
     def forward(ctx, x, t1, valid1, smooth, reduction):
@@ -778,15 +881,37 @@ class Dice(Function):
         with np.errstate(invalid="ignore", divide="ignore"):  # smooth = 0 and an empty class: nan, documented
             dice = (2 * inter + dt(smooth)) / den
         ctx.save_for_backward(p, at_target, sample_class, valid1, dice, den)
-        ctx.reduction = reduction
-        return _reduce(1 - dice, reduction, n * c)
+        ctx.reduction, ctx.smooth = reduction, smooth
+        return _reduce(1 - dice, reduction, n * c), p
 
     @staticmethod
-    def backward(ctx, grad):
-        p, at_target, sample_class, valid1, dice, den = ctx.saved_arrays
+    def backward(ctx, grad, grad_p):
+        p = ctx.saved_tensors[0]  # output 1, on the tape
+        _, at_target, sample_class, valid1, dice, den = ctx.saved_arrays
+        gx = None
+        if grad is not None:
+            gx = DiceGrad.apply(grad, p, at_target, sample_class, valid1, dice, den, ctx.smooth, ctx.reduction)
+        if grad_p is not None:
+            through_p = _softmax_adjoint_ops(p, grad_p)
+            gx = through_p if gx is None else gx + through_p
+        return gx, None, None, None, None
+
+
+class DiceGrad(Function):
+    """dL/dx of :class:`Dice` from its upstream gradient and p (``forward``: the fused first-order gradient).
+
+    Per (sample, class), with g the upstream gradient: a = g D / den, b = 2 g / den and
+    gp = v (a - b y), gx = p ⊙ (gp - Σ_c p gp). The backward differentiates this in ops,
+    with I, den and D recomputed from p: for the gradient W of gx, Q = p ⊙ (W - Σ_c W p) is
+    the gradient of gp, qa = Σ_i v Q and qb = -Σ_i v y Q those of a and b, and the chain
+    goes on through a, b to g, D and den, and through D = (2I + s) / den and den = Σ_i v p + Σ_i v y + s to p.
+    """
+
+    @staticmethod
+    def forward(ctx, grad, p, at_target, sample_class, valid1, dice, den, smooth, reduction):
         n, c = dice.shape
         spatial = (1,) * (p.ndim - 2)
-        g = _upstream(grad, ctx.reduction, n * c, class_axis=False)
+        g = _upstream(grad, reduction, n * c, class_axis=False)
         g = np.broadcast_to(g, (n, c))
         with np.errstate(invalid="ignore", divide="ignore"):
             a = (g * dice / den).reshape((n, c) + spatial)  # dL/dp = v (A - B y)
@@ -794,7 +919,42 @@ class Dice(Function):
         gp = a * valid1  # (N, C, *)
         b_at_target = np.take(b, sample_class).reshape(valid1.shape)  # B[n, t] at every position
         _scatter_classes(gp, at_target, -b_at_target * valid1)  # the -B y term at the target class
-        return _softmax_adjoint(p, gp), None, None, None, None
+        ctx.save_for_backward(grad, p, at_target, valid1)
+        ctx.smooth, ctx.reduction = smooth, reduction
+        return _softmax_adjoint(p, gp)
+
+    @staticmethod
+    def backward(ctx, gw):
+        grad, p = ctx.saved_tensors[:2]
+        _, _, at_target, valid1 = ctx.saved_arrays
+        n, c = p.shape[:2]
+        length = math.prod(p.shape[2:])
+        v3 = _const(valid1.reshape(n, 1, length))
+        y = np.zeros(p.shape, p.dtype)  # the one-hot target of the counted positions, v y
+        _scatter_classes(y, at_target, valid1)
+        y3 = y.reshape(n, c, length)
+        y_sum, y3 = y3.sum(axis=2), _const(y3)
+        p3, w3 = p.reshape(n, c, length), gw.reshape(n, c, length)
+        inter = (p3 * y3).sum(2)  # (N, C)
+        den = (p3 * v3).sum(2) + _const(y_sum) + ctx.smooth
+        dice = (2 * inter + ctx.smooth) / den
+        g = _upstream(grad, ctx.reduction, n * c, class_axis=False)  # (N, C) or 0-d
+        a, b = g * dice / den, 2 * g / den
+        gp = v3 * a.unsqueeze(2) - y3 * b.unsqueeze(2)
+        w_dot_p = (w3 * p3).sum(1, keepdim=True)
+        q = p3 * (w3 - w_dot_p)  # the gradient of gp
+        qa, qb = (q * v3).sum(2), -(q * y3).sum(2)
+        dgrad = dp = None
+        if ctx.needs_input_grad[0]:
+            dgrad = _upstream_adjoint(qa * dice / den + 2 * qb / den, ctx.reduction, n * c, class_axis=False)
+        if ctx.needs_input_grad[1]:
+            d_dice = qa * g / den
+            d_den = -(qa * a + qb * b) / den - d_dice * dice / den
+            d_inter = 2 * d_dice / den
+            dp3 = w3 * (gp - (p3 * gp).sum(1, keepdim=True)) - gp * w_dot_p
+            dp3 = dp3 + y3 * d_inter.unsqueeze(2) + v3 * d_den.unsqueeze(2)
+            dp = dp3.reshape(p.shape)
+        return dgrad, dp, None, None, None, None, None, None, None
 
 
 def dice_loss(
@@ -838,4 +998,4 @@ def dice_loss(
     _check_smooth(smooth, op)
     t1 = _check_class_target(input, target, op, ignore_index)
     safe, _, valid1 = _target_weights(t1, None, ignore_index, input.dtype)
-    return Dice.apply(input, safe, valid1, float(smooth), reduction)
+    return Dice.apply(input, safe, valid1, float(smooth), reduction)[0]

@@ -17,6 +17,14 @@ written below with one temporary array and float32 kept throughout. For float32 
 float64 the training-mode passes run in the Numba kernels of tinynet.kernels (either tier)
 that do the same arithmetic in two or three passes over the data; the numpy code below is
 checked against them, and is the path for other float dtypes.
+
+Second derivatives. In training the op has two hidden outputs besides y: x̂ and s = 1/σ
+(what backward needs, saved as outputs so that a derivative can flow through them). The
+gradient above is the Function ``BatchNormGrad`` of (ĝ, x̂, s, γ), whose forward is the
+fused kernel and whose backward is its derivative in ops, treating x̂ and s as variables.
+What reaches x̂ and s goes back to x through their own adjoints: x̂ = (x - μ) s gives
+dx = s (G - mean(G) - x̂ mean(G x̂)), which is ``BatchNormGrad`` again with γ = 1, and
+s = (σ² + eps)^(-1/2) gives dx = -G_s s² x̂ / M. The running statistics are not differentiated.
 """
 
 from __future__ import annotations
@@ -57,11 +65,6 @@ def _channel_dot(a3: np.ndarray, b3: np.ndarray) -> np.ndarray:
 _KERNEL_DTYPES = (np.float32, np.float64)  # what the Numba kernels are compiled for
 
 
-def _in_kernel_dtype(ctx) -> bool:
-    """Whether training-mode backward runs the Numba kernel (x̂ is saved in the input's dtype)."""
-    return ctx.saved_arrays[0].dtype in _KERNEL_DTYPES
-
-
 def _update_running(running_mean, running_var, mean, var, momentum: float, m: int) -> None:
     """r ← (1 - momentum) r + momentum · s, with the unbiased variance σ² M / (M - 1) as PyTorch stores it."""
     if running_mean is not None:
@@ -73,7 +76,7 @@ def _update_running(running_mean, running_var, mean, var, momentum: float, m: in
 
 
 class BatchNorm(Function):
-    _array_backward = True  # not yet written in ops (create_graph raises)
+    """y = γ x̂ + β per channel; in training its outputs are (y, x̂ (N, C, L), s (C,)), see the module docstring."""
 
     @staticmethod
     def forward(ctx, x, weight, bias, running_mean, running_var, training, momentum, eps):
@@ -82,6 +85,7 @@ class BatchNorm(Function):
         dt = x.dtype.type
         ctx.x_shape = x.shape
         ctx.empty = x.size == 0
+        ctx.training = training
         if ctx.empty:  # an empty batch: empty output, running statistics untouched (as PyTorch)
             return x.copy()
         if training and x.dtype in _KERNEL_DTYPES:
@@ -95,7 +99,6 @@ class BatchNorm(Function):
             mean, var = mean64.astype(x.dtype), var64.astype(x.dtype)
             invstd = (1.0 / np.sqrt(var64 + eps)).astype(x.dtype)  # as the kernel computed it
             _update_running(running_mean, running_var, mean, var, momentum, m)
-            ctx.save_for_backward(xhat, weight, invstd)
         elif training:
             m = x3.shape[0] * x3.shape[2]  # values per channel
             mean = _channel_sum(x3) / dt(m)
@@ -107,7 +110,6 @@ class BatchNorm(Function):
             y = xhat * weight[:, None] if weight is not None else xhat.copy()
             if bias is not None:
                 y += bias[:, None]
-            ctx.save_for_backward(xhat, weight, invstd)
         else:
             # Evaluation: a fixed per-channel affine map y = x * scale + shift.
             invstd = dt(1) / np.sqrt(running_var.astype(x.dtype) + dt(eps))
@@ -119,55 +121,110 @@ class BatchNorm(Function):
             y += shift[:, None]
             need_x = ctx.needs_input_grad[1]  # dγ needs x̂, recomputed from x
             ctx.save_for_backward(
-                x3 if need_x else None, running_mean.astype(x.dtype) if need_x else None, invstd, scale
+                x if need_x else None, running_mean.astype(x.dtype) if need_x else None, invstd, weight
             )
-        ctx.training = training
-        ctx.has_weight, ctx.has_bias = weight is not None, bias is not None
-        return y.reshape(x.shape)
+            return y.reshape(x.shape)
+        ctx.save_for_backward(xhat, invstd, weight)
+        return y.reshape(x.shape), xhat, invstd
 
     @staticmethod
-    def backward(ctx, grad):
+    def backward(ctx, grad, grad_xhat=None, grad_invstd=None):
         n, c = ctx.x_shape[:2]
-        g3 = grad.reshape(n, c, math.prod(ctx.x_shape[2:]))
+        length = math.prod(ctx.x_shape[2:])
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
-        gx = gw = gb = None
+        nones = (None,) * 5
         if ctx.empty:  # no values: zero gradients for γ and β
-            zeros = np.zeros(c, grad.dtype)
-            return grad.copy(), zeros if need_w else None, zeros if need_b else None, None, None, None, None, None
-        if ctx.training and _in_kernel_dtype(ctx):
-            xhat, weight, invstd = ctx.saved_arrays
+            zeros = Tensor._wrap(np.zeros(c, grad.dtype))
+            return grad, zeros if need_w else None, zeros if need_b else None, *nones
+        if not ctx.training:
+            x, running_mean, invstd, weight = ctx.saved_tensors
+            g3 = grad.reshape(n, c, length)
+            scale = invstd if weight is None else invstd * weight
+            gx = (g3 * scale.reshape(1, c, 1)).reshape(ctx.x_shape) if need_x else None  # a diagonal map
+            gw = gb = None
+            if need_w:
+                xhat = (x.reshape(n, c, length) - running_mean.reshape(1, c, 1)) * invstd.reshape(1, c, 1)
+                gw = (g3 * xhat).sum((0, 2))
+            if need_b:
+                gb = g3.sum((0, 2))
+            return gx, gw, gb, *nones
+        xhat, invstd, weight = ctx.saved_tensors  # x̂ and s as outputs on the tape
+        gx = gw = gb = None
+        if grad is not None:
+            gx, gw, gb = BatchNormGrad.apply(grad, xhat, invstd, weight, ctx.x_shape)
+        if grad_xhat is not None:  # x̂ = (x - μ) s: its adjoint is the batch-norm gradient with γ = 1
+            through = BatchNormGrad.apply(grad_xhat, xhat, invstd, None, ctx.x_shape)[0]
+            gx = through if gx is None else gx + through
+        if grad_invstd is not None:  # s = (σ² + eps)^(-1/2): ds/dx = -s² x̂ / M
+            factor = grad_invstd * invstd * invstd * (-1.0 / (n * length))
+            through = (xhat * factor.reshape(1, c, 1)).reshape(ctx.x_shape)
+            gx = through if gx is None else gx + through
+        return gx, gw if need_w else None, gb if need_b else None, *nones
+
+
+class BatchNormGrad(Function):
+    """The training-mode gradient (dx, dγ, dβ) of batch norm from (ĝ, x̂, s, γ) (``forward``: the fused pass).
+
+    Per channel with means ⟨·⟩ over the M values: dx = γ s (ĝ - ⟨ĝ⟩ - x̂ ⟨ĝ x̂⟩), dγ = Σ ĝ x̂,
+    dβ = Σ ĝ. Its backward, with x̂ and s as independent variables and (u, a, b) the gradients of
+    (dx, dγ, dβ), writing h(v) = v - ⟨v⟩ - x̂ ⟨v x̂⟩ (a projection, its own adjoint):
+    d/dĝ = γ s h(u) + a x̂ + b; d/dx̂ = -γ s (⟨ĝ x̂⟩ u + ⟨u x̂⟩ ĝ) + a ĝ;
+    d/ds = γ Σ u h(ĝ); d/dγ = s Σ u h(ĝ).
+    """
+
+    @staticmethod
+    def forward(ctx, grad, xhat, invstd, weight, x_shape):
+        n, c, length = xhat.shape
+        g3 = grad.reshape(n, c, length)
+        if xhat.dtype in _KERNEL_DTYPES:
             g3 = np.ascontiguousarray(g3, dtype=xhat.dtype)
-            gx = np.empty_like(g3) if need_x else np.empty((0, 0, 0), xhat.dtype)
+            gx = np.empty_like(g3)
             dgamma, dbeta = np.empty(c), np.empty(c)
             w = weight if weight is not None else np.ones(c, xhat.dtype)
             batch_norm_train_backward(g3, xhat, w, invstd, gx, dgamma, dbeta)
-            gx = gx.reshape(ctx.x_shape) if need_x else None
-            gw = dgamma.astype(xhat.dtype) if need_w else None
-            gb = dbeta.astype(xhat.dtype) if need_b else None
-        elif ctx.training:
-            xhat, weight, invstd = ctx.saved_arrays
+            dgamma, dbeta = dgamma.astype(xhat.dtype), dbeta.astype(xhat.dtype)
+        else:
             dt = xhat.dtype.type
-            m = xhat.shape[0] * xhat.shape[2]
+            m = n * length
             dbeta = _channel_sum(g3)
             dgamma = _channel_dot(g3, xhat)
-            if need_x:
-                # dx = γ σ⁻¹ / M · (M ĝ - dβ - x̂ dγ) = γ σ⁻¹ · (ĝ - (dβ + x̂ dγ) / M)
-                tmp = xhat * (dgamma / dt(m))[:, None]  # the one temporary, which becomes dx
-                tmp += (dbeta / dt(m))[:, None]
-                np.subtract(g3, tmp, out=tmp)
-                tmp *= (invstd if weight is None else invstd * weight)[:, None]
-                gx = tmp.reshape(ctx.x_shape)
-            gw = dgamma if need_w else None
-            gb = dbeta if need_b else None
-        else:
-            x3, running_mean, invstd, scale = ctx.saved_arrays
-            if need_x:
-                gx = (g3 * scale[:, None]).reshape(ctx.x_shape)  # a diagonal map: its own adjoint
-            if need_w:
-                gw = _channel_sum(g3 * ((x3 - running_mean[:, None]) * invstd[:, None]))
-            if need_b:
-                gb = _channel_sum(g3)
-        return gx, gw, gb, None, None, None, None, None
+            # dx = γ σ⁻¹ / M · (M ĝ - dβ - x̂ dγ) = γ σ⁻¹ · (ĝ - (dβ + x̂ dγ) / M)
+            gx = xhat * (dgamma / dt(m))[:, None]  # the one temporary, which becomes dx
+            gx += (dbeta / dt(m))[:, None]
+            np.subtract(g3, gx, out=gx)
+            gx *= (invstd if weight is None else invstd * weight)[:, None]
+        ctx.save_for_backward(grad, xhat, invstd, weight)
+        return gx.reshape(x_shape), dgamma, dbeta
+
+    @staticmethod
+    def backward(ctx, u, a, b):
+        grad, xhat, invstd, weight = ctx.saved_tensors
+        n, c, length = xhat.shape
+        g3 = grad.reshape(n, c, length)
+        s = invstd.reshape(1, c, 1)
+        gamma = 1.0 if weight is None else weight.reshape(1, c, 1)
+        dg = dxhat = ds = dgamma = None
+
+        def mean(v):
+            return v.mean((0, 2), keepdim=True)
+
+        def add(total, term):
+            return term if total is None else total + term
+
+        if u is not None:
+            u3 = u.reshape(n, c, length)
+            dg = gamma * s * (u3 - mean(u3) - xhat * mean(u3 * xhat))
+            dxhat = -gamma * s * (mean(g3 * xhat) * u3 + mean(u3 * xhat) * g3)
+            u_h = (u3 * (g3 - mean(g3) - xhat * mean(g3 * xhat))).sum((0, 2))  # Σ u h(ĝ), (C,)
+            ds = u_h if weight is None else weight * u_h
+            dgamma = invstd * u_h
+        if a is not None:
+            dg = add(dg, xhat * a.reshape(1, c, 1))
+            dxhat = add(dxhat, g3 * a.reshape(1, c, 1))
+        if b is not None:
+            dg = add(dg, b.reshape(1, c, 1).expand(n, c, length))
+        dg = None if dg is None else dg.reshape(grad.shape)
+        return dg, dxhat, ds, dgamma if weight is not None else None, None
 
 
 def batch_norm(
@@ -243,4 +300,5 @@ def batch_norm(
             raise ValueError(f"batch_norm: eps must be non-negative, but got {eps}")
         if running_mean is None or running_var is None:
             raise RuntimeError("batch_norm: running_mean and running_var must be defined in evaluation mode")
-    return BatchNorm.apply(input, weight, bias, running_mean, running_var, bool(training), float(momentum), float(eps))
+    out = BatchNorm.apply(input, weight, bias, running_mean, running_var, bool(training), float(momentum), float(eps))
+    return out[0] if isinstance(out, tuple) else out
