@@ -562,7 +562,7 @@ bad(f"{_T}.to", "dtype", "unknown word", lambda: _x().to("bfloat16"), TypeError,
 bad(f"{_T}.item", "self", "several elements", lambda: _x().item(), RuntimeError, r"item\(\): a Tensor with 6 elements cannot be converted to a Python scalar")
 bad(f"{_T}.__getitem__", "index", "out of range", lambda: _x()[5], IndexError, r"index 5 is out of bounds for axis 0 with size 2")
 bad(f"{_T}.__getitem__", "index", "float tensor", lambda: _x()[t(1)], IndexError, r"tensors used as indices must be integer or bool tensors, got dtype float32")
-bad(f"{_T}.backward", "gradient", "missing for a non-scalar", lambda: (t(2).requires_grad_() * 2).backward(), RuntimeError, r"grad can be implicitly created only for scalar outputs; backward\(\) on a tensor of shape \(2,\)")
+bad(f"{_T}.backward", "gradient", "missing for a non-scalar", lambda: (t(2).requires_grad_() * 2).backward(), RuntimeError, r"grad can be implicitly created only for scalar outputs; backward\(\) on the tensor of shape \(2,\)")
 bad(f"{_T}.backward", "gradient", "shape", lambda: (t(2).requires_grad_() * 2).backward(t(3)), RuntimeError, r"backward: gradient has shape \(3,\) but the tensor has shape \(2,\)")
 bad(f"{_T}.backward", "gradient", "str", lambda: (t(2).requires_grad_() * 2).backward("g"), TypeError, r"backward: gradient must be a Tensor \(or None\), got str")
 bad(f"{_T}.backward", "self", "no graph", lambda: t(2).sum().backward(), RuntimeError, r"element 0 of tensors does not require grad and does not have a grad_fn")

@@ -79,7 +79,8 @@ class Tensor:
                 [6., 8.]])
     """
 
-    # _base, _views and _no_grad_view are set only on views and their bases (see autograd._wrap_output)
+    # _base, _views and _no_grad_view are set only on views and their bases (see autograd._wrap_output);
+    # _hooks only on a leaf that register_hook was called on
     __slots__ = (
         "data",
         "grad",
@@ -90,6 +91,7 @@ class Tensor:
         "_base",
         "_views",
         "_no_grad_view",
+        "_hooks",
         "__weakref__",
     )
     __array_priority__ = 1000  # numpy defers to our operators in ``ndarray * Tensor``
@@ -201,7 +203,10 @@ class Tensor:
         if not self._requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         if self._node is None:
-            hooks = self.__dict__.setdefault("_hooks", [])
+            try:
+                hooks = self._hooks
+            except AttributeError:
+                hooks = self._hooks = []
         else:
             if self._node.hooks is None:
                 self._node.hooks = {}
