@@ -7,18 +7,21 @@ behind them are in tinynet/kernels; tinynet/kernels/reference/conv.py is their d
 * :func:`_correlate_adjoint`  x = Cᵀ y    conv_transpose2d's forward  (GEMM by Wᵀ, then col2im)
 * :func:`_correlate_weight`   dL/dW       the correlation of an image with an output gradient
 
-and they close under differentiation (every linear op an adjoint pair: docs/ARCHITECTURE.md):
+and they close under differentiation (every linear op an adjoint pair: docs/ARCHITECTURE.md).
+The weight gradient is itself an op, :class:`ConvWeight` (the routine ``_correlate_weight``),
+so every backward below is made of these three Functions and ``sum``, and differentiating a
+backward again (``create_graph=True``) lands in the same table:
 
-=================  ==============================  ==============================
-op                 input gradient                  weight gradient
-=================  ==============================  ==============================
-conv2d(x, W)       conv_transpose2d(gy, W)         _correlate_weight(x, gy)
-conv_transpose2d   conv2d(gy, W)                   _correlate_weight(gy, x)
-=================  ==============================  ==============================
+=======================  ==============================  ==============================
+op                       gradient in its first argument  gradient in its second argument
+=======================  ==============================  ==============================
+conv2d(x, W)             conv_transpose2d(gy, W)         ConvWeight(x, gy)
+conv_transpose2d(x, W)   conv2d(gy, W)                   ConvWeight(gy, x)
+ConvWeight(big, small)   conv_transpose2d(small, gV)     conv2d(big, gV)
+=======================  ==============================  ==============================
 
-(When conv_transpose2d needs both gradients, ``kernels.correlate_and_weight`` returns the
-pair ``(conv2d(gy, W), _correlate_weight(gy, x))`` in one call, so the fast tier can read gy's
-columns once for both.)
+(gy: the output gradient; gV: the gradient arriving at a weight gradient. The bias gradient is
+``gy.sum`` over every dimension but the channels.)
 
 Both ops describe their geometry from the convolution's side: the "big" image is conv2d's
 input (conv_transpose2d's output), the "small" one conv2d's output (conv_transpose2d's
@@ -131,6 +134,9 @@ def _correlate_weight(x: np.ndarray, gy: np.ndarray, geom: ConvGeometry) -> np.n
 
 
 # ----------------------------------------------------------------------------- autograd
+# The Functions take and return the user's arrays (batched or not, 1-D or 2-D, the weight
+# unflipped) and reshape to (N, C, H, W) inside forward, so that every backward can call
+# another Function on the user's Tensors as they are: no reshape or flip op on the tape.
 def _as_4d(a: np.ndarray, geom: ConvGeometry, hw: tuple) -> np.ndarray:
     """View a batched or unbatched, 1-D or 2-D array as (N, C, H, W) (1-D: H = 1)."""
     lead = a.shape[: a.ndim - geom.nd - 1]
@@ -146,66 +152,91 @@ def _out_shape(a: np.ndarray, geom: ConvGeometry, channels: int, hw: tuple) -> t
     return a.shape[: a.ndim - geom.nd - 1] + (channels,) + hw[2 - geom.nd :]
 
 
+def _bias_grad(gy: Tensor, geom: ConvGeometry) -> Tensor:
+    """The bias is copied to every pixel of every image; the adjoint of a copy is a sum."""
+    channel = gy.ndim - geom.nd - 1
+    return gy.sum(dim=tuple(i for i in range(gy.ndim) if i != channel))
+
+
 class Conv(Function):
     """conv1d / conv2d / convolve2d: y = C_W x + b."""
 
-    _array_backward = True  # not yet written in ops (create_graph raises)
-
     @staticmethod
     def forward(ctx, x, w, b, geom: ConvGeometry):
-        x4, w4 = _as_4d(x, geom, geom.big), _weight_4d(w, geom)
-        y = _correlate(x4, w4, geom, bias=b)
+        y = _correlate(_as_4d(x, geom, geom.big), _weight_4d(w, geom), geom, bias=b)
         ctx.geom = geom
-        ctx.save_for_backward(x4 if ctx.needs_input_grad[1] else None, w4, x.shape, w.shape)
+        # x and w themselves (not reshaped copies), so that a second derivative flows through them.
+        ctx.save_for_backward(x if ctx.needs_input_grad[1] else None, w if ctx.needs_input_grad[0] else None)
         return y.reshape(_out_shape(x, geom, w.shape[0], geom.small))
 
     @staticmethod
     def backward(ctx, gy):
+        x, w = ctx.saved_tensors
         geom = ctx.geom
-        x4, w4, x_shape, w_shape = ctx.saved_arrays
-        gy4 = _as_4d(gy, geom, geom.small)
         gx = gw = gb = None
         if ctx.needs_input_grad[0]:
-            gx = _correlate_adjoint(gy4, w4, geom).reshape(x_shape)  # Cᵀ gy: conv_transpose2d
+            gx = ConvTranspose.apply(gy, w, None, geom)  # Cᵀ gy: conv_transpose2d
         if ctx.needs_input_grad[1]:
-            gw = _correlate_weight(x4, gy4, geom)
-            gw = (gw[:, :, ::-1, ::-1] if geom.flip else gw).reshape(w_shape)
+            gw = ConvWeight.apply(x, gy, geom)  # the correlation of x with gy
         if ctx.needs_input_grad[2]:
-            gb = gy4.sum(axis=(0, 2, 3))
+            gb = _bias_grad(gy, geom)
         return gx, gw, gb, None
 
 
 class ConvTranspose(Function):
     """conv_transpose1d / conv_transpose2d: y = Cᵀ_W x + b."""
 
-    _array_backward = True  # not yet written in ops (create_graph raises)
-
     @staticmethod
     def forward(ctx, x, w, b, geom: ConvGeometry):
-        x4, w4 = _as_4d(x, geom, geom.small), _weight_4d(w, geom)
-        y = _correlate_adjoint(x4, w4, geom)
+        y = _correlate_adjoint(_as_4d(x, geom, geom.small), _weight_4d(w, geom), geom)
         if b is not None:
             y += b.reshape(1, -1, 1, 1)
         ctx.geom = geom
-        ctx.save_for_backward(x4 if ctx.needs_input_grad[1] else None, w4, x.shape, w.shape)
+        ctx.save_for_backward(x if ctx.needs_input_grad[1] else None, w if ctx.needs_input_grad[0] else None)
         return y.reshape(_out_shape(x, geom, w.shape[1] * geom.groups, geom.big))
 
     @staticmethod
     def backward(ctx, gy):
+        x, w = ctx.saved_tensors
         geom = ctx.geom
-        x4, w4, x_shape, w_shape = ctx.saved_arrays
-        gy4 = _as_4d(gy, geom, geom.big)
         gx = gw = gb = None
-        if ctx.needs_input_grad[0] and ctx.needs_input_grad[1]:  # both at once (the table's note)
-            gx, gw = kernels.correlate_and_weight(gy4, w4, x4, geom)
-            gx, gw = gx.reshape(x_shape), gw.reshape(w_shape)
-        elif ctx.needs_input_grad[0]:
-            gx = _correlate(gy4, w4, geom).reshape(x_shape)  # (Cᵀ)ᵀ gy = C gy: conv2d
-        elif ctx.needs_input_grad[1]:
-            gw = _correlate_weight(gy4, x4, geom).reshape(w_shape)  # roles swapped
+        if ctx.needs_input_grad[0]:
+            gx = Conv.apply(gy, w, None, geom)  # (Cᵀ)ᵀ gy = C gy: conv2d
+        if ctx.needs_input_grad[1]:
+            gw = ConvWeight.apply(gy, x, geom)  # roles swapped: gy is the big image here
         if ctx.needs_input_grad[2]:
-            gb = gy4.sum(axis=(0, 2, 3))
+            gb = _bias_grad(gy, geom)
         return gx, gw, gb, None
+
+
+# ConvWeight(big, small) = _correlate_weight is bilinear, and by its definition
+# <ConvWeight(x, gy), V> = <gy, C_V x> for every weight V (C_V: conv2d with weight V). So for
+# an incoming gradient V its derivative in gy is C_V x = conv2d(x, V) and in x it is
+# C_Vᵀ gy = conv_transpose2d(gy, V): the weight gradient differentiates into the adjoint pair.
+class ConvWeight(Function):
+    """The weight gradient of conv2d (of conv_transpose2d with the roles swapped), as an op.
+
+    ``big`` is conv2d's input (conv_transpose2d's output) and ``small`` conv2d's output
+    (conv_transpose2d's input), both as the user's arrays; the result has the user's weight shape
+    (unflipped for convolve2d).
+    """
+
+    @staticmethod
+    def forward(ctx, big, small, geom: ConvGeometry):
+        gw = _correlate_weight(_as_4d(big, geom, geom.big), _as_4d(small, geom, geom.small), geom)
+        if geom.flip:
+            gw = gw[:, :, ::-1, ::-1]
+        ctx.geom = geom
+        ctx.save_for_backward(big if ctx.needs_input_grad[1] else None, small if ctx.needs_input_grad[0] else None)
+        return gw.reshape(gw.shape[:2] + geom.kernel[2 - geom.nd :])
+
+    @staticmethod
+    def backward(ctx, gv):
+        big, small = ctx.saved_tensors
+        geom = ctx.geom
+        g_big = ConvTranspose.apply(small, gv, None, geom) if ctx.needs_input_grad[0] else None
+        g_small = Conv.apply(big, gv, None, geom) if ctx.needs_input_grad[1] else None
+        return g_big, g_small, None
 
 
 # ----------------------------------------------------------------------------- public ops
