@@ -641,3 +641,55 @@ def test_gradgradcheck_catches_a_backward_computed_on_the_saved_array():
     assert gradcheck(lambda t: ExpOnTheArray.apply(t), [x])
     with pytest.raises(GradcheckError, match="gradcheck failed for input 0"):
         gradgradcheck(lambda t: ExpOnTheArray.apply(t), [x])
+
+
+# ------------------------------------------------------------------------------------ second derivatives of conv nets
+def _conv_net(F, x, w1, b1, w2, b2):
+    """conv 3x3 (stride 2) -> tanh -> conv 3x3 (dilation 2): the network of the Hessian-vector product."""
+    return F.conv2d(F.conv2d(x, w1, b1, stride=2, padding=1).tanh(), w2, b2, padding=2, dilation=2)
+
+
+@given(st.integers(0, 2**16))
+def test_hessian_vector_product_of_a_small_conv_net_matches_torch(torch, seed):
+    rng = np.random.default_rng(seed)
+    shapes = [(2, 2, 7, 7), (3, 2, 3, 3), (3,), (2, 3, 3, 3), (2,)]
+    arrays = [rng.standard_normal(s) * (0.5 if len(s) > 1 else 0.1) for s in shapes]
+    target, direction = rng.standard_normal((2, 2, 4, 4)), [rng.standard_normal(s) for s in shapes[1:]]
+
+    def hvp(lib, F, grad):
+        x, *params = [lib.tensor(a, requires_grad=i > 0) for i, a in enumerate(arrays)]
+        loss = ((_conv_net(F, x, *params) - lib.tensor(target)) ** 2).mean()
+        first = grad(loss, params, create_graph=True)
+        return grad(sum((g * lib.tensor(d)).sum() for g, d in zip(first, direction)), params)
+
+    mine = hvp(tinynet, tinynet.nn.functional, tn_grad)
+    theirs = hvp(torch, torch.nn.functional, torch.autograd.grad)
+    for a, b in zip(mine, theirs):
+        np.testing.assert_allclose(a.data, b.numpy(), rtol=1e-8, atol=1e-12)
+
+
+@given(st.integers(0, 2**16))
+def test_gradient_penalty_on_a_conv_critic_matches_torch(torch, seed):
+    rng = np.random.default_rng(seed)
+    real, fake = rng.standard_normal((3, 1, 8, 8)), rng.standard_normal((3, 1, 8, 8))
+    mix = rng.uniform(size=(3, 1, 1, 1))
+    weights = [rng.standard_normal(s) * 0.3 for s in [(4, 1, 4, 4), (4,), (1, 4, 3, 3), (1,)]]
+
+    def critic_loss_gradients(lib, F, grad):
+        w1, b1, w2, b2 = [lib.tensor(w, requires_grad=True) for w in weights]
+
+        def critic(x):
+            h = F.leaky_relu(F.conv2d(x, w1, b1, stride=2, padding=1), 0.2)
+            return F.conv2d(h, w2, b2, stride=2, padding=1).mean(dim=(1, 2, 3))
+
+        x_hat = (lib.tensor(mix) * lib.tensor(real) + (1 - lib.tensor(mix)) * lib.tensor(fake)).requires_grad_()
+        (g,) = grad(critic(x_hat).sum(), x_hat, create_graph=True)
+        penalty = (((g * g).sum(dim=(1, 2, 3)) + 1e-12).sqrt() - 1) ** 2
+        loss = critic(lib.tensor(fake)).mean() - critic(lib.tensor(real)).mean() + 10 * penalty.mean()
+        loss.backward()
+        return [w1.grad, b1.grad, w2.grad, b2.grad]
+
+    mine = critic_loss_gradients(tinynet, tinynet.nn.functional, tn_grad)
+    theirs = critic_loss_gradients(torch, torch.nn.functional, torch.autograd.grad)
+    for a, b in zip(mine, theirs):
+        np.testing.assert_allclose(a.data, b.numpy(), rtol=1e-8, atol=1e-12)
