@@ -43,8 +43,9 @@ def second_derivatives_torch(torch, fn, arrays, requires, v, ws):
     sec = _second(
         first, wrt, vt, [torch.tensor(w) for w in ws], lambda o, i: torch.autograd.grad(o, i, allow_unused=True)
     )
-    return [None if g is None else g.detach().numpy() for g in first], [
-        None if s is None else s.detach().numpy() for s in sec
+    return [None if g is None else g.detach().numpy(force=True) for g in first], [
+        None if s is None else s.detach().numpy(force=True)
+        for s in sec  # force: torch may return a ZeroTensor
     ]
 
 

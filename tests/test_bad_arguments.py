@@ -1017,6 +1017,25 @@ bad("testing.gradcheck", "eps", "zero", with_arg(testing.gradcheck, _gc, "eps", 
 bad("testing.gradcheck", "atol", "negative", with_arg(testing.gradcheck, _gc, "atol", -1e-5), ValueError, r"gradcheck: atol must be a finite number >= 0, got -1e-05")
 bad("testing.gradcheck", "rtol", "str", with_arg(testing.gradcheck, _gc, "rtol", "1e-3"), ValueError, r"gradcheck: rtol must be a finite number >= 0, got '1e-3'")
 bad("testing.gradcheck", "seed", "negative", with_arg(testing.gradcheck, _gc, "seed", -1), ValueError, r"gradcheck: seed must be a non-negative int, got -1")
+_ggc = lambda: dict(fn=lambda a: a * a, inputs=[_x64()])  # noqa: E731
+bad("testing.gradgradcheck", "fn", "str", with_arg(testing.gradgradcheck, _ggc, "fn", "f"), TypeError, r"gradgradcheck: fn must be callable, got 'f'")
+bad("testing.gradgradcheck", "inputs", "float32", with_arg(testing.gradgradcheck, _ggc, "inputs", [t(2).requires_grad_()]), ValueError, r"gradgradcheck: input 0 has dtype float32; finite differences need float64 inputs")
+bad("testing.gradgradcheck", "inputs", "nothing requires grad", with_arg(testing.gradgradcheck, _ggc, "inputs", [t(2, dtype=np.float64)]), ValueError, r"gradgradcheck: no input has requires_grad=True")
+bad("testing.gradgradcheck", "inputs", "str", with_arg(testing.gradgradcheck, _ggc, "inputs", "x"), TypeError, r"gradgradcheck: inputs must be a Tensor or a sequence of Tensors, got str")
+bad("testing.gradgradcheck", "grad_outputs", "wrong shape", with_arg(testing.gradgradcheck, _ggc, "grad_outputs", [t(3, dtype=np.float64)]), ValueError, r"gradgradcheck: grad_outputs must be one Tensor per differentiable output, shapes \[\(2,\)\], got \[\(3,\)\]")
+bad("testing.gradgradcheck", "grad_outputs", "str", with_arg(testing.gradgradcheck, _ggc, "grad_outputs", "v"), TypeError, r"gradgradcheck: grad_outputs must be a Tensor, a sequence of Tensors or None, got str")
+bad("testing.gradgradcheck", "eps", "zero", with_arg(testing.gradgradcheck, _ggc, "eps", 0), ValueError, r"gradgradcheck: eps must be a finite number > 0, got 0")
+bad("testing.gradgradcheck", "atol", "negative", with_arg(testing.gradgradcheck, _ggc, "atol", -1e-5), ValueError, r"gradgradcheck: atol must be a finite number >= 0, got -1e-05")
+bad("testing.gradgradcheck", "rtol", "str", with_arg(testing.gradgradcheck, _ggc, "rtol", "1e-3"), ValueError, r"gradgradcheck: rtol must be a finite number >= 0, got '1e-3'")
+bad("testing.gradgradcheck", "seed", "negative", with_arg(testing.gradgradcheck, _ggc, "seed", -1), ValueError, r"gradgradcheck: seed must be a non-negative int, got -1")
+_gr = lambda: dict(outputs=(_x64() * 2).sum(), inputs=[_x64()], allow_unused=True)  # noqa: E731
+bad("autograd.grad", "outputs", "str", with_arg(tinynet.autograd.grad, _gr, "outputs", "y"), TypeError, r"grad: outputs must be a Tensor or a sequence of Tensors, got 'y'")
+bad("autograd.grad", "outputs", "no grad_fn", with_arg(tinynet.autograd.grad, _gr, "outputs", t(1)), RuntimeError, r"grad: output 0 does not require grad and does not have a grad_fn")
+bad("autograd.grad", "inputs", "no requires_grad", with_arg(tinynet.autograd.grad, _gr, "inputs", t(2)), RuntimeError, r"grad: input 0 \(shape \(2,\)\) does not require grad")
+bad("autograd.grad", "inputs", "empty", with_arg(tinynet.autograd.grad, _gr, "inputs", []), RuntimeError, r"grad: inputs must not be empty")
+bad("autograd.grad", "grad_outputs", "wrong shape", with_arg(tinynet.autograd.grad, _gr, "grad_outputs", t(3)), RuntimeError, r"grad: grad_outputs\[0\] has shape \(3,\) but output 0 has shape \(\)")
+bad("autograd.grad", "grad_outputs", "str", with_arg(tinynet.autograd.grad, _gr, "grad_outputs", "g"), TypeError, r"grad: grad_outputs\[0\] must be a Tensor \(or None\), got str")
+bad("autograd.grad", "allow_unused", "unused input", with_arg(tinynet.autograd.grad, _gr, "allow_unused", False), RuntimeError, r"grad: input 0 \(shape \(2,\)\) appears not to have been used in the graph; set allow_unused=True")
 _ac = lambda: dict(fn=lambda a: a * 2, input_shape=(2,))  # noqa: E731
 bad("testing.adjoint_check", "fn", "None", with_arg(testing.adjoint_check, _ac, "fn", None), TypeError, r"adjoint_check: fn must be callable, got None")
 bad("testing.adjoint_check", "input_shape", "negative", with_arg(testing.adjoint_check, _ac, "input_shape", (-1,)), ValueError, r"adjoint_check: input_shape must be a tuple of non-negative ints, got \(-1,\)")
@@ -1060,6 +1079,8 @@ bad("models.EncoderDecoder.forward", "input", "str", lambda: _ED(**_ed())("image
 _INPLACE = "accepted for PyTorch's signature and ignored: tinynet always returns a new tensor, so no value is wrong"
 _DEPRECATED = "PyTorch's deprecated spelling of reduction: any value is read as a truth value, with PyTorch's warning"
 EXEMPT = {
+    ("autograd.grad", "retain_graph"): "any value: truthy keeps the graph, as in PyTorch",
+    ("autograd.grad", "create_graph"): "any value: truthy records the backward, as in PyTorch",
     # whole callables: nothing they take can be wrong
     "tinynet.no_grad": "takes no arguments (or, as a decorator, the function)",
     "tinynet.enable_grad": "takes no arguments (or, as a decorator, the function)",
@@ -1106,6 +1127,7 @@ _NAMESPACES = [
     ("io", tio, tio.__all__),
     ("metrics", metrics, metrics.__all__),
     ("testing", testing, testing.__all__),
+    ("autograd", tinynet.autograd, ["grad"]),
     ("models", models, models.__all__),
     ("tinynet", tinynet.summary, ["summary"]),  # the function tinynet.summary.summary (tinynet.summary is its module)
 ]

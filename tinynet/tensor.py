@@ -203,10 +203,9 @@ class Tensor:
         if not self._requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         if self._node is None:
-            try:
-                hooks = self._hooks
-            except AttributeError:
-                hooks = self._hooks = []
+            if getattr(self, "_hooks", None) is None:
+                self._hooks = []
+            hooks = self._hooks
         else:
             if self._node.hooks is None:
                 self._node.hooks = {}

@@ -1,9 +1,11 @@
 """The Tensor's own differentiable operations, one ``Function`` each.
 
-Every class here works on numpy arrays only (see ``tinynet.autograd``). Each
-``backward`` sits under its ``forward`` with the one line of calculus that
-justifies it. Broadcasting is not handled here: the tape sums each gradient
-back to its input's shape (``autograd.unbroadcast``).
+Each ``forward`` works on numpy arrays; each ``backward`` works on Tensors with these same
+ops (see ``tinynet.autograd``), so that it can be recorded and differentiated again
+(``create_graph=True``). Each ``backward`` sits under its ``forward`` with the one line of
+calculus that justifies it. Masks and indices (where relu passes, which element was the
+maximum) are constants: the ops they come from are piecewise linear. Broadcasting is not
+handled here: the tape sums each gradient back to its input's shape (``autograd.unbroadcast``).
 """
 
 from __future__ import annotations
@@ -16,8 +18,6 @@ from tinynet.autograd import Function
 # --------------------------------------------------------------------------- arithmetic
 class Add(Function):
     """a + b."""
-
-    _array_backward = True  # not yet written in ops (create_graph raises)
 
     @staticmethod
     def forward(ctx, a, b):
@@ -32,8 +32,6 @@ class Add(Function):
 class Sub(Function):
     """a - b."""
 
-    _array_backward = True  # not yet written in ops (create_graph raises)
-
     @staticmethod
     def forward(ctx, a, b):
         return np.subtract(a, b)
@@ -46,8 +44,6 @@ class Sub(Function):
 class Mul(Function):
     """a * b (elementwise)."""
 
-    _array_backward = True  # not yet written in ops (create_graph raises)
-
     @staticmethod
     def forward(ctx, a, b):
         # keep only what a gradient needs: an in-place write to the other operand stays legal (PyTorch)
@@ -56,7 +52,7 @@ class Mul(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        a, b = ctx.saved_arrays
+        a, b = ctx.saved_tensors
         # d(ab)/da = b, d(ab)/db = a
         ga = grad * b if ctx.needs_input_grad[0] else None
         gb = grad * a if ctx.needs_input_grad[1] else None
@@ -66,8 +62,6 @@ class Mul(Function):
 class Div(Function):
     """a / b (true division)."""
 
-    _array_backward = True  # not yet written in ops (create_graph raises)
-
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a if ctx.needs_input_grad[1] else None, b)  # a only for b's gradient
@@ -76,18 +70,15 @@ class Div(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        a, b = ctx.saved_arrays
+        a, b = ctx.saved_tensors
         # d(a/b)/da = 1/b, d(a/b)/db = -a/b^2
-        with np.errstate(divide="ignore", invalid="ignore"):
-            ga = grad / b if ctx.needs_input_grad[0] else None
-            gb = -grad * a / (b * b) if ctx.needs_input_grad[1] else None
+        ga = grad / b if ctx.needs_input_grad[0] else None
+        gb = -grad * a / (b * b) if ctx.needs_input_grad[1] else None
         return ga, gb
 
 
 class Neg(Function):
     """-a."""
-
-    _array_backward = True  # not yet written in ops (create_graph raises)
 
     @staticmethod
     def forward(ctx, a):
@@ -101,8 +92,6 @@ class Neg(Function):
 class Pow(Function):
     """a ** b (elementwise; either may be a scalar)."""
 
-    _array_backward = True  # not yet written in ops (create_graph raises)
-
     @staticmethod
     def forward(ctx, a, b):
         out = np.power(a, b)
@@ -111,25 +100,27 @@ class Pow(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        a, b = ctx.saved_arrays[:2]
-        out = ctx.saved_arrays[2]
+        a, b, out = ctx.saved_tensors
+        a_raw, b_raw = ctx.saved_arrays[:2]
         ga = gb = None
         if ctx.needs_input_grad[0]:
             # d(a^b)/da = b a^(b-1); written so that b = 0 gives 0, not 0 * inf
-            bm1 = np.subtract(b, 1)
-            ga = grad * np.where(np.equal(b, 0), 0, b * np.power(a, bm1))
+            b_is_zero = np.equal(b_raw, 0)
+            ga = (
+                grad * Where.apply(b_is_zero, _zero(grad), b * a ** (b - 1))
+                if np.any(b_is_zero)
+                else grad * b * a ** (b - 1)
+            )
         if ctx.needs_input_grad[1]:
             # d(a^b)/db = a^b log a, taken as 0 where a = 0 (as PyTorch does)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                loga = np.where(np.equal(a, 0), 0, np.log(np.where(np.equal(a, 0), 1, a)))
+            a_is_zero = np.equal(a_raw, 0)
+            loga = Where.apply(a_is_zero, _zero(grad), Where.apply(a_is_zero, _one(grad), a).log())
             gb = grad * out * loga
         return ga, gb
 
 
 class MatMul(Function):
     """``a @ b`` with numpy's (and PyTorch's) rules for 1-D and batched operands."""
-
-    _array_backward = True  # not yet written in ops (create_graph raises)
 
     @staticmethod
     def forward(ctx, a, b):
@@ -138,30 +129,28 @@ class MatMul(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        a, b = ctx.saved_arrays
+        a, b = ctx.saved_tensors
         # Promote 1-D operands to matrices so that C = A B gives
         # dA = dC B^T and dB = A^T dC; then undo the promotion.
-        a2 = a[None, :] if a.ndim == 1 else a
-        b2 = b[:, None] if b.ndim == 1 else b
+        a2 = a.reshape(1, -1) if a.ndim == 1 else a
+        b2 = b.reshape(-1, 1) if b.ndim == 1 else b
         # grad with the promoted axes put back: (batch..., m, n)
-        g = np.reshape(grad, np.broadcast_shapes(a2.shape[:-2], b2.shape[:-2]) + (a2.shape[-2], b2.shape[-1]))
+        g = grad.reshape(np.broadcast_shapes(a2.shape[:-2], b2.shape[:-2]) + (a2.shape[-2], b2.shape[-1]))
         ga = gb = None
         if ctx.needs_input_grad[0]:
-            ga = np.matmul(g, np.swapaxes(b2, -1, -2))
+            ga = g @ b2.transpose(-1, -2)
             if a.ndim == 1:
-                ga = ga[..., 0, :]
+                ga = ga.reshape(ga.shape[:-2] + ga.shape[-1:])
         if ctx.needs_input_grad[1]:
-            gb = np.matmul(np.swapaxes(a2, -1, -2), g)
+            gb = a2.transpose(-1, -2) @ g
             if b.ndim == 1:
-                gb = gb[..., 0]
+                gb = gb.reshape(gb.shape[:-1])
         return ga, gb
 
 
 # --------------------------------------------------------------------------- pointwise
 class Exp(Function):
     """e ** x."""
-
-    _array_backward = True  # not yet written in ops (create_graph raises)
 
     @staticmethod
     def forward(ctx, x):
@@ -171,14 +160,12 @@ class Exp(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        (y,) = ctx.saved_arrays
+        (y,) = ctx.saved_tensors
         return grad * y  # d e^x = e^x
 
 
 class Log(Function):
     """Natural logarithm."""
-
-    _array_backward = True  # not yet written in ops (create_graph raises)
 
     @staticmethod
     def forward(ctx, x):
@@ -188,14 +175,12 @@ class Log(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        (x,) = ctx.saved_arrays
+        (x,) = ctx.saved_tensors
         return grad / x  # d log x = 1/x
 
 
 class Sqrt(Function):
     """Square root."""
-
-    _array_backward = True  # not yet written in ops (create_graph raises)
 
     @staticmethod
     def forward(ctx, x):
@@ -206,15 +191,12 @@ class Sqrt(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        (y,) = ctx.saved_arrays
-        with np.errstate(divide="ignore"):
-            return grad / (2 * y)  # d sqrt(x) = 1 / (2 sqrt(x))
+        (y,) = ctx.saved_tensors
+        return grad / (2 * y)  # d sqrt(x) = 1 / (2 sqrt(x))
 
 
 class Abs(Function):
     """|x|."""
-
-    _array_backward = True  # not yet written in ops (create_graph raises)
 
     @staticmethod
     def forward(ctx, x):
@@ -224,14 +206,12 @@ class Abs(Function):
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_arrays
-        # sign(0) = 0 and, as PyTorch's sgn, 0 at NaN (numpy's sign(nan) is nan)
-        return grad * np.sign(np.where(np.isnan(x), 0, x))
+        # sign(0) = 0 and, as PyTorch's sgn, 0 at NaN (numpy's sign(nan) is nan); piecewise constant
+        return Mul.apply(grad, np.sign(np.where(np.isnan(x), 0, x)))
 
 
 class Tanh(Function):
     """tanh(x)."""
-
-    _array_backward = True  # not yet written in ops (create_graph raises)
 
     @staticmethod
     def forward(ctx, x):
@@ -241,7 +221,7 @@ class Tanh(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        (y,) = ctx.saved_arrays
+        (y,) = ctx.saved_tensors
         return grad * (1 - y * y)  # d tanh = 1 - tanh^2
 
 
@@ -258,8 +238,6 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
 class Sigmoid(Function):
     """1 / (1 + e^-x)."""
 
-    _array_backward = True  # not yet written in ops (create_graph raises)
-
     @staticmethod
     def forward(ctx, x):
         y = _sigmoid(x)
@@ -268,14 +246,12 @@ class Sigmoid(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        (y,) = ctx.saved_arrays
+        (y,) = ctx.saved_tensors
         return grad * y * (1 - y)  # d s = s (1 - s)
 
 
 class ReLU(Function):
     """max(x, 0)."""
-
-    _array_backward = True  # not yet written in ops (create_graph raises)
 
     @staticmethod
     def forward(ctx, x):
@@ -288,15 +264,13 @@ class ReLU(Function):
         (y,) = ctx.saved_arrays
         # PyTorch's rule: the gradient is 0 where y <= 0 (x = 0 included) and passes everywhere else, a NaN
         # input included (NaN <= 0 is False); grad * (y > 0) would drop it at NaN. A NaN *gradient* where
-        # y <= 0 stays NaN (PyTorch selects 0): README, "Where tinynet differs"; a select (np.where)
-        # measured 3.5x slower on this hot backward.
-        return grad * ~(y <= 0)
+        # y <= 0 stays NaN (PyTorch selects 0): README, "Where tinynet differs"; a select (Where)
+        # measured 3.5x slower on this hot backward. The mask is a constant: relu is piecewise linear.
+        return Mul.apply(grad, ~(y <= 0))
 
 
 class LeakyReLU(Function):
     """x for x > 0, negative_slope * x otherwise."""
-
-    _array_backward = True  # not yet written in ops (create_graph raises)
 
     @staticmethod
     def forward(ctx, x, negative_slope):
@@ -307,13 +281,11 @@ class LeakyReLU(Function):
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_arrays
-        return np.where(x > 0, grad, grad * grad.dtype.type(ctx.slope)), None
+        return Where.apply(x > 0, grad, grad * ctx.slope), None
 
 
 class Clip(Function):
     """clamp(x, lo, hi) = min(max(x, lo), hi); a bound is None, a scalar or an array."""
-
-    _array_backward = True  # not yet written in ops (create_graph raises)
 
     @staticmethod
     def forward(ctx, x, lo, hi):
@@ -331,28 +303,26 @@ class Clip(Function):
         # The output is x where lo <= x <= hi, lo below that and hi above it; when
         # lo > hi it is hi everywhere. Each input gets grad where it is the output
         # (ties resolved as torch.clamp does).
-        zero = grad.dtype.type(0)
+        zero = _zero(grad)
         g_x = g_lo = g_hi = None
         if ctx.needs_input_grad[0]:
-            inside = True
+            inside = np.ones(x.shape, dtype=bool)
             if lo is not None:
                 inside = inside & (x >= lo)
             if hi is not None:
                 inside = inside & (x <= hi)
-            g_x = np.where(inside, grad, zero)
+            g_x = Where.apply(inside, grad, zero)
         if ctx.needs_input_grad[1]:
             below = (x < lo) & (lo < hi) if hi is not None else x < lo
-            g_lo = np.where(below, grad, zero)
+            g_lo = Where.apply(below, grad, zero)
         if ctx.needs_input_grad[2]:
             above = (x > hi) | (hi < lo) if lo is not None else x > hi
-            g_hi = np.where(above, grad, zero)
+            g_hi = Where.apply(above, grad, zero)
         return g_x, g_lo, g_hi
 
 
 class Cast(Function):
     """x converted to another dtype; the gradient is converted back."""
-
-    _array_backward = True  # not yet written in ops (create_graph raises)
 
     @staticmethod
     def forward(ctx, x, dtype):
@@ -386,19 +356,27 @@ def _norm_dims(dim, ndim: int) -> tuple | None:
     return tuple(out) if ndim else ()
 
 
-def _expand_reduced(grad: np.ndarray, shape: tuple, dims, keepdim: bool) -> np.ndarray:
-    """Put back the reduced axes (size 1) so that ``grad`` broadcasts against ``shape``."""
-    if dims is None:
-        return np.reshape(grad, (1,) * len(shape)) if len(shape) else grad
-    if not keepdim:
-        grad = np.expand_dims(grad, tuple(sorted(dims)))
-    return grad
+def _keepdim_shape(shape: tuple, dims) -> tuple:
+    """``shape`` with the reduced dims (None: all) kept as size 1."""
+    return tuple(1 if dims is None or i in dims else n for i, n in enumerate(shape))
+
+
+def _copy_back(grad, ctx):
+    """The adjoint of a reduction over ``ctx.dims``: copy the gradient back over the reduced dims."""
+    g = grad if ctx.keepdim else Reshape.apply(grad, _keepdim_shape(ctx.shape, ctx.dims))
+    return g if g.shape == ctx.shape else Expand.apply(g, ctx.shape)
+
+
+def _zero(grad):
+    return grad.dtype.type(0)
+
+
+def _one(grad):
+    return grad.dtype.type(1)
 
 
 class Sum(Function):
     """Sum over dims (None: all)."""
-
-    _array_backward = True  # not yet written in ops (create_graph raises)
 
     @staticmethod
     def forward(ctx, x, dim, keepdim):
@@ -412,14 +390,11 @@ class Sum(Function):
     @staticmethod
     def backward(ctx, grad):
         # The adjoint of summing is copying: every summed element gets grad.
-        g = _expand_reduced(grad, ctx.shape, ctx.dims, ctx.keepdim)
-        return np.broadcast_to(g, ctx.shape), None, None
+        return _copy_back(grad, ctx), None, None
 
 
 class Mean(Function):
     """Mean over dims (None: all)."""
-
-    _array_backward = True  # not yet written in ops (create_graph raises)
 
     @staticmethod
     def forward(ctx, x, dim, keepdim):
@@ -432,14 +407,11 @@ class Mean(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        g = _expand_reduced(grad, ctx.shape, ctx.dims, ctx.keepdim)
-        return np.broadcast_to(g / grad.dtype.type(max(ctx.count, 1)), ctx.shape), None, None
+        return _copy_back(grad / max(ctx.count, 1), ctx), None, None
 
 
 class Var(Function):
     """Variance over dims with a correction (N - correction in the denominator)."""
-
-    _array_backward = True  # not yet written in ops (create_graph raises)
 
     @staticmethod
     def forward(ctx, x, dim, correction, keepdim):
@@ -447,7 +419,7 @@ class Var(Function):
         n = x.size if dims is None else int(np.prod([x.shape[d] for d in dims]))
         mean = np.mean(x, axis=dims, keepdims=True)
         centred = x - mean
-        ctx.save_for_backward(centred)
+        ctx.save_for_backward(x)
         ctx.dims, ctx.keepdim, ctx.shape = dims, keepdim, x.shape
         ctx.denom = max(n - correction, 0)
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -455,46 +427,43 @@ class Var(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        (centred,) = ctx.saved_arrays
-        return _var_backward(ctx, grad, centred), None, None, None
+        (x,) = ctx.saved_tensors
+        return _var_backward(ctx, grad, x), None, None, None
 
 
-def _var_backward(ctx, grad: np.ndarray, centred: np.ndarray) -> np.ndarray:
-    # var = sum (x - mean)^2 / denom; d var / dx = 2 (x - mean) / denom
-    # (the mean's own derivative drops out because sum (x - mean) = 0).
-    g = _expand_reduced(grad, ctx.shape, ctx.dims, ctx.keepdim)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return g * centred * centred.dtype.type(2.0 / ctx.denom if ctx.denom else np.inf)
+def _var_backward(ctx, grad, x):
+    # var = sum (x - mean)^2 / denom; d var / dx = 2 (x - mean) / denom (the mean's own derivative
+    # drops out because sum (x - mean) = 0). Written on x itself, so its derivative is right too.
+    g = grad if ctx.keepdim else Reshape.apply(grad, _keepdim_shape(ctx.shape, ctx.dims))
+    centred = x - Mean.apply(x, ctx.dims, True)
+    return g * centred * (2.0 / ctx.denom if ctx.denom else float("inf"))
 
 
 class Std(Function):
     """Standard deviation: the square root of ``Var``, with PyTorch's gradient 0 where the std is 0."""
 
-    _array_backward = True  # not yet written in ops (create_graph raises)
-
     @staticmethod
     def forward(ctx, x, dim, correction, keepdim):
         var = Var.forward(ctx, x, dim, correction, keepdim)
-        (centred,) = ctx._saved
         with np.errstate(invalid="ignore"):
             std = np.sqrt(var)
-        ctx.save_for_backward(centred, std)
+        ctx.save_for_backward(x, std)
         return std
 
     @staticmethod
     def backward(ctx, grad):
-        centred, std = ctx.saved_arrays
+        x, std = ctx.saved_tensors
         # d std = d var / (2 std); where std = 0 every x equals the mean and d var = 0 too: the
         # product is 0 (PyTorch's masked_fill), not 0 * inf = nan.
-        with np.errstate(divide="ignore", invalid="ignore"):
-            g_var = np.where(std == 0, grad.dtype.type(0), grad / (2 * std))
-        return _var_backward(ctx, g_var, centred), None, None, None
+        g_var = grad / (2 * std)
+        zero_std = ctx.saved_arrays[1] == 0
+        if np.any(zero_std):
+            g_var = Where.apply(zero_std, _zero(grad), g_var)
+        return _var_backward(ctx, g_var, x), None, None, None
 
 
 class MaxAll(Function):
     """max() or min() over all elements; ties (and NaNs) share the gradient evenly, as in PyTorch."""
-
-    _array_backward = True  # not yet written in ops (create_graph raises)
 
     @staticmethod
     def forward(ctx, x, is_max):
@@ -510,13 +479,11 @@ class MaxAll(Function):
         # A NaN is the maximum (and the minimum) once present: the gradient goes to the NaNs, as in PyTorch.
         hit = np.isnan(x) if np.isnan(y) else x == y
         # the others get exactly 0, even when grad is NaN or inf (PyTorch's masked_fill, not grad * mask)
-        return np.where(hit, grad / hit.sum().astype(x.dtype), x.dtype.type(0)), None
+        return Where.apply(hit, grad / float(hit.sum()), _zero(grad)), None
 
 
 class MaxDim(Function):
     """max(dim) or min(dim): values and (non-differentiable) indices; the first extremum wins."""
-
-    _array_backward = True  # not yet written in ops (create_graph raises)
 
     @staticmethod
     def forward(ctx, x, dim, keepdim, is_max):
@@ -541,18 +508,16 @@ class MaxDim(Function):
         if not ctx.shape:
             return grad, None, None, None
         (idx,) = ctx.saved_arrays
-        g = np.zeros(ctx.shape, dtype=grad.dtype)
-        if not ctx.keepdim:
-            grad = np.expand_dims(grad, ctx.d)
-        np.put_along_axis(g, idx, grad, axis=ctx.d)
-        return g, None, None, None
+        # grad goes to the position of the extremum along d: a constant one-hot mask times the copied grad
+        hit = np.zeros(ctx.shape, dtype=bool)
+        np.put_along_axis(hit, idx, True, axis=ctx.d)
+        g = grad if ctx.keepdim else Reshape.apply(grad, _keepdim_shape(ctx.shape, (ctx.d,)))
+        return Where.apply(hit, g, _zero(grad)), None, None, None
 
 
 # --------------------------------------------------------------------------- softmax family
 class Softmax(Function):
     """exp(x) / sum(exp(x)) along one dim."""
-
-    _array_backward = True  # not yet written in ops (create_graph raises)
 
     @staticmethod
     def forward(ctx, x, dim):
@@ -569,15 +534,13 @@ class Softmax(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        (y,) = ctx.saved_arrays
+        (y,) = ctx.saved_tensors
         # Jacobian diag(y) - y y^T applied to grad: y * (grad - <grad, y>)
-        return y * (grad - np.sum(grad * y, axis=ctx.dim, keepdims=True)), None
+        return y * (grad - (grad * y).sum(dim=ctx.dim, keepdim=True)), None
 
 
 class LogSoftmax(Function):
     """x - log(sum(exp(x))) along one dim."""
-
-    _array_backward = True  # not yet written in ops (create_graph raises)
 
     @staticmethod
     def forward(ctx, x, dim):
@@ -593,16 +556,14 @@ class LogSoftmax(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        (y,) = ctx.saved_arrays
+        (y,) = ctx.saved_tensors
         # d log_softmax = I - softmax broadcast: grad - softmax * sum(grad)
-        return grad - np.exp(y) * np.sum(grad, axis=ctx.dim, keepdims=True), None
+        return grad - y.exp() * grad.sum(dim=ctx.dim, keepdim=True), None
 
 
 # --------------------------------------------------------------------------- shapes
 class Reshape(Function):
     """The same elements in a new shape."""
-
-    _array_backward = True  # not yet written in ops (create_graph raises)
 
     @staticmethod
     def forward(ctx, x, shape):
@@ -611,13 +572,11 @@ class Reshape(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        return np.reshape(grad, ctx.shape), None
+        return Reshape.apply(grad, ctx.shape), None
 
 
 class Permute(Function):
     """Reorder the axes."""
-
-    _array_backward = True  # not yet written in ops (create_graph raises)
 
     @staticmethod
     def forward(ctx, x, axes):
@@ -627,13 +586,11 @@ class Permute(Function):
     @staticmethod
     def backward(ctx, grad):
         # The adjoint of a permutation is its inverse.
-        return np.transpose(grad, np.argsort(ctx.axes)), None
+        return Permute.apply(grad, tuple(int(a) for a in np.argsort(ctx.axes))), None
 
 
 class Expand(Function):
     """Broadcast to a larger shape: a view whose stretched dimensions have stride 0 (writes into them are refused)."""
-
-    _array_backward = True  # not yet written in ops (create_graph raises)
 
     @staticmethod
     def forward(ctx, x, shape):
@@ -654,8 +611,6 @@ class Index(Function):
     arrays and masks (advanced indexing) return a copy.
     """
 
-    _array_backward = True  # not yet written in ops (create_graph raises)
-
     @staticmethod
     def forward(ctx, x, index):
         ctx.shape, ctx.index = x.shape, index
@@ -668,12 +623,30 @@ class Index(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        g = np.zeros(ctx.shape, dtype=grad.dtype)
-        if ctx.basic:
-            g[ctx.index] = grad  # basic indexing reads each element at most once
+        # The adjoint of reading at index: add the gradient back there (IndexAdd, whose adjoint is Index).
+        return IndexAdd.apply(grad, ctx.index, ctx.shape, ctx.basic), None
+
+
+class IndexAdd(Function):
+    """zeros(shape) with ``values`` added at ``index``: the adjoint of ``Index`` (and Index is its adjoint).
+
+    ``basic`` says that the index reads each element at most once (slices, ints, masks), so an
+    assignment does; integer arrays may repeat an element and need ``np.add.at``.
+    """
+
+    @staticmethod
+    def forward(ctx, values, index, shape, basic):
+        ctx.index = index
+        out = np.zeros(shape, dtype=values.dtype)
+        if basic:
+            out[index] = values
         else:
-            np.add.at(g, ctx.index, grad)  # integer arrays may repeat an element
-        return g, None
+            np.add.at(out, index, values)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        return Index.apply(grad, ctx.index), None, None, None
 
 
 def _is_view_index(index) -> bool:
@@ -694,8 +667,6 @@ def _is_basic_index(index) -> bool:
 class IndexPut(Function):
     """A copy of ``x`` with ``x[index] = values`` (out of place): a recorded ``x[index] = values``."""
 
-    _array_backward = True  # not yet written in ops (create_graph raises)
-
     @staticmethod
     def forward(ctx, x, index, values):
         ctx.index = index
@@ -706,11 +677,8 @@ class IndexPut(Function):
     @staticmethod
     def backward(ctx, grad):
         # Written positions take their gradient from `values`, the others from `x`.
-        g_x = None
-        if ctx.needs_input_grad[0]:
-            g_x = grad.copy()
-            g_x[ctx.index] = 0
-        g_values = grad[ctx.index] if ctx.needs_input_grad[2] else None
+        g_x = IndexPut.apply(grad, ctx.index, _zero(grad)) if ctx.needs_input_grad[0] else None
+        g_values = Index.apply(grad, ctx.index) if ctx.needs_input_grad[2] else None
         return g_x, None, g_values
 
 
@@ -721,8 +689,6 @@ class CopySlices(Function):
     The write has already happened (through the view), so forward returns the base's own array.
     """
 
-    _array_backward = True  # not yet written in ops (create_graph raises)
-
     @staticmethod
     def forward(ctx, base, values, positions):
         ctx.positions = positions
@@ -731,12 +697,12 @@ class CopySlices(Function):
     @staticmethod
     def backward(ctx, grad):
         # new_base = old_base outside the positions, values inside them.
+        flat = Reshape.apply(grad, (-1,))
         g_base = g_values = None
         if ctx.needs_input_grad[0]:
-            g_base = np.array(grad)  # a C-ordered copy, so reshape(-1) below is a view
-            g_base.reshape(-1)[ctx.positions] = 0
+            g_base = Reshape.apply(IndexPut.apply(flat, ctx.positions, _zero(grad)), grad.shape)
         if ctx.needs_input_grad[1]:
-            g_values = np.reshape(grad, -1)[ctx.positions]
+            g_values = Index.apply(flat, ctx.positions)
         return g_base, g_values, None
 
 
@@ -746,8 +712,6 @@ class ViewAt(Function):
     Gives a view its history again after the base's history was rewritten by ``CopySlices``.
     """
 
-    _array_backward = True  # not yet written in ops (create_graph raises)
-
     @staticmethod
     def forward(ctx, base, positions, view):
         ctx.shape, ctx.positions = base.shape, positions
@@ -756,9 +720,8 @@ class ViewAt(Function):
     @staticmethod
     def backward(ctx, grad):
         # The adjoint of reading at positions: add the gradient back there (an expanded view repeats elements).
-        g = np.zeros(ctx.shape, dtype=grad.dtype)
-        np.add.at(g.reshape(-1), ctx.positions, grad)
-        return g, None, None
+        flat = IndexAdd.apply(grad, ctx.positions, (int(np.prod(ctx.shape)),), False)
+        return Reshape.apply(flat, ctx.shape), None, None
 
 
 def flat_positions(base: np.ndarray, view: np.ndarray) -> np.ndarray:
@@ -780,8 +743,6 @@ def flat_positions(base: np.ndarray, view: np.ndarray) -> np.ndarray:
 class Cat(Function):
     """Concatenate along dim (dim comes first, then the arrays)."""
 
-    _array_backward = True  # not yet written in ops (create_graph raises)
-
     @staticmethod
     def forward(ctx, dim, *xs):
         ctx.dim = dim
@@ -791,14 +752,13 @@ class Cat(Function):
     @staticmethod
     def backward(ctx, grad):
         # The adjoint of concatenation is splitting.
-        cuts = np.cumsum(ctx.sizes)[:-1]
-        return (None, *np.split(grad, cuts, axis=ctx.dim))
+        ends = np.cumsum(ctx.sizes)
+        lead = (slice(None),) * ctx.dim
+        return (None, *(Index.apply(grad, lead + (slice(int(e - n), int(e)),)) for e, n in zip(ends, ctx.sizes)))
 
 
 class Stack(Function):
     """Stack along a new dim (dim comes first, then the arrays)."""
-
-    _array_backward = True  # not yet written in ops (create_graph raises)
 
     @staticmethod
     def forward(ctx, dim, *xs):
@@ -807,14 +767,12 @@ class Stack(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        n = grad.shape[ctx.dim]
-        return (None, *(np.take(grad, i, axis=ctx.dim) for i in range(n)))
+        lead = (slice(None),) * ctx.dim
+        return (None, *(Index.apply(grad, lead + (i,)) for i in range(grad.shape[ctx.dim])))
 
 
 class Where(Function):
     """a where cond else b."""
-
-    _array_backward = True  # not yet written in ops (create_graph raises)
 
     @staticmethod
     def forward(ctx, cond, a, b):
@@ -824,7 +782,7 @@ class Where(Function):
     @staticmethod
     def backward(ctx, grad):
         (cond,) = ctx.saved_arrays
-        zero = grad.dtype.type(0)
-        ga = np.where(cond, grad, zero) if ctx.needs_input_grad[1] else None
-        gb = np.where(cond, zero, grad) if ctx.needs_input_grad[2] else None
+        zero = _zero(grad)
+        ga = Where.apply(cond, grad, zero) if ctx.needs_input_grad[1] else None
+        gb = Where.apply(cond, zero, grad) if ctx.needs_input_grad[2] else None
         return None, ga, gb

@@ -227,17 +227,31 @@ def gradgradcheck(
         True
     """
     _check_callable(fn, "gradgradcheck")
+    _check_positive(eps, "gradgradcheck", "eps")
+    _check_positive(atol, "gradgradcheck", "atol", zero_ok=True)
+    _check_positive(rtol, "gradgradcheck", "rtol", zero_ok=True)
+    _check_seed(seed, "gradgradcheck")
     if not isinstance(inputs, (Tensor, tuple, list)):
         raise TypeError(f"gradgradcheck: inputs must be a Tensor or a sequence of Tensors, got {type(inputs).__name__}")
     inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
     wrt = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
     if not wrt:
         raise ValueError("gradgradcheck: no input has requires_grad=True, so there is nothing to check")
+    for i in wrt:
+        if inputs[i].dtype != np.float64:
+            raise ValueError(
+                f"gradgradcheck: input {i} has dtype {inputs[i].dtype}; finite differences need float64 "
+                "inputs (use tensor.double())"
+            )
     outs = [o for o in _outputs(fn(*inputs)) if o.requires_grad]
     if grad_outputs is None:
         rng = np.random.default_rng(seed + 1)
         vs = [Tensor._wrap(rng.standard_normal(o.shape), requires_grad=True) for o in outs]
     else:
+        if not isinstance(grad_outputs, (Tensor, tuple, list)):
+            raise TypeError(
+                f"gradgradcheck: grad_outputs must be a Tensor, a sequence of Tensors or None, got {type(grad_outputs).__name__}"
+            )
         vs = [grad_outputs] if isinstance(grad_outputs, Tensor) else list(grad_outputs)
         if len(vs) != len(outs) or not all(isinstance(v, Tensor) and v.shape == o.shape for v, o in zip(vs, outs)):
             raise ValueError(

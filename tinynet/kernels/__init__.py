@@ -9,7 +9,7 @@
 The functional layer calls only the entry points below, whatever the tier; each hands its
 arguments to the current tier's function of the same name. The tier comes from
 :func:`use` (inside its ``with`` block) or else from the environment variable
-``TINYNET_KERNELS`` (``fast``, the default, or ``reference``). tests/test_tiers.py proves the
+``TINYNET_KERNELS`` (``fast``, the default, or ``reference``), read once when tinynet is imported. tests/test_tiers.py proves the
 tiers equal and that the reference tier runs no fast kernel.
 
 Kernels are plain functions on numpy arrays, never on Tensors; they are wrapped by
@@ -47,11 +47,14 @@ def _checked(tier, source: str) -> str:
     return tier
 
 
+# Read once, at import: a bad value fails there, not at the first kernel, and a kernel call
+# costs no environment lookup.
+_FROM_ENVIRONMENT = _checked(os.environ.get("TINYNET_KERNELS", "fast"), "the environment variable TINYNET_KERNELS")
+
+
 def current() -> str:
     """The tier the kernels run in now: ``'fast'`` or ``'reference'``."""
-    if _chosen:
-        return _chosen[-1]
-    return _checked(os.environ.get("TINYNET_KERNELS", "fast"), "the environment variable TINYNET_KERNELS")
+    return _chosen[-1] if _chosen else _FROM_ENVIRONMENT
 
 
 @contextlib.contextmanager
@@ -72,10 +75,7 @@ def use(tier: str) -> Iterator[None]:
 
 
 def _tier(family: str):
-    return _FAMILIES[current()][family]
-
-
-current()  # a bad TINYNET_KERNELS fails at import, not at the first kernel
+    return _FAMILIES[_chosen[-1] if _chosen else _FROM_ENVIRONMENT][family]
 
 
 # ----------------------------------------------------------------------------- convolutions
