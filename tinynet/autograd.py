@@ -989,16 +989,21 @@ def _output_hooks(node, out_grads: list, target_outputs: set, found: dict, creat
 
 
 def _store_grad(t, g, create_graph: bool) -> None:
-    """``t.grad += g`` (or ``= g``): out of place when a graph is being built or the old grad has one."""
+    """``t.grad += g`` (or ``= g``): out of place while a graph is being built, else in place (as PyTorch).
+
+    In place also when the old ``.grad`` has a history (made with ``create_graph=True``): it keeps its
+    ``grad_fn``, and the write is counted, so a node that saved it refuses a later backward.
+    """
     Tensor = _tensor_class()
     if t.grad is None:
         # Own the memory: the same array may reach several tensors or be reused by a kernel.
         t.grad = (
             g.clone() if create_graph and g.requires_grad else Tensor._wrap(np.array(g.data, dtype=t.dtype, copy=True))
         )
-    elif create_graph or t.grad.requires_grad:
+    elif create_graph:
         t.grad = t.grad + g
     else:
+        t.grad._check_inplace("backward (accumulating into .grad)")
         np.add(t.grad.data, g.data, out=t.grad.data)
 
 
