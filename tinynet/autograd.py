@@ -742,6 +742,10 @@ def _run_hooks(hooks, g, what: str):
             raise RuntimeError(
                 f"a hook on {what} returned a gradient of shape {result.shape}; the gradient has shape {g.shape}"
             )
+        if result.dtype != g.dtype:
+            raise RuntimeError(
+                f"a hook on {what} returned a gradient of dtype {result.dtype}; the gradient has dtype {g.dtype}"
+            )
         g = result
     return g
 
@@ -772,24 +776,28 @@ def _topological_order(roots) -> list:
     return order
 
 
-def _root_gradient(tensor, gradient, create_graph: bool, what: str):
-    """The starting gradient for ``tensor``: ones for one element, else ``gradient`` checked (a Tensor)."""
+def _root_gradient(tensor, gradient, create_graph: bool, call: str, arg: str, of: str):
+    """The starting gradient for ``tensor``: ones for one element, else ``gradient`` checked (a Tensor).
+
+    ``call``, ``arg`` and ``of`` name the function, the gradient argument and the tensor in errors
+    (``'backward'``, ``'gradient'``, ``'the tensor'``).
+    """
     Tensor = _tensor_class()
     if gradient is None:
         if tensor.data.size != 1:
             raise RuntimeError(
-                f"grad can be implicitly created only for scalar outputs; {what}() on a tensor of "
-                f"shape {tensor.shape} needs a gradient of that shape"
+                f"grad can be implicitly created only for scalar outputs; {call}() on {of} of shape "
+                f"{tensor.shape} needs {arg}, a Tensor of that shape"
             )
         return Tensor._wrap(np.ones_like(tensor.data))
     if not isinstance(gradient, (Tensor, np.ndarray, int, float)):
-        raise TypeError(f"{what}: gradient must be a Tensor (or None), got {type(gradient).__name__}")
+        raise TypeError(f"{call}: {arg} must be a Tensor (or None), got {type(gradient).__name__}")
     if isinstance(gradient, Tensor) and create_graph:
         g = gradient
     else:
         g = Tensor._wrap(gradient.data if isinstance(gradient, Tensor) else np.asarray(gradient))
     if g.shape != tensor.data.shape:
-        raise RuntimeError(f"{what}: gradient has shape {g.shape} but the tensor has shape {tensor.shape}")
+        raise RuntimeError(f"{call}: {arg} has shape {g.shape} but {of} has shape {tensor.shape}")
     if g.dtype != tensor.dtype:
         g = g.to(tensor.dtype) if g.requires_grad else Tensor._wrap(g.data.astype(tensor.dtype))
     return g
@@ -853,9 +861,11 @@ def _walk(roots: list, root_grads: list, retain_graph: bool, create_graph: bool,
     found = {}  # id(target) -> gradient
     target_ids = None if targets is None else {id(t) for t in targets}
     target_outputs = set()  # (id(node), output index) of non-leaf targets
+    target_nodes = set()  # id(node) of the nodes that made them
     for t in targets or ():
         if t._node is not None:
             target_outputs.add((id(t._node), t._out_idx))
+            target_nodes.add(id(t._node))
 
     def add(slot: list, i: int, g) -> None:
         if slot[i] is None:
@@ -912,14 +922,15 @@ def _walk(roots: list, root_grads: list, retain_graph: bool, create_graph: bool,
             _mode.plain_backward = not create_graph
             for node in order:
                 out_grads = grads.pop(id(node), None)
-                if out_grads is not None and (node.hooks or node.retained or target_outputs):
-                    _output_hooks(node, out_grads, target_outputs, found, create_graph)
-                if (
-                    out_grads is None
-                    or all(x is None for x in out_grads)
-                    or (needed is not None and id(node) not in needed)
-                ):
-                    if not retain_graph:
+                runs = needed is None or id(node) in needed
+                # As in PyTorch, a node that neither runs nor made a target is not visited at all: the hooks
+                # and retain_grad of its outputs do not fire, and it keeps its saved arrays.
+                if out_grads is not None and (node.hooks or node.retained) and (runs or id(node) in target_nodes):
+                    _output_hooks(node, out_grads, target_outputs, found, create_graph, runs)
+                elif out_grads is not None and id(node) in target_nodes:
+                    found.update(((id(node), i), g) for i, g in enumerate(out_grads) if (id(node), i) in target_outputs)
+                if out_grads is None or all(x is None for x in out_grads) or not runs:
+                    if not retain_graph and runs:
                         node.release()
                     continue
                 if node.freed:
@@ -966,32 +977,44 @@ def _walk(roots: list, root_grads: list, retain_graph: bool, create_graph: bool,
     return found
 
 
-def _output_hooks(node, out_grads: list, target_outputs: set, found: dict, create_graph: bool):
-    """A node's output gradients are complete: run their tensor hooks, retain_grad, and the targets among them."""
+def _output_hooks(node, out_grads: list, target_outputs: set, found: dict, create_graph: bool, runs: bool):
+    """A node's output gradients are complete: run their tensor hooks, retain_grad, and the targets among them.
+
+    A target's gradient is taken after the hooks, except when the node runs anyway (a target lies
+    beyond it): then PyTorch's engine takes it before the hooks, and so do we.
+    """
     for idx, g in enumerate(out_grads):
         if g is None:
             continue
+        target = (id(node), idx) in target_outputs
+        if target and runs:
+            found[(id(node), idx)] = g
         if node.hooks and node.hooks.get(idx):
             g = out_grads[idx] = _run_hooks(node.hooks[idx], g, "a non-leaf tensor")
         ref = node.retained.get(idx) if node.retained else None
         t = ref() if ref is not None else None
         if t is not None:
             _store_grad(t, g, create_graph)
-        if (id(node), idx) in target_outputs:
+        if target and not runs:
             found[(id(node), idx)] = g
 
 
 def _store_grad(t, g, create_graph: bool) -> None:
-    """``t.grad += g`` (or ``= g``): out of place when a graph is being built or the old grad has one."""
+    """``t.grad += g`` (or ``= g``): out of place while a graph is being built, else in place (as PyTorch).
+
+    In place also when the old ``.grad`` has a history (made with ``create_graph=True``): it keeps its
+    ``grad_fn``, and the write is counted, so a node that saved it refuses a later backward.
+    """
     Tensor = _tensor_class()
     if t.grad is None:
         # Own the memory: the same array may reach several tensors or be reused by a kernel.
         t.grad = (
             g.clone() if create_graph and g.requires_grad else Tensor._wrap(np.array(g.data, dtype=t.dtype, copy=True))
         )
-    elif create_graph or t.grad.requires_grad:
+    elif create_graph:
         t.grad = t.grad + g
     else:
+        t.grad._check_inplace("backward (accumulating into .grad)")
         np.add(t.grad.data, g.data, out=t.grad.data)
 
 
@@ -1048,11 +1071,10 @@ def run_backward(tensor, gradient=None, retain_graph=None, create_graph: bool = 
     if inputs is not None:
         targets = _as_tensor_list(inputs, "backward: inputs")
         _check_inputs(targets, "backward")
-    g = _root_gradient(tensor, gradient, create_graph, "backward")
-    found = _walk([tensor], [g], retain_graph, create_graph, targets, accumulate=True)
-    for t in targets or ():  # non-leaf inputs keep their gradient in .grad (retain_grad did it already)
-        if t._node is not None and (id(t._node), t._out_idx) in found and not t.retains_grad:
-            _store_grad(t, found[(id(t._node), t._out_idx)], create_graph)
+        for t in targets:  # a non-leaf input receives its gradient in .grad, from now on (as in PyTorch)
+            t.retain_grad()
+    g = _root_gradient(tensor, gradient, create_graph, "backward", "gradient", "the tensor")
+    _walk([tensor], [g], retain_graph, create_graph, targets, accumulate=True)
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bool = False, allow_unused: bool = False):
@@ -1096,7 +1118,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bo
         if not o.requires_grad:
             raise RuntimeError(f"grad: output {i} does not require grad and does not have a grad_fn")
         roots.append(o)
-        root_grads.append(_root_gradient(o, go, create_graph, "grad"))
+        root_grads.append(_root_gradient(o, go, create_graph, "grad", f"grad_outputs[{i}]", f"output {i}"))
     found = _walk(roots, root_grads, retain_graph, create_graph, ins, accumulate=False)
     Tensor = _tensor_class()
     result = []

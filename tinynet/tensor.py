@@ -79,7 +79,8 @@ class Tensor:
                 [6., 8.]])
     """
 
-    # _base, _views and _no_grad_view are set only on views and their bases (see autograd._wrap_output)
+    # _base, _views and _no_grad_view are set only on views and their bases (see autograd._wrap_output);
+    # _hooks only on a leaf that register_hook was called on
     __slots__ = (
         "data",
         "grad",
