@@ -657,8 +657,6 @@ def test_gradgradcheck_catches_a_backward_that_detaches_a_saved_input():
 
 def test_gradgradcheck_catches_a_backward_computed_on_the_saved_array():
     class ExpOnTheArray(Exp):  # wraps the saved output's array: a constant for the second derivative
-        _array_backward = False
-
         @staticmethod
         def backward(ctx, grad):
             (y,) = ctx.saved_arrays

@@ -183,25 +183,6 @@ def test_first_order_backward_records_nothing():
     assert x.grad.grad_fn is None and not x.grad.requires_grad
 
 
-def test_a_backward_still_on_arrays_refuses_create_graph():
-    class Twice(tinynet.autograd.Function):
-        _array_backward = True
-
-        @staticmethod
-        def forward(ctx, x):
-            return 2 * x
-
-        @staticmethod
-        def backward(ctx, grad):
-            return 2 * grad
-
-    x = tinynet.tensor([1.0, 2.0], requires_grad=True)
-    Twice.apply(x).sum().backward()  # first order works
-    assert x.grad.tolist() == [2.0, 2.0]
-    with pytest.raises(RuntimeError, match="double backward through Twice is not supported"):
-        tinynet.autograd.grad(Twice.apply(x).sum(), x, create_graph=True)
-
-
 def test_a_backward_returning_an_array_refuses_create_graph():
     class Square(tinynet.autograd.Function):
         @staticmethod

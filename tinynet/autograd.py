@@ -465,10 +465,6 @@ class Function:
         tensor([ 6., 12.])
     """
 
-    # True for a backward still written on numpy arrays (it receives and returns arrays); such
-    # a node serves first derivatives only, and create_graph=True through it raises.
-    _array_backward = False
-
     @staticmethod
     def forward(ctx: Context, *args, **kwargs):
         """Compute the output array(s) from arrays; save what backward needs on ``ctx``."""
@@ -820,15 +816,7 @@ def _call_backward(node, out_grads: list, create_graph: bool) -> tuple:
     """Run the node's backward on its output gradients (Tensors); its input gradients, as Tensors or None."""
     Tensor = _tensor_class()
     name = node.fn.__name__
-    if node.fn._array_backward:
-        if create_graph:
-            raise RuntimeError(
-                f"double backward through {name} is not supported: its backward is still written on numpy "
-                "arrays, so create_graph=True cannot record it"
-            )
-        in_grads = node.fn.backward(node, *(None if g is None else g.data for g in out_grads))
-    else:
-        in_grads = node.fn.backward(node, *out_grads)
+    in_grads = node.fn.backward(node, *out_grads)
     if not isinstance(in_grads, tuple):
         in_grads = (in_grads,)
     if len(in_grads) != len(node.parents):
