@@ -77,6 +77,9 @@ class _GradMode(threading.local):
     enabled = True
     anomaly = False
     hooks = ()  # the active function_hook guards, innermost last (see function_hook)
+    # True while a first-order backward runs: its ops record nothing and make only transient
+    # gradients, so Function.apply skips the bookkeeping of views and observers (see _walk).
+    plain_backward = False
 
 
 _mode = _GradMode()
@@ -326,21 +329,23 @@ class Context:
         ('ReLU', (True,), [[1.0, 0.0]])
     """
 
+    # Defaults, set per node only when they change (a node is made for every op, recorded or not):
+    _saved = ()
+    _saved_from = ()  # per saved item: None, an input Tensor, or the index of an output
+    hooks = None  # {output index: [hook, ...]} of Tensor.register_hook on non-leaf outputs
+    retained = None  # {output index: weakref to the Tensor} of Tensor.retain_grad
+    # Filled by Function.apply when the node joins the graph:
+    parents = ()  # per argument: None, a leaf Tensor, or (node, output index)
+    in_meta = ()  # per argument: (shape, dtype) of Tensor arguments, else None
+    out_meta = ()  # per output: (shape, dtype)
+    freed = False
+    created_at = None
+    # (version box, version, i) of arrays the node saved: argument i, or output -1 - i when i < 0
+    versions = ()
+
     def __init__(self, fn: type, needs_input_grad: tuple):
         self.fn = fn
         self.needs_input_grad = needs_input_grad
-        self._saved = ()
-        self._saved_from = ()  # per saved item: None, an input Tensor, or the index of an output
-        self.hooks = None  # {output index: [hook, ...]} of Tensor.register_hook on non-leaf outputs
-        self.retained = None  # {output index: weakref to the Tensor} of Tensor.retain_grad
-        # Filled by Function.apply when the node joins the graph:
-        self.parents = ()  # per argument: None, a leaf Tensor, or (node, output index)
-        self.in_meta = ()  # per argument: (shape, dtype) of Tensor arguments, else None
-        self.out_meta = ()  # per output: (shape, dtype)
-        self.freed = False
-        self.created_at = None
-        # (version box, version, i) of arrays the node saved: argument i, or output -1 - i when i < 0
-        self.versions = ()
 
     def save_for_backward(self, *arrays) -> None:
         """Keep arrays (or anything) for ``backward``; released after it runs."""
@@ -481,8 +486,13 @@ class Function:
         A node is recorded when grad mode is on and some Tensor argument requires
         grad; floating-point outputs then require grad, integer outputs never do.
         """
-        Tensor = _tensor_class()
+        Tensor = _Tensor or _tensor_class()
         raw = [a.data if isinstance(a, Tensor) else a for a in args]
+        if _mode.plain_backward:  # inside a backward without create_graph: grad mode is off
+            out = cls.forward(Context(cls, (False,) * len(args)), *raw, **kwargs)
+            if isinstance(out, tuple):
+                return tuple(Tensor._wrap(np.asarray(o)) for o in out)
+            return Tensor._wrap(out if isinstance(out, np.ndarray) else np.asarray(out))
         needs = tuple(isinstance(a, Tensor) and a._requires_grad for a in args)
         record = _mode.enabled and any(needs)
         ctx = Context(cls, needs if record else (False,) * len(args))
@@ -905,10 +915,11 @@ def _walk(roots: list, root_grads: list, retain_graph: bool, create_graph: bool,
                     needed.add(id(node))
                     break
 
-    saved_hooks, saved_anomaly = _mode.hooks, _mode.anomaly
+    saved_hooks, saved_anomaly, saved_plain = _mode.hooks, _mode.anomaly, _mode.plain_backward
     try:
         with set_grad_enabled(create_graph):
             _mode.hooks = ()  # the ops of a backward are not a forward pass to observe
+            _mode.plain_backward = not create_graph
             for node in order:
                 out_grads = grads.pop(id(node), None)
                 runs = needed is None or id(node) in needed
@@ -962,7 +973,7 @@ def _walk(roots: list, root_grads: list, retain_graph: bool, create_graph: bool,
                 else:
                     found[id(leaf)] = g
     finally:
-        _mode.hooks, _mode.anomaly = saved_hooks, saved_anomaly
+        _mode.hooks, _mode.anomaly, _mode.plain_backward = saved_hooks, saved_anomaly, saved_plain
     return found
 
 

@@ -1134,6 +1134,16 @@ def _is_bool(v) -> bool:
 
 def _binary(a, b, true_div: bool = False, op: str = "arithmetic"):
     """Line up the operands of an arithmetic op (at least one is a Tensor)."""
+    # The common cases first: two float tensors of one dtype, or a float tensor and a Python number.
+    if type(a) is Tensor and a.data.dtype.kind == "f":
+        if type(b) is Tensor and b.data.dtype == a.data.dtype:
+            if b.data.shape != a.data.shape:
+                _check_broadcast(a.shape, b.shape, "arithmetic")
+            return a, b
+        if type(b) in (float, int):
+            return a, a.data.dtype.type(b)
+    elif type(b) is Tensor and type(a) in (float, int) and b.data.dtype.kind == "f":
+        return b.data.dtype.type(a), b
     a = Tensor._wrap(a) if isinstance(a, np.ndarray) else a
     b = Tensor._wrap(b) if isinstance(b, np.ndarray) else b
     if op == "sub" and (_is_bool(a) or _is_bool(b)):

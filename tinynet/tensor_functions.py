@@ -132,20 +132,26 @@ class MatMul(Function):
         a, b = ctx.saved_tensors
         # Promote 1-D operands to matrices so that C = A B gives
         # dA = dC B^T and dB = A^T dC; then undo the promotion.
-        a2 = a.reshape(1, -1) if a.ndim == 1 else a
-        b2 = b.reshape(-1, 1) if b.ndim == 1 else b
+        a2 = Reshape.apply(a, (1, a.shape[0])) if a.ndim == 1 else a
+        b2 = Reshape.apply(b, (b.shape[0], 1)) if b.ndim == 1 else b
         # grad with the promoted axes put back: (batch..., m, n)
-        g = grad.reshape(np.broadcast_shapes(a2.shape[:-2], b2.shape[:-2]) + (a2.shape[-2], b2.shape[-1]))
+        shape = np.broadcast_shapes(a2.shape[:-2], b2.shape[:-2]) + (a2.shape[-2], b2.shape[-1])
+        g = grad if grad.shape == shape else Reshape.apply(grad, shape)
         ga = gb = None
         if ctx.needs_input_grad[0]:
-            ga = g @ b2.transpose(-1, -2)
+            ga = MatMul.apply(g, _transposed(b2))
             if a.ndim == 1:
-                ga = ga.reshape(ga.shape[:-2] + ga.shape[-1:])
+                ga = Reshape.apply(ga, ga.shape[:-2] + ga.shape[-1:])
         if ctx.needs_input_grad[1]:
-            gb = a2.transpose(-1, -2) @ g
+            gb = MatMul.apply(_transposed(a2), g)
             if b.ndim == 1:
-                gb = gb.reshape(gb.shape[:-1])
+                gb = Reshape.apply(gb, gb.shape[:-1])
         return ga, gb
+
+
+def _transposed(t):
+    """The last two axes swapped."""
+    return Permute.apply(t, (*range(t.ndim - 2), t.ndim - 1, t.ndim - 2))
 
 
 # --------------------------------------------------------------------------- pointwise
