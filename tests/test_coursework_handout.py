@@ -38,9 +38,9 @@ def test_the_handout_holds_no_line_of_the_removed_backward(op, tmp_path, instruc
     distinctive, leaks = coursework.leaked_lines(made)
     assert distinctive, f"{op}: no distinctive line to look for, so the search proves nothing"
     assert not leaks, f"{op}: the answer is still in the handout: {leaks}"
-    for cls in coursework.OPS[op].functions:
-        source = coursework.locate(made.root, cls).read_text(encoding="utf-8")
-        assert f'raise NotImplementedError("student: write {cls}.backward' in source
+    for blank in coursework.OPS[op].blanks:  # the backward and the helpers that hold its math
+        source = coursework.locate_blank(made.root, blank).read_text(encoding="utf-8")
+        assert f'raise NotImplementedError("student: write {blank},' in source
     assert _status() == instructor_status, "the instructor's checkout changed"
 
 
