@@ -63,6 +63,8 @@ def test_the_handout_is_one_commit_without_instructor_material_caches_or_outputs
     assert "def test_kernel_case_matches_the_oracle" in nojit  # the per-op no-JIT cases stay
     guide = (root / "docs" / "COURSEWORK.md").read_text(encoding="utf-8")
     assert "Write `Conv.backward` in `tinynet/functional/conv.py`" in guide
+    assert "Write `_grads_of_conv` in `tinynet/functional/conv.py` too" in guide
+    assert coursework.CONTRACT in guide  # a backward receives Tensors; numpy fails the double-backward tests
     assert all(f"`{t}`" in guide for t in coursework.tests_for(["conv2d", "max_pool2d"]))
     with pytest.raises(FileExistsError):
         coursework.handout(["conv2d"], root)
