@@ -36,16 +36,17 @@ def backward(ctx, gy):
 GRADS_OF_CONV = """
 def _grads_of_conv(g: Tensor, x: Tensor, w: Tensor, geom: ConvGeometry, need_x: bool, need_w: bool) -> tuple:
     # Output pixel (oh, ow) read, through tap (kh, kw), the padded input at (oh*sH + kh*dH, ow*sW + kw*dW).
-    # Per group and tap: the weight's gradient is g times those pixels, the pixels' gradient g times the
-    # weight. Written with slices, permute, matmul and writes into zeros, so create_graph records it.
-    from tinynet.creation import cat, stack, zeros
+    # Per tap: the weight's gradient is g times those pixels, the pixels' gradient g times the weight,
+    # one matmul per tap batched over the groups. Written with slices, permute, reshape, matmul and
+    # writes into zeros, so create_graph records it.
+    from tinynet.creation import stack, zeros
 
     (kH, kW), (sH, sW), (pH, pW), (dH, dW) = geom.kernel, geom.stride, geom.padding, geom.dilation
     (H, W), (Ho, Wo), G = geom.big, geom.small, geom.groups
     lead = g.shape[: g.ndim - geom.nd - 1]  # (N,) or () for an unbatched input
     N, Cs = (lead[0] if lead else 1), g.shape[g.ndim - geom.nd - 1]
     Og = Cs // G
-    g4 = g.reshape(N, Cs, Ho, Wo)
+    g5 = g.reshape(N, G, Og, Ho, Wo)
     Hp = max(pH + H, (Ho - 1) * sH + (kH - 1) * dH + 1)  # 'same' may pad more at the bottom
     Wp = max(pW + W, (Wo - 1) * sW + (kW - 1) * dW + 1)
     taps = [(kh, kw) for kh in range(kH) for kw in range(kW)]
@@ -58,14 +59,13 @@ def _grads_of_conv(g: Tensor, x: Tensor, w: Tensor, geom: ConvGeometry, need_x: 
         Cg = w.shape[1]
         w4 = w.reshape(Cs, Cg, kH, kW)
         w4 = w4[:, :, ::-1, ::-1] if geom.flip else w4  # convolve2d ran with the flipped kernel
+        g_last = g5.permute(0, 3, 4, 1, 2).unsqueeze(4)  # (N, Ho, Wo, G, 1, Og)
         gxp = zeros(N, Cg * G, Hp, Wp, dtype=g.dtype)
         # An empty batch has nothing to add (and tinynet refuses in-place writes into empty views).
-        for group in range(G if N else 0):
-            out_c, in_c = slice(group * Og, (group + 1) * Og), slice(group * Cg, (group + 1) * Cg)
-            g_last = g4[:, out_c].permute(0, 2, 3, 1)  # (N, Ho, Wo, Og)
-            for kh, kw in taps:
-                rows, cols = window(kh, kw)
-                gxp[:, in_c, rows, cols] += (g_last @ w4[out_c, :, kh, kw]).permute(0, 3, 1, 2)
+        for kh, kw in taps if N else ():
+            rows, cols = window(kh, kw)
+            pixels = (g_last @ w4[:, :, kh, kw].reshape(G, Og, Cg)).reshape(N, Ho, Wo, G * Cg)
+            gxp[:, :, rows, cols] += pixels.permute(0, 3, 1, 2)
         gx = gxp[:, :, pH : pH + H, pW : pW + W].reshape(lead + (Cg * G,) + geom.big[2 - geom.nd :])
     if need_w:
         Cb = x.shape[x.ndim - geom.nd - 1]
@@ -73,17 +73,13 @@ def _grads_of_conv(g: Tensor, x: Tensor, w: Tensor, geom: ConvGeometry, need_x: 
         xp = zeros(N, Cb, Hp, Wp, dtype=x.dtype)
         if N:
             xp[:, :, pH : pH + H, pW : pW + W] = x.reshape(N, Cb, H, W)
-        blocks = []
-        for group in range(G):
-            out_c, in_c = slice(group * Og, (group + 1) * Og), slice(group * Cg, (group + 1) * Cg)
-            g_rows = g4[:, out_c].permute(1, 0, 2, 3).reshape(Og, N * Ho * Wo)
-            per_tap = []
-            for kh, kw in taps:
-                rows, cols = window(kh, kw)
-                pixels = xp[:, in_c, rows, cols].permute(1, 0, 2, 3).reshape(Cg, N * Ho * Wo)
-                per_tap.append(g_rows @ pixels.T)  # (Og, Cg)
-            blocks.append(stack(per_tap, dim=2).reshape(Og, Cg, kH, kW))
-        gw = cat(blocks, dim=0)
+        g_rows = g5.permute(1, 2, 0, 3, 4).reshape(G, Og, N * Ho * Wo)
+        per_tap = []
+        for kh, kw in taps:
+            rows, cols = window(kh, kw)
+            pixels = xp[:, :, rows, cols].reshape(N, G, Cg, Ho, Wo).permute(1, 0, 3, 4, 2)
+            per_tap.append(g_rows @ pixels.reshape(G, N * Ho * Wo, Cg))  # (G, Og, Cg)
+        gw = stack(per_tap, dim=3).reshape(Cs, Cg, kH, kW)
         gw = gw[:, :, ::-1, ::-1] if geom.flip else gw
         gw = gw.reshape((Cs, Cg) + geom.kernel[2 - geom.nd :])
     return gx, gw
