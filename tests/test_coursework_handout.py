@@ -38,9 +38,9 @@ def test_the_handout_holds_no_line_of_the_removed_backward(op, tmp_path, instruc
     distinctive, leaks = coursework.leaked_lines(made)
     assert distinctive, f"{op}: no distinctive line to look for, so the search proves nothing"
     assert not leaks, f"{op}: the answer is still in the handout: {leaks}"
-    for cls in coursework.OPS[op].functions:
-        source = coursework.locate(made.root, cls).read_text(encoding="utf-8")
-        assert f'raise NotImplementedError("student: write {cls}.backward' in source
+    for blank in coursework.OPS[op].blanks:  # the backward and the helpers that hold its math
+        source = coursework.locate_blank(made.root, blank).read_text(encoding="utf-8")
+        assert f'raise NotImplementedError("student: write {blank},' in source
     assert _status() == instructor_status, "the instructor's checkout changed"
 
 
@@ -63,6 +63,8 @@ def test_the_handout_is_one_commit_without_instructor_material_caches_or_outputs
     assert "def test_kernel_case_matches_the_oracle" in nojit  # the per-op no-JIT cases stay
     guide = (root / "docs" / "COURSEWORK.md").read_text(encoding="utf-8")
     assert "Write `Conv.backward` in `tinynet/functional/conv.py`" in guide
+    assert "Write `_grads_of_conv` in `tinynet/functional/conv.py` too" in guide
+    assert coursework.CONTRACT in guide  # a backward receives Tensors; numpy fails the double-backward tests
     assert all(f"`{t}`" in guide for t in coursework.tests_for(["conv2d", "max_pool2d"]))
     with pytest.raises(FileExistsError):
         coursework.handout(["conv2d"], root)

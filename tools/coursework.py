@@ -5,21 +5,25 @@
     python tools/coursework.py handout conv2d max_pool2d --strip-derivation --to ../course
     python tools/coursework.py tests conv2d                      # the node ids that fail in the handout
     python tools/coursework.py discover --all --write -j 2       # re-measure every op (maintenance)
-    python tools/coursework.py verify conv2d                     # a plain-numpy answer turns the handout green
+    python tools/coursework.py verify conv2d                     # the instructor's answer turns the handout green
+    python tools/coursework.py verify conv2d --only tests/test_conv.py tests/test_double_backward_conv.py
 
 ``handout`` never edits this checkout. It copies the repository's files (tracked and
 untracked, never ignored ones, so no caches or build output) to a new directory, leaves out
 the instructor's material (this script, its answers and data, tests/test_coursework*.py,
 and the instructor-only tests in ``INSTRUCTOR_TESTS``), replaces the body of the op's
-``Function.backward`` with ``raise NotImplementedError(...)`` (signature and docstring stay),
+``Function.backward`` with ``raise NotImplementedError(...)`` (signature and docstring stay), and
+so the body of every helper that holds the gradient's math (``Op.helpers``: conv2d's
+``_grads_of_conv``, the adjoint ops' forwards such as ``GatherAtIndices.forward``),
 clears every notebook's outputs, writes the student's docs/COURSEWORK.md, and commits the
 result as the single commit of a fresh git repository: no history holds the answer.
 
 The tests a handout fails are measured, not guessed: ``discover`` builds the handout in a
 temporary folder, runs the student's command (``pytest``, the whole suite) there and stores
 the failing node ids per op in ``coursework_tests.json`` next to this script. ``verify``
-puts the plain-numpy answer of ``coursework_answers.py`` into the handout instead and
-checks that the whole suite passes. tests/test_coursework.py checks the record for one op
+puts the instructor's answer of ``coursework_answers.py`` (backwards in tinynet's Tensor ops,
+without the provided adjoint Functions and kernels) into the handout instead and checks that
+the whole suite passes, double-backward tests included. tests/test_coursework.py checks the record for one op
 per commit. See docs/COURSEWORK.md.
 """
 
@@ -49,9 +53,15 @@ PLACEHOLDER = "Derivation removed for the coursework: derive it from the indices
 # Instructor material that never goes into a handout.
 INSTRUCTOR_FILES = ("tools/coursework*", "tests/test_coursework*")
 # Tests that hold the instructor's implementation to more than correctness, removed from a handout:
-# "every kernel in tinynet/kernels ran" fails for a correct answer that does not call the provided kernel.
+# "every kernel in tinynet/kernels ran" fails for a correct answer that does not call the provided kernel,
+# and the tests that name the Functions a recorded backward is made of ("max-pool's backward is a
+# MaxUnpool2dFn node") fail for a correct answer written with other ops.
 INSTRUCTOR_TESTS = {
     "tests/test_nojit.py": ("test_every_kernel_runs_without_the_jit_and_agrees_with_the_compiled_path",),
+    "tests/test_double_backward_pool.py": ("test_each_backward_is_the_adjoint_op_whose_backward_is_the_op_again",),
+    "tests/test_double_backward_conv.py": (
+        "test_double_backward_of_conv2d_runs_through_conv_transpose2d_conv_weight_and_conv2d",
+    ),
 }
 # Tests that state an implementation identity bit for bit (conv2d's input gradient IS conv_transpose2d's
 # forward, the same code): in a handout they compare to rounding instead, since a student's correct
@@ -73,24 +83,37 @@ class Op:
             looked up by name in tinynet/ (with ast, so a move to another file is followed); a
             class that is missing or defined twice is an error.
         covers: the public API that runs through these Functions (what the student's backward serves).
+        helpers: where the gradient's math lives when the backward only calls it, blanked too (the
+            student writes them as well): a top-level function (``"_grads_of_conv"``) or a method of
+            a ``Function`` class (``"GatherAtIndices.forward"``, the adjoint op whose ``apply`` the
+            backward calls). Partner ops that are public ops in their own right (max-pool's backward
+            is max_unpool2d's forward, nearest's is bed of nails') stay: using them is the lesson.
         derivations: names of the adjoint routines (functions anywhere in tinynet/) whose derivation
             comment and docstring ``--strip-derivation`` removes.
     """
 
     functions: tuple
     covers: tuple
+    helpers: tuple = ()
     derivations: tuple = ()
+
+    @property
+    def blanks(self) -> tuple:
+        """Everything whose body the handout blanks: ``"Class.backward"`` per Function, then the helpers."""
+        return tuple(f"{cls}.backward" for cls in self.functions) + tuple(self.helpers)
 
 
 OPS: dict[str, Op] = {
     "conv2d": Op(
         functions=("Conv",),
         covers=("conv1d", "conv2d", "convolve2d", "nn.Conv1d", "nn.Conv2d", "nn.DepthwiseSeparableConv2d"),
+        helpers=("_grads_of_conv", "ConvWeight.forward"),
         derivations=("_correlate_adjoint", "_correlate_weight", "col2im"),
     ),
     "conv_transpose2d": Op(
         functions=("ConvTranspose",),
         covers=("conv_transpose1d", "conv_transpose2d", "nn.ConvTranspose1d", "nn.ConvTranspose2d"),
+        helpers=("_grads_of_conv_transpose", "ConvAndWeight.forward", "ConvWeight.forward"),
         derivations=("_correlate_weight",),
     ),
     "max_pool2d": Op(
@@ -101,11 +124,13 @@ OPS: dict[str, Op] = {
     "avg_pool2d": Op(
         functions=("WindowMean",),
         covers=("avg_pool2d", "adaptive_avg_pool2d", "nn.AvgPool2d", "nn.AdaptiveAvgPool2d"),
+        helpers=("WindowMeanAdjoint.forward",),
         derivations=("window_mean_backward",),
     ),
     "max_unpool2d": Op(
         functions=("MaxUnpool2dFn",),
         covers=("max_unpool2d", "nn.MaxUnpool2d"),
+        helpers=("GatherAtIndices.forward",),
         derivations=("gather_at_indices",),
     ),
     "upsample_nearest": Op(
@@ -116,6 +141,7 @@ OPS: dict[str, Op] = {
     "upsample_bilinear": Op(
         functions=("Bilinear",),
         covers=("interpolate(mode='linear' / 'bilinear')", "nn.Upsample", "nn.UpsamplingBilinear2d"),
+        helpers=("BilinearAdjoint.forward",),
         derivations=("bilinear_backward",),
     ),
     "relu": Op(
@@ -201,14 +227,26 @@ def _indent_of(line: str) -> str:
     return line[: len(line) - len(line.lstrip())]
 
 
-def _backward(source: str, class_name: str):
-    return _find(_find(ast.parse(source).body, ast.ClassDef, class_name).body, ast.FunctionDef, "backward")
+def _definition(source: str, name: str):
+    """The ast node of ``name``: ``"Class.method"`` (a method of a top-level class) or a top-level function."""
+    body = ast.parse(source).body
+    if "." in name:
+        class_name, method = name.split(".")
+        return _find(_find(body, ast.ClassDef, class_name).body, ast.FunctionDef, method)
+    return _find(body, ast.FunctionDef, name)
 
 
-def _body_span(source: str, class_name: str) -> tuple[int, int, str]:
-    """(first, end, indent): lines[first:end] of ``source`` are the body of ``class_name.backward``
-    after its docstring (with the comments that open the body when there is no docstring)."""
-    method = _backward(source, class_name)
+def locate_blank(root: Path, name: str) -> Path:
+    """The file under ``root``/tinynet that defines ``name`` (``"Class.method"`` of a Function class, or a function)."""
+    if "." in name:
+        return locate(root, name.split(".")[0])
+    return locate(root, name, ast.FunctionDef)
+
+
+def _body_span(source: str, name: str) -> tuple[int, int, str]:
+    """(first, end, indent): lines[first:end] of ``source`` are the body of ``name`` (``"Class.method"``
+    or a function) after its docstring (with the comments that open the body when there is no docstring)."""
+    method = _definition(source, name)
     lines = source.splitlines(keepends=True)
     doc = _docstring_node(method)
     indent = _indent_of(lines[method.body[0].lineno - 1])
@@ -221,30 +259,31 @@ def _body_span(source: str, class_name: str) -> tuple[int, int, str]:
     return start, method.end_lineno, indent
 
 
-def strip_backward(source: str, class_name: str, message: str) -> str:
-    """``source`` with the body of ``class_name.backward`` replaced by ``raise NotImplementedError(message)``.
+def strip_body(source: str, name: str, message: str) -> str:
+    """``source`` with the body of ``name`` (``"Class.backward"``, ``"Class.forward"``, a function)
+    replaced by ``raise NotImplementedError(message)``.
 
     The decorators, the signature and the docstring stay; everything after the docstring
-    (code and comments) up to the end of the method goes.
+    (code and comments) up to the end of the definition goes.
     """
-    start, end, indent = _body_span(source, class_name)
+    start, end, indent = _body_span(source, name)
     lines = source.splitlines(keepends=True)
     raise_line = f"{indent}raise NotImplementedError({message!r})\n"
     return "".join(lines[:start]) + raise_line + "".join(lines[end:])
 
 
-def backward_lines(source: str, class_name: str) -> list[str]:
-    """The lines that ``strip_backward`` removes (the answer), as they stand in ``source``."""
-    start, end, _ = _body_span(source, class_name)
+def body_lines(source: str, name: str) -> list[str]:
+    """The lines that ``strip_body`` removes (the answer), as they stand in ``source``."""
+    start, end, _ = _body_span(source, name)
     return source.splitlines()[start:end]
 
 
-def replace_backward(source: str, class_name: str, method: str) -> str:
-    """``source`` with the whole ``class_name.backward`` (decorators included) replaced by ``method``."""
-    node = _backward(source, class_name)
+def replace_definition(source: str, name: str, new: str) -> str:
+    """``source`` with the whole definition of ``name`` (decorators included) replaced by ``new``."""
+    node = _definition(source, name)
     lines = source.splitlines(keepends=True)
     top = (node.decorator_list[0].lineno if node.decorator_list else node.lineno) - 1
-    new = textwrap.indent(textwrap.dedent(method).strip("\n") + "\n", _indent_of(lines[top]))
+    new = textwrap.indent(textwrap.dedent(new).strip("\n") + "\n", _indent_of(lines[top]))
     return "".join(lines[:top]) + new + "".join(lines[node.end_lineno :])
 
 
@@ -319,8 +358,8 @@ def _answers() -> dict:
 
 
 def edit_backwards(names: list[str], root: Path, derivation: bool = False, answer: bool = False) -> dict[Path, list]:
-    """Blank (or, with ``answer``, replace by the plain-numpy answer) the backward of every op in ``names``
-    in the copy at ``root``. Returns {file changed: the original lines of the backwards removed from it}."""
+    """Blank (or, with ``answer``, replace by the instructor's answer) the backward and the helpers of every
+    op in ``names`` in the copy at ``root``. Returns {file changed: the original lines removed from it}."""
     texts: dict[Path, str] = {}
     removed: dict[Path, list] = {}
     answers = _answers() if answer else {}
@@ -332,16 +371,15 @@ def edit_backwards(names: list[str], root: Path, derivation: bool = False, answe
 
     for name in names:
         op = OPS[op_name(name)]
-        for cls in op.functions:
-            path = locate(root, cls)
-            removed.setdefault(path, []).extend(backward_lines(text(path), cls))
+        for blank in op.blanks:
+            path = locate_blank(root, blank)
+            removed.setdefault(path, []).extend(body_lines(text(path), blank))
             if answer:
-                if cls not in answers.get(name, {}):
-                    raise LookupError(f"no answer for {name} ({cls}.backward) in tools/coursework_answers.py")
-                texts[path] = replace_backward(text(path), cls, answers[name][cls])
+                if blank not in answers.get(name, {}):
+                    raise LookupError(f"no answer for {name} ({blank}) in tools/coursework_answers.py")
+                texts[path] = replace_definition(text(path), blank, answers[name][blank])
             else:
-                message = f"student: write {cls}.backward, see docs/COURSEWORK.md"
-                texts[path] = strip_backward(text(path), cls, message)
+                texts[path] = strip_body(text(path), blank, f"student: write {blank}, see docs/COURSEWORK.md")
         if derivation:
             for fn in op.derivations:
                 for path in locate_derivation(root, fn):
@@ -404,25 +442,48 @@ def tests_for(names: list[str]) -> list[str]:
     return sorted({t for name in names for t in promised_tests(name)})
 
 
+def _what_to_write(name: str, root: Path) -> list[str]:
+    """The guide's lines for one op: each definition the student writes and where it is."""
+    op = OPS[name]
+    lines = []
+    for blank in op.blanks:
+        rel = locate_blank(root, blank).relative_to(root).as_posix()
+        if blank.endswith(".backward") and blank.split(".")[0] in op.functions:
+            lines.append(f"- Write `{blank}` in `{rel}` (used by {', '.join(f'`{c}`' for c in op.covers)}).")
+        else:
+            lines.append(f"- Write `{blank}` in `{rel}` too: the provided code calls it for this gradient.")
+    return lines
+
+
+# What every handout's guide says a backward is (docs/COURSEWORK.md says the same to the instructor).
+CONTRACT = """\
+Each body raises `NotImplementedError`; the signature and docstring say what arrives, and the
+`forward` shows what is saved on `ctx`. Everything else in tinynet works.
+
+A `forward` works on numpy arrays. A `backward` receives Tensors (the output gradients, and
+`ctx.saved_tensors` gives what the forward saved as Tensors) and returns Tensors, computed with
+tinynet's ops: Tensor methods and operators, `tinynet.nn.functional`, other Functions' `apply`.
+Then `create_graph=True` records your backward and the double-backward tests differentiate it
+again. A backward that computes with numpy on `.data` passes the first-order tests but not the
+double-backward ones (tests/test_double_backward_*.py, tests/test_higher_order_models.py): a
+value computed outside the tape is a constant to the second derivative."""
+
+
 def student_guide(names: list[str], root: Path, ids: list[str] | None) -> str:
     """docs/COURSEWORK.md of a handout: what to write, and the tests that must turn green."""
     lines = ["# Your exercise", ""]
     for name in names:
-        for cls in OPS[name].functions:
-            rel = locate(root, cls).relative_to(root).as_posix()
-            lines.append(
-                f"- Write `{cls}.backward` in `{rel}` (used by {', '.join(f'`{c}`' for c in OPS[name].covers)})."
-            )
+        lines += _what_to_write(name, root)
     if ids is None:  # only while discover measures an op for the first time
         return "\n".join(lines + ["", "Run `pytest`: the tests that fail have not been measured yet.", ""])
     lines += [
         "",
-        "Its body raises `NotImplementedError`; its signature and docstring say what arrives, and the",
-        "`forward` above it shows what was saved on `ctx`. Everything else in tinynet works.",
+        CONTRACT,
         "",
         f"Run the whole test-suite with `pytest` (see README.md). Now exactly these {len(ids)} tests fail;",
-        "a correct backward makes all of them, and so the whole suite, pass. Which kernels or numpy",
-        "functions you use is up to you. docs/WORKED_EXAMPLES.md has the lecture notes' worked examples.",
+        "a correct answer makes all of them, and so the whole suite, pass. Which ops, kernels or numpy",
+        "functions (in a forward) you use is up to you. docs/WORKED_EXAMPLES.md has the lecture notes'",
+        "worked examples.",
         "",
         *[f"- `{t}`" for t in ids],
         "",
@@ -434,13 +495,13 @@ def student_guide(names: list[str], root: Path, ids: list[str] | None) -> str:
 class Handout:
     root: Path
     ops: list
-    removed: dict = field(default_factory=dict)  # {file: original backward lines removed from it}
+    removed: dict = field(default_factory=dict)  # {file: original lines removed from it (the answer)}
 
 
 def build(names: list[str], dest: Path, src: Path = ROOT, derivation: bool = False, answer: bool = False) -> Handout:
     """Write the student copy of ``src`` for ``names`` to the new directory ``dest`` (no git repository yet).
 
-    With ``answer`` the blanked backwards are replaced by the plain-numpy answers instead (instructor
+    With ``answer`` the blanked definitions are replaced by the instructor's answers instead (instructor
     use: proves that a correct answer, with or without the provided kernels, passes everything).
     """
     names = [op_name(n) for n in names]
@@ -599,7 +660,7 @@ class Measured:
 
 
 def measure(name: str, answer: bool = False, args: list[str] = (), src: Path = ROOT) -> Measured:
-    """Build the handout of ``name`` (with the numpy answer when ``answer``) in a temporary folder,
+    """Build the handout of ``name`` (with the instructor's answer when ``answer``) in a temporary folder,
     run the student's ``pytest`` there (``args`` narrow it) and return what failed."""
     name = op_name(name)
     with tempfile.TemporaryDirectory(prefix=f"coursework-{name}-") as tmp:
@@ -647,9 +708,7 @@ def guide_tables(root: Path = ROOT) -> str:
     ]
     details = []
     for name, op in OPS.items():
-        where = ", ".join(
-            f"`{cls}.backward` (`{locate(root, cls).relative_to(root).as_posix()}`)" for cls in op.functions
-        )
+        where = ", ".join(f"`{b}` (`{locate_blank(root, b).relative_to(root).as_posix()}`)" for b in op.blanks)
         if name not in record():
             rows.append(f"| `{name}` | {where} | {', '.join(f'`{c}`' for c in op.covers)} | not measured yet |")
             continue
@@ -704,7 +763,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("ops", nargs="+")
     for command, text in (
         ("discover", "measure: build the handout, run the full pytest, list what fails"),
-        ("verify", "put the plain-numpy answer into the handout and check the full pytest passes"),
+        ("verify", "put the instructor's answer into the handout and check the recorded tests (or --full) pass"),
     ):
         p = sub.add_parser(command, help=text)
         p.add_argument("ops", nargs="*")
@@ -712,6 +771,12 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("-j", "--jobs", type=int, default=1, help="ops measured in parallel")
         if command == "verify":
             p.add_argument("--full", action="store_true", help="run the whole suite, not only the recorded tests")
+            p.add_argument(
+                "--only",
+                nargs="+",
+                metavar="PYTEST_ARG",
+                help="run only these test files or node ids (a quick check while writing an answer)",
+            )
         if command == "discover":
             p.add_argument("--write", action="store_true", help=f"store the result in {TESTS_FILE.name} and the guide")
     p = sub.add_parser("guide", help="print (or --write) the generated tables of docs/COURSEWORK.md")
@@ -721,9 +786,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "list":
         for name, op in OPS.items():
             count = f"{len(promised_tests(name))} tests" if name in record() else "not measured"
-            fns = ", ".join(
-                f"{cls}.backward in {locate(ROOT, cls).relative_to(ROOT).as_posix()}" for cls in op.functions
-            )
+            fns = ", ".join(f"{b} in {locate_blank(ROOT, b).relative_to(ROOT).as_posix()}" for b in op.blanks)
             print(f"{name}: {fns}; serves {', '.join(op.covers)}; {count}")
         return 0
     if args.command == "handout":
@@ -760,16 +823,18 @@ def main(argv: list[str] | None = None) -> int:
     names = [n for n in _ops(args) if n in answers] if args.all else _ops(args)
 
     def run(name: str) -> Measured:
-        return measure(name, answer=True, args=[] if args.full else promised_tests(name))
+        return measure(name, answer=True, args=args.only or ([] if args.full else promised_tests(name)))
 
     results = _parallel(run, names, args.jobs)
     for r in results:
-        what = "the full pytest" if args.full else "the recorded tests"
-        missing = set() if args.full else set(promised_tests(r.op)) - set(r.outcomes)
+        what = (
+            "the full pytest" if args.full else f"pytest {' '.join(args.only)}" if args.only else "the recorded tests"
+        )
+        missing = set() if args.full or args.only else set(promised_tests(r.op)) - set(r.outcomes)
         ok = not r.failed and not missing and bool(r.outcomes)
         print(
             ("OK   " if ok else "FAIL ")
-            + f"{r.op}: with the numpy answer {what} ran {len(r.outcomes)} tests in {r.seconds:.0f} s,"
+            + f"{r.op}: with the instructor's answer {what} ran {len(r.outcomes)} tests in {r.seconds:.0f} s,"
             + f" {len(r.failed)} failed, {len(missing)} recorded tests did not run"
         )
         print("\n".join(f"  {t}" for t in sorted(set(r.failed) | missing)))
