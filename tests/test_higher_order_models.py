@@ -11,17 +11,27 @@ conv_transpose2d, max-pooling's a scatter at the switches, ...), and agree with 
 
 from __future__ import annotations
 
+import importlib.util
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 import tinynet
 import tinynet.nn.functional as F
-from benchmarks.torch_twin import load_into, torch_twin
 from tinynet import nn
 from tinynet.models import EncoderDecoder
 from tinynet.models.encoder_decoder import UPSAMPLE_MODES
 
 RTOL = 1e-8
+
+# The example model's torch twin lives with the benchmarks (not a package on sys.path in a clean install).
+_spec = importlib.util.spec_from_file_location(
+    "torch_twin", Path(__file__).resolve().parents[1] / "benchmarks" / "torch_twin.py"
+)
+_twin = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_twin)
+load_into, torch_twin = _twin.load_into, _twin.torch_twin
 
 
 def _close(ours, theirs, what, scale=None):
