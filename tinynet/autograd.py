@@ -504,9 +504,8 @@ class Function:
             ctx.parents = tuple(_parent_of(a, n) for a, n in zip(args, needs))
             ctx.in_meta = tuple((a.data.shape, a.data.dtype) if isinstance(a, Tensor) else None for a in args)
             ctx.out_meta = tuple((o.shape, o.dtype) for o in outs)
-            ctx.versions = _saved_versions(ctx, args, Tensor)
             if ctx._saved:
-                ctx._saved_from = _saved_sources(ctx._saved, args, raw, outs, Tensor)
+                ctx.versions, ctx._saved_from = _scan_saved(ctx._saved, args, raw, outs, Tensor)
             for i, t in enumerate(results):
                 if t.data.dtype.kind == "f":  # integer outputs (indices) are not differentiable
                     t._requires_grad = True
@@ -618,39 +617,36 @@ def _wrap_output(Tensor: type, array: np.ndarray, inputs: list):
     return t
 
 
-def _saved_versions(ctx: Context, args: tuple, Tensor: type) -> tuple:
-    """The version of every Tensor argument whose memory the node saved, to detect later in-place writes.
+def _scan_saved(saved: tuple, args: tuple, raw: list, outs: list, Tensor: type) -> tuple:
+    """One pass over what a node saved: ``(versions, sources)``.
 
-    PyTorch's rule: modifying a saved input in place (``x.mul_(2)`` after ``y = w * x``)
-    would make backward silently use the new values, so backward refuses instead.
+    ``versions``: the version of every Tensor argument whose memory the node saved, to detect
+    later in-place writes. PyTorch's rule: modifying a saved input in place (``x.mul_(2)`` after
+    ``y = w * x``) would make backward silently use the new values, so backward refuses instead.
+
+    ``sources``: per saved item, the input Tensor whose data it is, the index of the output it is,
+    or None (see ``Context.saved_tensors``); ``()`` when no item has a source.
     """
-    saved = [s for s in ctx._saved if isinstance(s, np.ndarray)]
-    if not saved:
-        return ()
-    return tuple(
-        (a._version, a._version[0], i)
-        for i, a in enumerate(args)
-        if isinstance(a, Tensor) and any(_shares_memory(s, a.data) for s in saved)
-    )
-
-
-def _saved_sources(saved: tuple, args: tuple, raw: list, outs: list, Tensor: type):
-    """Per saved item: the input Tensor whose data it is, the index of the output it is, or None."""
+    arrays = [s for s in saved if isinstance(s, np.ndarray)]
+    if not arrays:
+        return (), ()
+    tensors = [(i, a, r) for i, (a, r) in enumerate(zip(args, raw)) if isinstance(a, Tensor)]
+    versions = tuple((a._version, a._version[0], i) for i, a, r in tensors if any(_shares_memory(s, r) for s in arrays))
     sources = []
     for item in saved:
         source = None
         if isinstance(item, np.ndarray):
-            source = next((a for a, r in zip(args, raw) if r is item and isinstance(a, Tensor)), None)
+            source = next((a for _, a, r in tensors if r is item), None)
             if source is None:
                 source = next((j for j, o in enumerate(outs) if o is item), None)
         sources.append(source)
-    return tuple(sources) if any(s is not None for s in sources) else ()
+    return versions, (tuple(sources) if any(s is not None for s in sources) else ())
 
 
 def protect_saved_output(tensor) -> None:
     """Before ``tensor`` is written in place: make its creator's backward refuse if it saved the old values.
 
-    ``_saved_versions`` covers the inputs a node saved; a node that saved its own output
+    ``_scan_saved`` covers the inputs a node saved; a node that saved its own output
     (``exp``, ``sigmoid``) is protected here, at the (rare) in-place write, not on every op.
     """
     node = tensor._node
@@ -874,7 +870,7 @@ def _walk(roots: list, root_grads: list, retain_graph: bool, create_graph: bool,
                 g if prev is None else (prev[1] + g if create_graph else Tensor._wrap(prev[1].data + g.data)),
             )
         else:
-            _accumulate_leaf(leaf, g, create_graph)
+            _store_grad(leaf, g, create_graph)
 
     roots_nodes = []
     for t, g in zip(roots, root_grads):
@@ -957,7 +953,7 @@ def _walk(roots: list, root_grads: list, retain_graph: bool, create_graph: bool,
                 if hooks:
                     g = _run_hooks(hooks, g, "a leaf tensor")
                 if accumulate:
-                    _accumulate_leaf(leaf, g, create_graph)
+                    _store_grad(leaf, g, create_graph)
                 else:
                     found[id(leaf)] = g
     finally:
@@ -1004,10 +1000,6 @@ def _store_grad(t, g, create_graph: bool) -> None:
     else:
         t.grad._check_inplace("backward (accumulating into .grad)")
         np.add(t.grad.data, g.data, out=t.grad.data)
-
-
-def _accumulate_leaf(leaf, g, create_graph: bool = False) -> None:
-    _store_grad(leaf, g, create_graph)
 
 
 def _as_tensor_list(value, what: str) -> list:

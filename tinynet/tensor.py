@@ -9,6 +9,7 @@ integer tensor with a float becomes float32, float32 with float64 gives float64.
 
 from __future__ import annotations
 
+import math
 import operator
 import weakref
 from collections import namedtuple
@@ -526,7 +527,9 @@ class Tensor:
 
     def __matmul__(self, other):
         other = other if isinstance(other, Tensor) else Tensor(other)
-        _check_matmul(self.shape, other.shape)
+        _check_matmul(self.data.shape, other.data.shape)
+        if other.data.dtype == self.data.dtype:  # the common case: nothing to promote
+            return tensor_functions.MatMul.apply(self, other)
         a, b = _promote_pair(self, other)
         return tensor_functions.MatMul.apply(a, b)
 
@@ -1176,16 +1179,16 @@ def _binary(a, b, true_div: bool = False, op: str = "arithmetic"):
 
 def _infer_shape(shape: tuple, old: tuple) -> tuple:
     """Resolve a single -1 in ``shape`` and check the element count against ``old``."""
-    size = int(np.prod(old))
+    size = math.prod(old)
     unknown = [i for i, n in enumerate(shape) if n == -1]
     if len(unknown) > 1 or any(n < -1 for n in shape):
         raise ValueError(f"reshape: invalid shape {shape} (at most one -1, no other negative sizes)")
-    known = int(np.prod([n for n in shape if n != -1]))
+    known = math.prod(n for n in shape if n != -1)
     if unknown:
         if known == 0 or size % known:
             raise ValueError(f"reshape: shape {shape} is invalid for a tensor of shape {old} ({size} elements)")
         shape = shape[: unknown[0]] + (size // known,) + shape[unknown[0] + 1 :]
-    if int(np.prod(shape)) != size:
+    if math.prod(shape) != size:
         raise ValueError(f"reshape: shape {shape} is invalid for a tensor of shape {old} ({size} elements)")
     return shape
 

@@ -78,6 +78,28 @@ def _check_shape(input_shape, op: str) -> tuple:
     return tuple(int(n) for n in input_shape)
 
 
+def _checked_inputs(op: str, fn, inputs, eps, atol, rtol, seed) -> tuple:
+    """The argument checks gradcheck and gradgradcheck share: ``(inputs as a list, indices of those to check)``."""
+    _check_callable(fn, op)
+    _check_positive(eps, op, "eps")
+    _check_positive(atol, op, "atol", zero_ok=True)
+    _check_positive(rtol, op, "rtol", zero_ok=True)
+    _check_seed(seed, op)
+    if not isinstance(inputs, (Tensor, tuple, list)):
+        raise TypeError(f"{op}: inputs must be a Tensor or a sequence of Tensors, got {type(inputs).__name__}")
+    inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    wrt = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
+    if not wrt:
+        raise ValueError(f"{op}: no input has requires_grad=True, so there is nothing to check")
+    for i in wrt:
+        if inputs[i].dtype != np.float64:
+            raise ValueError(
+                f"{op}: input {i} has dtype {inputs[i].dtype}; finite differences need float64 "
+                "inputs (use tensor.double())"
+            )
+    return inputs, wrt
+
+
 def _outputs(result) -> list:
     """The floating-point Tensor outputs of ``fn`` (tuples allowed, integer outputs ignored)."""
     items = result if isinstance(result, (tuple, list)) else (result,)
@@ -121,23 +143,7 @@ def gradcheck(
         >>> gradcheck(lambda t: (t * t).sum(dim=1), [x])
         True
     """
-    _check_callable(fn, "gradcheck")
-    _check_positive(eps, "gradcheck", "eps")
-    _check_positive(atol, "gradcheck", "atol", zero_ok=True)
-    _check_positive(rtol, "gradcheck", "rtol", zero_ok=True)
-    _check_seed(seed, "gradcheck")
-    if not isinstance(inputs, (Tensor, tuple, list)):
-        raise TypeError(f"gradcheck: inputs must be a Tensor or a sequence of Tensors, got {type(inputs).__name__}")
-    inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
-    wrt = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
-    if not wrt:
-        raise ValueError("gradcheck: no input has requires_grad=True, so there is nothing to check")
-    for i in wrt:
-        if inputs[i].dtype != np.float64:
-            raise ValueError(
-                f"gradcheck: input {i} has dtype {inputs[i].dtype}; finite differences need float64 "
-                "inputs (use tensor.double())"
-            )
+    inputs, wrt = _checked_inputs("gradcheck", fn, inputs, eps, atol, rtol, seed)
 
     rng = np.random.default_rng(seed)
     outs = _outputs(fn(*inputs))
@@ -226,23 +232,7 @@ def gradgradcheck(
         >>> gradgradcheck(lambda t: (t * t * t).sum(), [x])
         True
     """
-    _check_callable(fn, "gradgradcheck")
-    _check_positive(eps, "gradgradcheck", "eps")
-    _check_positive(atol, "gradgradcheck", "atol", zero_ok=True)
-    _check_positive(rtol, "gradgradcheck", "rtol", zero_ok=True)
-    _check_seed(seed, "gradgradcheck")
-    if not isinstance(inputs, (Tensor, tuple, list)):
-        raise TypeError(f"gradgradcheck: inputs must be a Tensor or a sequence of Tensors, got {type(inputs).__name__}")
-    inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
-    wrt = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
-    if not wrt:
-        raise ValueError("gradgradcheck: no input has requires_grad=True, so there is nothing to check")
-    for i in wrt:
-        if inputs[i].dtype != np.float64:
-            raise ValueError(
-                f"gradgradcheck: input {i} has dtype {inputs[i].dtype}; finite differences need float64 "
-                "inputs (use tensor.double())"
-            )
+    inputs, wrt = _checked_inputs("gradgradcheck", fn, inputs, eps, atol, rtol, seed)
     outs = [o for o in _outputs(fn(*inputs)) if o.requires_grad]
     if grad_outputs is None:
         rng = np.random.default_rng(seed + 1)
