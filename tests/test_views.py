@@ -156,6 +156,22 @@ def test_writing_into_an_expanded_tensor_is_refused_like_torch():
     both(run)
 
 
+def test_an_in_place_write_into_an_empty_view_is_allowed_like_torch():
+    # Regression: a zero-size view can report a 0 stride, and the overlap check took it for an
+    # expanded tensor (`zeros(0, 2, 3, 3)[:, :, :1, :1] += ...` raised; torch writes nothing).
+    def run(lib):
+        leaf = lib.zeros(0, 2, 3, 3, requires_grad=True)
+        x = leaf.clone()
+        v = x[:, :, :1, :1]
+        v += lib.ones(0, 2, 1, 1)
+        x.sum().backward()
+        e = lib.zeros(1, 3).expand(0, 3)
+        e.add_(1.0)
+        return x, leaf.grad, e
+
+    both(run)
+
+
 def test_a_view_of_a_leaf_that_requires_grad_refuses_in_place_writes_like_torch():
     for lib in LIBS:
         w = lib.ones(2, 3, requires_grad=True)

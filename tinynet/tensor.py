@@ -394,7 +394,7 @@ class Tensor:
         recording = is_grad_enabled()
         record = recording and (self._requires_grad or (isinstance(value, Tensor) and value._requires_grad))
         constant = what in ("zero_", "fill_") and not record
-        if not constant and any(s == 0 and n > 1 for n, s in zip(region.shape, region.strides)):
+        if not constant and region.size and any(s == 0 and n > 1 for n, s in zip(region.shape, region.strides)):
             # an unrecorded constant may be written into elements that share memory, nothing else (PyTorch)
             raise RuntimeError(
                 f"{what}: unsupported operation: more than one element of the written-to tensor refers to a "
