@@ -13,6 +13,16 @@ revisions have (same group and name) for tinynet and for torch, and reports medi
 time and of process CPU time. The table gives, per case, the median over rounds of
 new / old for tinynet's wall and CPU time, and of the tinynet / torch ratio in each revision
 (torch is the same in both processes, so a drift in the ratio is tinynet's).
+
+``--paired`` measures the other way round: both revisions in *one* process. The old one is
+unpacked with its packages renamed (``tinynet`` -> ``tinynet_old``, ``benchmarks`` ->
+``benchmarks_old``, every occurrence of the two names in its .py files), so both import side by
+side; each round (a fresh process) then alternates one call of the old case with one call of the
+new, ``--repeat`` pairs per case, and the table gives the median over all pairs of new / old with
+its quartiles. Machine noise that drifts over seconds (other tenants, clock changes) hits both
+sides of a pair alike, so this resolves differences of a few percent that fresh processes, whose
+medians move by tens of percent from one process to the next on a shared machine, cannot. It
+does not see per-process effects (allocation, thread start-up): use both modes.
 """
 
 from __future__ import annotations
@@ -61,6 +71,39 @@ for mod in bench_modules(only):
 print("RESULT " + json.dumps(out))
 """
 
+# Both revisions in one process: argv = [new root, old root, only..., "--", repeat, warmup, threads].
+_PAIRED_CHILD = r"""
+import gc, json, sys, time
+new_root, old_root, rest = sys.argv[1], sys.argv[2], sys.argv[3:]
+cut = rest.index("--")
+only, (repeat, warmup, threads) = rest[:cut], map(int, rest[cut + 1:])
+sys.path[:0] = [new_root, old_root]
+import torch
+torch.set_num_threads(threads)
+from benchmarks.run import bench_modules as new_modules
+from benchmarks_old.run import bench_modules as old_modules
+
+def calls(modules, field):  # the old tree's Case has its tinynet field renamed too
+    return {f"{c.group}: {c.name}": getattr(c, field) for m in modules(only) for c in getattr(m, "cases", list)()}
+
+old, new = calls(old_modules, "tinynet_old"), calls(new_modules, "tinynet")
+out = {}
+for key in [k for k in new if k in old]:
+    for _ in range(warmup):
+        old[key](); new[key]()
+    pairs = []
+    for i in range(repeat):
+        t = {}
+        for side, fn in ((("old", old[key]), ("new", new[key])) if i % 2 else (("new", new[key]), ("old", old[key]))):
+            gc.collect()
+            c0 = time.process_time()
+            fn()
+            t[side] = time.process_time() - c0
+        pairs.append([t["old"], t["new"]])
+    out[key] = pairs
+print("RESULT " + json.dumps(out))
+"""
+
 
 def unpack(rev: str, into: Path) -> Path:
     """The files of ``rev`` (a commit-ish) in a fresh folder."""
@@ -69,6 +112,50 @@ def unpack(rev: str, into: Path) -> Path:
     with tarfile.open(fileobj=__import__("io").BytesIO(archive)) as tar:
         tar.extractall(into, filter="data")
     return into
+
+
+def rename_packages(root: Path) -> Path:
+    """Make the unpacked tree at ``root`` importable next to another: ``tinynet_old``, ``benchmarks_old``."""
+    import re
+
+    for name in ("tinynet", "benchmarks"):
+        (root / name).rename(root / f"{name}_old")
+    pattern = re.compile(r"\b(tinynet|benchmarks)\b")
+    for path in root.rglob("*.py"):
+        path.write_text(pattern.sub(lambda m: m.group(1) + "_old", path.read_text()))
+    return root
+
+
+def run_paired(new_root: Path, old_root: Path, only: list[str], repeat: int, warmup: int, threads: int) -> dict:
+    env = dict(os.environ, PYTHONPATH=f"{new_root}{os.pathsep}{old_root}")
+    for var in ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        env[var] = str(threads)
+    args = [sys.executable, "-c", _PAIRED_CHILD, str(new_root), str(old_root), *only]
+    args += ["--", str(repeat), str(warmup), str(threads)]
+    proc = subprocess.run(args, env=env, capture_output=True, text=True, cwd=new_root)
+    line = next((s for s in proc.stdout.splitlines() if s.startswith("RESULT ")), None)
+    if proc.returncode != 0 or line is None:
+        raise RuntimeError(f"paired benchmark process failed:\n{proc.stdout[-2000:]}\n{proc.stderr[-4000:]}")
+    return json.loads(line[len("RESULT ") :])
+
+
+def paired_table(rounds: list[dict], new_label: str, old: str, repeat: int, threads: int) -> list[str]:
+    lines = [
+        f"tinynet at {new_label} vs {old}, paired in one process: {len(rounds)} fresh process(es), each case "
+        f"{repeat} alternating old/new calls per process, {threads} thread(s), process CPU time.",
+        "",
+        "| case | old (ms) | new (ms) | new/old: median of pairs [quartiles] | pairs |",
+        "|---|---:|---:|:---:|---:|",
+    ]
+    for key in rounds[0]:
+        pairs = [p for r in rounds for p in r.get(key, [])]
+        ratios = sorted(n / o for o, n in pairs)
+        q1, med, q3 = (statistics.quantiles(ratios, n=4) if len(ratios) > 1 else ratios * 3)[:3]
+        lines.append(
+            f"| {key} | {statistics.median(o for o, _ in pairs) * 1e3:.2f} | "
+            f"{statistics.median(n for _, n in pairs) * 1e3:.2f} | {med:.3f} [{q1:.3f}-{q3:.3f}] | {len(pairs)} |"
+        )
+    return lines
 
 
 def run_once(root: Path, only: list[str], repeat: int, warmup: int, threads: int) -> dict:
@@ -93,7 +180,22 @@ def main(argv=None) -> int:
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--threads", type=int, default=2, help="threads for numba, BLAS and torch")
     parser.add_argument("--out", default=None, help="also write the markdown table here")
+    parser.add_argument("--paired", action="store_true", help="both revisions in one process, calls alternating")
     args = parser.parse_args(argv)
+
+    if args.paired:
+        with tempfile.TemporaryDirectory(prefix="tinynet-revisions-") as tmp:
+            old_root = rename_packages(unpack(args.old, Path(tmp) / "old"))
+            new_root = ROOT if args.new is None else unpack(args.new, Path(tmp) / "new")
+            rounds = []
+            for r in range(args.rounds):
+                rounds.append(run_paired(new_root, old_root, args.only, args.repeat, args.warmup, args.threads))
+                print(f"round {r + 1}/{args.rounds} done", file=sys.stderr, flush=True)
+        text = "\n".join(paired_table(rounds, args.new or "working tree", args.old, args.repeat, args.threads)) + "\n"
+        print(text)
+        if args.out:
+            Path(args.out).write_text(text)
+        return 0
 
     with tempfile.TemporaryDirectory(prefix="tinynet-revisions-") as tmp:
         old_root = unpack(args.old, Path(tmp) / "old")
