@@ -23,6 +23,7 @@ import tinynet
 import tinynet.nn.functional as F
 from tinynet.autograd import grad
 from tinynet.functional.conv import Conv, ConvAndWeight, ConvWeight, _geometry
+from tinynet.functional.linear import LinearWeight
 from tinynet.testing import adjoint_check, gradcheck, gradgradcheck
 
 # name -> (nd, transposed, tinynet op, torch op as a function of (torch, x, w, b, **args))
@@ -90,6 +91,20 @@ def test_gradgradcheck_of_linear(lead, features, bias, seed):
     w = tinynet.tensor(rng.standard_normal((n_out, n_in)), requires_grad=True)
     inputs = [x, w] + ([tinynet.tensor(rng.standard_normal(n_out), requires_grad=True)] if bias else [])
     assert gradgradcheck(F.linear, inputs)
+
+
+@settings(max_examples=10)
+@given(m=st.integers(1, 4), n_out=st.integers(1, 3), n_in=st.integers(1, 3), seed=st.integers(0, 2**16))
+def test_linear_weight_is_g_transposed_x_and_passes_gradcheck_adjoint_and_gradgradcheck(m, n_out, n_in, seed):
+    # LinearWeight(G, X) = Gᵀ X, linear's weight gradient as one op; bilinear, with adjoints X Vᵀ and G V.
+    rng = np.random.default_rng(seed)
+    g = tinynet.tensor(rng.standard_normal((m, n_out)), requires_grad=True)
+    x = tinynet.tensor(rng.standard_normal((m, n_in)), requires_grad=True)
+    np.testing.assert_allclose(LinearWeight.apply(g, x).data, g.data.T @ x.data, rtol=1e-12, atol=1e-12)
+    assert gradcheck(LinearWeight.apply, [g, x])
+    assert adjoint_check(lambda a: LinearWeight.apply(a, x.detach()), g.shape)
+    assert adjoint_check(lambda a: LinearWeight.apply(g.detach(), a), x.shape)
+    assert gradgradcheck(LinearWeight.apply, [g, x])
 
 
 @pytest.mark.parametrize("op, shape", [(F.dropout, (3, 4)), (F.dropout2d, (2, 3, 2, 2))])

@@ -774,7 +774,7 @@ def _root_gradient(tensor, gradient, create_graph: bool, call: str, arg: str, of
     ``call``, ``arg`` and ``of`` name the function, the gradient argument and the tensor in errors
     (``'backward'``, ``'gradient'``, ``'the tensor'``).
     """
-    Tensor = _tensor_class()
+    Tensor = _Tensor or _tensor_class()
     if gradient is None:
         if tensor.data.size != 1:
             raise RuntimeError(
@@ -788,9 +788,9 @@ def _root_gradient(tensor, gradient, create_graph: bool, call: str, arg: str, of
         g = gradient
     else:
         g = Tensor._wrap(gradient.data if isinstance(gradient, Tensor) else np.asarray(gradient))
-    if g.shape != tensor.data.shape:
+    if g.data.shape != tensor.data.shape:
         raise RuntimeError(f"{call}: {arg} has shape {g.shape} but {of} has shape {tensor.shape}")
-    if g.dtype != tensor.dtype:
+    if g.data.dtype != tensor.data.dtype:
         g = g.to(tensor.dtype) if g.requires_grad else Tensor._wrap(g.data.astype(tensor.dtype))
     return g
 
@@ -810,7 +810,7 @@ def _check_versions(node) -> None:
 
 def _call_backward(node, out_grads: list, create_graph: bool) -> tuple:
     """Run the node's backward on its output gradients (Tensors); its input gradients, as Tensors or None."""
-    Tensor = _tensor_class()
+    Tensor = _Tensor or _tensor_class()
     name = node.fn.__name__
     in_grads = node.fn.backward(node, *out_grads)
     if not isinstance(in_grads, tuple):
@@ -839,7 +839,7 @@ def _walk(roots: list, root_grads: list, retain_graph: bool, create_graph: bool,
     nodes on a path to a target run, and only the targets receive (or return) a gradient.
     Returns ``{id(target): gradient Tensor}`` for the targets that were reached.
     """
-    Tensor = _tensor_class()
+    Tensor = _Tensor or _tensor_class()
     grads = {}  # id(node) -> [gradient of each output, or None]
     held = {}  # id(leaf) -> (leaf, summed gradient): leaves whose hooks must see the whole gradient
     found = {}  # id(target) -> gradient
@@ -899,65 +899,72 @@ def _walk(roots: list, root_grads: list, retain_graph: bool, create_graph: bool,
                     needed.add(id(node))
                     break
 
-    saved_hooks, saved_anomaly, saved_plain = _mode.hooks, _mode.anomaly, _mode.plain_backward
+    saved_hooks, saved_anomaly, saved_plain, saved_enabled = (
+        _mode.hooks,
+        _mode.anomaly,
+        _mode.plain_backward,
+        _mode.enabled,
+    )
     try:
-        with set_grad_enabled(create_graph):
-            _mode.hooks = ()  # the ops of a backward are not a forward pass to observe
-            _mode.plain_backward = not create_graph
-            for node in order:
-                out_grads = grads.pop(id(node), None)
-                runs = needed is None or id(node) in needed
-                # As in PyTorch, a node that neither runs nor made a target is not visited at all: the hooks
-                # and retain_grad of its outputs do not fire, and it keeps its saved arrays.
-                if out_grads is not None and (node.hooks or node.retained) and (runs or id(node) in target_nodes):
-                    _output_hooks(node, out_grads, target_outputs, found, create_graph, runs)
-                elif out_grads is not None and id(node) in target_nodes:
-                    found.update(((id(node), i), g) for i, g in enumerate(out_grads) if (id(node), i) in target_outputs)
-                if out_grads is None or all(x is None for x in out_grads) or not runs:
-                    if not retain_graph and runs:
-                        node.release()
-                    continue
-                if node.freed:
-                    raise _freed_error(node.fn.__name__)
-                _check_versions(node)
-                _mode.anomaly = False  # the ops inside a backward are checked as the node's gradients, below
-                try:
-                    in_grads = _call_backward(node, out_grads, create_graph)
-                finally:
-                    _mode.anomaly = saved_anomaly
-                if saved_anomaly:
-                    _check_finite(
-                        [None if g is None else g.data for g in in_grads], "backward", node.fn.__name__, node.created_at
-                    )
-                for parent, meta, ig in zip(node.parents, node.in_meta, in_grads):
-                    if parent is None or ig is None:
-                        continue
-                    shape, dtype = meta
-                    if create_graph:
-                        ig = unbroadcast(ig, shape)
-                        ig = ig if ig.dtype == dtype else ig.to(dtype)
-                    elif ig.shape != shape or ig.dtype != dtype:
-                        ig = Tensor._wrap(unbroadcast(ig.data, shape).astype(dtype, copy=False))
-                    if isinstance(parent, tuple):
-                        pnode, idx = parent
-                        slot = grads.get(id(pnode))
-                        if slot is None:
-                            slot = grads[id(pnode)] = [None] * len(pnode.out_meta)
-                        add(slot, idx, ig)
-                    else:
-                        to_leaf(parent, ig)
-                if not retain_graph:
+        _mode.enabled = create_graph  # the walk records only for create_graph (restored below)
+        _mode.hooks = ()  # the ops of a backward are not a forward pass to observe
+        _mode.plain_backward = not create_graph
+        for node in order:
+            out_grads = grads.pop(id(node), None)
+            runs = needed is None or id(node) in needed
+            # As in PyTorch, a node that neither runs nor made a target is not visited at all: the hooks
+            # and retain_grad of its outputs do not fire, and it keeps its saved arrays.
+            if out_grads is not None and (node.hooks or node.retained) and (runs or id(node) in target_nodes):
+                _output_hooks(node, out_grads, target_outputs, found, create_graph, runs)
+            elif out_grads is not None and id(node) in target_nodes:
+                found.update(((id(node), i), g) for i, g in enumerate(out_grads) if (id(node), i) in target_outputs)
+            if out_grads is None or out_grads.count(None) == len(out_grads) or not runs:
+                if not retain_graph and runs:
                     node.release()
-            for leaf, g in held.values():
-                hooks = getattr(leaf, "_hooks", None)
-                if hooks:
-                    g = _run_hooks(hooks, g, "a leaf tensor")
-                if accumulate:
-                    _store_grad(leaf, g, create_graph)
+                continue
+            if node.freed:
+                raise _freed_error(node.fn.__name__)
+            if node.versions:
+                _check_versions(node)
+            _mode.anomaly = False  # the ops inside a backward are checked as the node's gradients, below
+            try:
+                in_grads = _call_backward(node, out_grads, create_graph)
+            finally:
+                _mode.anomaly = saved_anomaly
+            if saved_anomaly:
+                _check_finite(
+                    [None if g is None else g.data for g in in_grads], "backward", node.fn.__name__, node.created_at
+                )
+            for parent, meta, ig in zip(node.parents, node.in_meta, in_grads):
+                if parent is None or ig is None:
+                    continue
+                shape, dtype = meta
+                if create_graph:
+                    ig = unbroadcast(ig, shape)
+                    ig = ig if ig.dtype == dtype else ig.to(dtype)
+                elif ig.data.shape != shape or ig.data.dtype != dtype:
+                    ig = Tensor._wrap(unbroadcast(ig.data, shape).astype(dtype, copy=False))
+                if isinstance(parent, tuple):
+                    pnode, idx = parent
+                    slot = grads.get(id(pnode))
+                    if slot is None:
+                        slot = grads[id(pnode)] = [None] * len(pnode.out_meta)
+                    add(slot, idx, ig)
                 else:
-                    found[id(leaf)] = g
+                    to_leaf(parent, ig)
+            if not retain_graph:
+                node.release()
+        for leaf, g in held.values():
+            hooks = getattr(leaf, "_hooks", None)
+            if hooks:
+                g = _run_hooks(hooks, g, "a leaf tensor")
+            if accumulate:
+                _store_grad(leaf, g, create_graph)
+            else:
+                found[id(leaf)] = g
     finally:
         _mode.hooks, _mode.anomaly, _mode.plain_backward = saved_hooks, saved_anomaly, saved_plain
+        _mode.enabled = saved_enabled
     return found
 
 
@@ -989,7 +996,7 @@ def _store_grad(t, g, create_graph: bool) -> None:
     In place also when the old ``.grad`` has a history (made with ``create_graph=True``): it keeps its
     ``grad_fn``, and the write is counted, so a node that saved it refuses a later backward.
     """
-    Tensor = _tensor_class()
+    Tensor = _Tensor or _tensor_class()
     if t.grad is None:
         # Own the memory: the same array may reach several tensors or be reused by a kernel.
         t.grad = (
@@ -998,8 +1005,17 @@ def _store_grad(t, g, create_graph: bool) -> None:
     elif create_graph:
         t.grad = t.grad + g
     else:
-        t.grad._check_inplace("backward (accumulating into .grad)")
-        np.add(t.grad.data, g.data, out=t.grad.data)
+        old = t.grad
+        if (
+            old._node is None
+            and old.data.flags.c_contiguous
+            and old.data.flags.writeable
+            and getattr(old, "_base", None) is None
+        ):
+            old._version[0] += 1  # no history, not a view: _check_inplace would only count the write
+        else:
+            old._check_inplace("backward (accumulating into .grad)")
+        np.add(old.data, g.data, out=old.data)
 
 
 def _as_tensor_list(value, what: str) -> list:

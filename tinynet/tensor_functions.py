@@ -391,7 +391,8 @@ class Sum(Function):
         ctx.keepdim = keepdim
         # integers and bools sum to int64, as in PyTorch (numpy would give uint64 for unsigned)
         dtype = np.int64 if x.dtype.kind in "biu" else None
-        return np.asarray(np.sum(x, axis=ctx.dims, keepdims=keepdim, dtype=dtype))
+        out = x.sum(axis=ctx.dims, keepdims=keepdim, dtype=dtype)
+        return out if type(out) is np.ndarray else np.asarray(out)
 
     @staticmethod
     def backward(ctx, grad):

@@ -41,10 +41,30 @@ class Linear(Function):
             gx = gx if grad.ndim == 2 else gx.reshape(ctx.x_shape)
         if ctx.needs_input_grad[1]:
             x2 = x if x.ndim == 2 else x.reshape(-1, x.shape[-1])
-            gw = g2.T @ x2  # adjoint of W ↦ X Wᵀ: G ↦ Gᵀ X, shape (out, in)
+            gw = LinearWeight.apply(g2, x2)  # adjoint of W ↦ X Wᵀ: G ↦ Gᵀ X, shape (out, in)
         if ctx.has_bias and ctx.needs_input_grad[2]:
             gb = g2.sum(dim=0)  # the bias is copied to every row; the adjoint of copying is summing
         return gx, gw, gb
+
+
+class LinearWeight(Function):
+    """Gᵀ X: the weight gradient of :class:`Linear` as one op (not a transpose, then a product).
+
+    It is bilinear, and its own gradients are products again: for an incoming gradient V (the
+    shape of W), d/dG = X Vᵀ and d/dX = G V.
+    """
+
+    @staticmethod
+    def forward(ctx, g, x):
+        ctx.save_for_backward(g if ctx.needs_input_grad[1] else None, x if ctx.needs_input_grad[0] else None)
+        return g.T @ x
+
+    @staticmethod
+    def backward(ctx, v):
+        g, x = ctx.saved_tensors
+        dg = x @ v.T if ctx.needs_input_grad[0] else None
+        dx = g @ v if ctx.needs_input_grad[1] else None
+        return dg, dx
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
