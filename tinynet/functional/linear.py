@@ -12,6 +12,7 @@ from __future__ import annotations
 from tinynet.autograd import Function
 from tinynet.functional._validate import check_tensor, same_dtype
 from tinynet.tensor import Tensor
+from tinynet.tensor_functions import MatMul, Sum
 
 __all__ = ["linear"]
 
@@ -37,13 +38,13 @@ class Linear(Function):
         g2 = grad if grad.ndim == 2 else grad.reshape(-1, grad.shape[-1])  # (M, out)
         gx = gw = gb = None
         if ctx.needs_input_grad[0]:
-            gx = g2 @ weight  # adjoint of x ↦ x Wᵀ: g ↦ g W
+            gx = MatMul.apply(g2, weight)  # adjoint of x ↦ x Wᵀ: g ↦ g W (shapes known: no checks)
             gx = gx if grad.ndim == 2 else gx.reshape(ctx.x_shape)
         if ctx.needs_input_grad[1]:
             x2 = x if x.ndim == 2 else x.reshape(-1, x.shape[-1])
             gw = LinearWeight.apply(g2, x2)  # adjoint of W ↦ X Wᵀ: G ↦ Gᵀ X, shape (out, in)
         if ctx.has_bias and ctx.needs_input_grad[2]:
-            gb = g2.sum(dim=0)  # the bias is copied to every row; the adjoint of copying is summing
+            gb = Sum.apply(g2, 0, False)  # the bias is copied to every row; the adjoint of copying is summing
         return gx, gw, gb
 
 
