@@ -126,19 +126,6 @@ def rename_packages(root: Path) -> Path:
     return root
 
 
-def run_paired(new_root: Path, old_root: Path, only: list[str], repeat: int, warmup: int, threads: int) -> dict:
-    env = dict(os.environ, PYTHONPATH=f"{new_root}{os.pathsep}{old_root}")
-    for var in ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        env[var] = str(threads)
-    args = [sys.executable, "-c", _PAIRED_CHILD, str(new_root), str(old_root), *only]
-    args += ["--", str(repeat), str(warmup), str(threads)]
-    proc = subprocess.run(args, env=env, capture_output=True, text=True, cwd=new_root)
-    line = next((s for s in proc.stdout.splitlines() if s.startswith("RESULT ")), None)
-    if proc.returncode != 0 or line is None:
-        raise RuntimeError(f"paired benchmark process failed:\n{proc.stdout[-2000:]}\n{proc.stderr[-4000:]}")
-    return json.loads(line[len("RESULT ") :])
-
-
 def paired_table(rounds: list[dict], new_label: str, old: str, repeat: int, threads: int) -> list[str]:
     lines = [
         f"tinynet at {new_label} vs {old}, paired in one process: {len(rounds)} fresh process(es), each case "
@@ -158,16 +145,41 @@ def paired_table(rounds: list[dict], new_label: str, old: str, repeat: int, thre
     return lines
 
 
-def run_once(root: Path, only: list[str], repeat: int, warmup: int, threads: int) -> dict:
-    env = dict(os.environ, PYTHONPATH=str(root))
+def run_child(code: str, roots: list[Path], only: list[str], repeat: int, warmup: int, threads: int) -> dict:
+    """Run ``code`` (``_CHILD`` or ``_PAIRED_CHILD``) in a fresh process that imports from ``roots``; its RESULT."""
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(map(str, roots)))
     for var in ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         env[var] = str(threads)
-    args = [sys.executable, "-c", _CHILD, str(root), *only, "--", str(repeat), str(warmup), str(threads)]
-    proc = subprocess.run(args, env=env, capture_output=True, text=True, cwd=root)
+    args = [sys.executable, "-c", code, *map(str, roots), *only, "--", str(repeat), str(warmup), str(threads)]
+    proc = subprocess.run(args, env=env, capture_output=True, text=True, cwd=roots[0])
     line = next((s for s in proc.stdout.splitlines() if s.startswith("RESULT ")), None)
     if proc.returncode != 0 or line is None:
-        raise RuntimeError(f"benchmark process in {root} failed:\n{proc.stdout[-2000:]}\n{proc.stderr[-4000:]}")
+        raise RuntimeError(f"benchmark process in {roots} failed:\n{proc.stdout[-2000:]}\n{proc.stderr[-4000:]}")
     return json.loads(line[len("RESULT ") :])
+
+
+def fresh_table(runs: dict, new_label: str, old: str, rounds: int, repeat: int, threads: int) -> list[str]:
+    lines = [
+        f"tinynet at {new_label} vs {old}: {rounds} alternating fresh processes per revision, "
+        f"{threads} thread(s), each case the median of {repeat} calls per process.",
+        "",
+        "| case | old wall (ms) | new wall (ms) | new/old wall [range] | new/old CPU | ratio to torch old -> new |",
+        "|---|---:|---:|:---:|---:|:---:|",
+    ]
+    for key in [k for k in runs["new"][0] if k in runs["old"][0]]:
+        old_runs = [run[key] for run in runs["old"]]
+        new_runs = [run[key] for run in runs["new"]]
+        wall = [n["wall"] / o["wall"] for o, n in zip(old_runs, new_runs)]
+        cpu = [n["cpu"] / o["cpu"] for o, n in zip(old_runs, new_runs)]
+        r_old = statistics.median(o["wall"] / o["torch_wall"] for o in old_runs)
+        r_new = statistics.median(n["wall"] / n["torch_wall"] for n in new_runs)
+        lines.append(
+            f"| {key} | {statistics.median(o['wall'] for o in old_runs) * 1e3:.2f} | "
+            f"{statistics.median(n['wall'] for n in new_runs) * 1e3:.2f} | "
+            f"{statistics.median(wall):.3f} [{min(wall):.2f}-{max(wall):.2f}] | {statistics.median(cpu):.3f} | "
+            f"{r_old:.2f} -> {r_new:.2f} |"
+        )
+    return lines
 
 
 def main(argv=None) -> int:
@@ -183,51 +195,26 @@ def main(argv=None) -> int:
     parser.add_argument("--paired", action="store_true", help="both revisions in one process, calls alternating")
     args = parser.parse_args(argv)
 
-    if args.paired:
-        with tempfile.TemporaryDirectory(prefix="tinynet-revisions-") as tmp:
-            old_root = rename_packages(unpack(args.old, Path(tmp) / "old"))
-            new_root = ROOT if args.new is None else unpack(args.new, Path(tmp) / "new")
-            rounds = []
-            for r in range(args.rounds):
-                rounds.append(run_paired(new_root, old_root, args.only, args.repeat, args.warmup, args.threads))
-                print(f"round {r + 1}/{args.rounds} done", file=sys.stderr, flush=True)
-        text = "\n".join(paired_table(rounds, args.new or "working tree", args.old, args.repeat, args.threads)) + "\n"
-        print(text)
-        if args.out:
-            Path(args.out).write_text(text)
-        return 0
-
+    new_label = args.new or "working tree"
     with tempfile.TemporaryDirectory(prefix="tinynet-revisions-") as tmp:
         old_root = unpack(args.old, Path(tmp) / "old")
         new_root = ROOT if args.new is None else unpack(args.new, Path(tmp) / "new")
-        runs = {"old": [], "new": []}
-        for r in range(args.rounds):
-            for side, root in (("old", old_root), ("new", new_root)):
-                runs[side].append(run_once(root, args.only, args.repeat, args.warmup, args.threads))
-                print(f"round {r + 1}/{args.rounds}: {side} done", file=sys.stderr, flush=True)
-
-    cases = [k for k in runs["new"][0] if k in runs["old"][0]]
-    new_label = args.new or "working tree"
-    lines = [
-        f"tinynet at {new_label} vs {args.old}: {args.rounds} alternating fresh processes per revision, "
-        f"{args.threads} thread(s), each case the median of {args.repeat} calls per process.",
-        "",
-        "| case | old wall (ms) | new wall (ms) | new/old wall [range] | new/old CPU | ratio to torch old -> new |",
-        "|---|---:|---:|:---:|---:|:---:|",
-    ]
-    for key in cases:
-        old = [run[key] for run in runs["old"]]
-        new = [run[key] for run in runs["new"]]
-        wall = [n["wall"] / o["wall"] for o, n in zip(old, new)]
-        cpu = [n["cpu"] / o["cpu"] for o, n in zip(old, new)]
-        r_old = statistics.median(o["wall"] / o["torch_wall"] for o in old)
-        r_new = statistics.median(n["wall"] / n["torch_wall"] for n in new)
-        lines.append(
-            f"| {key} | {statistics.median(o['wall'] for o in old) * 1e3:.2f} | "
-            f"{statistics.median(n['wall'] for n in new) * 1e3:.2f} | "
-            f"{statistics.median(wall):.3f} [{min(wall):.2f}-{max(wall):.2f}] | {statistics.median(cpu):.3f} | "
-            f"{r_old:.2f} -> {r_new:.2f} |"
-        )
+        if args.paired:
+            rename_packages(old_root)
+            rounds = []
+            for r in range(args.rounds):
+                rounds.append(
+                    run_child(_PAIRED_CHILD, [new_root, old_root], args.only, args.repeat, args.warmup, args.threads)
+                )
+                print(f"round {r + 1}/{args.rounds} done", file=sys.stderr, flush=True)
+            lines = paired_table(rounds, new_label, args.old, args.repeat, args.threads)
+        else:
+            runs = {"old": [], "new": []}
+            for r in range(args.rounds):
+                for side, root in (("old", old_root), ("new", new_root)):
+                    runs[side].append(run_child(_CHILD, [root], args.only, args.repeat, args.warmup, args.threads))
+                    print(f"round {r + 1}/{args.rounds}: {side} done", file=sys.stderr, flush=True)
+            lines = fresh_table(runs, new_label, args.old, args.rounds, args.repeat, args.threads)
     text = "\n".join(lines) + "\n"
     print(text)
     if args.out:
