@@ -1005,17 +1005,8 @@ def _store_grad(t, g, create_graph: bool) -> None:
     elif create_graph:
         t.grad = t.grad + g
     else:
-        old = t.grad
-        if (
-            old._node is None
-            and old.data.flags.c_contiguous
-            and old.data.flags.writeable
-            and getattr(old, "_base", None) is None
-        ):
-            old._version[0] += 1  # no history, not a view: _check_inplace would only count the write
-        else:
-            old._check_inplace("backward (accumulating into .grad)")
-        np.add(old.data, g.data, out=old.data)
+        t.grad._check_inplace("backward (accumulating into .grad)")
+        np.add(t.grad.data, g.data, out=t.grad.data)
 
 
 def _as_tensor_list(value, what: str) -> list:

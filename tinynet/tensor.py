@@ -387,7 +387,18 @@ class Tensor:
         ``region`` is the part of the memory written (default: all of it). Returns True when the
         write must be recorded.
         """
-        region = self.data if region is None else region
+        data = self.data
+        if (  # the common case, e.g. accumulating into .grad: nothing to refuse, only the write to count
+            region is None
+            and self._node is None
+            and not is_grad_enabled()
+            and data.flags.c_contiguous
+            and data.flags.writeable
+            and getattr(self, "_base", None) is None
+        ):
+            self._version[0] += 1
+            return False
+        region = data if region is None else region
         if not self.data.flags.writeable:
             raise RuntimeError(f"{what}: the tensor's memory is read-only (a read-only numpy array); clone() it first")
         base = getattr(self, "_base", None)
