@@ -53,10 +53,10 @@ def _forbid_the_fast_tier() -> None:
     import inspect
     import sys
 
-    from tinynet.kernels import conv, conv_planner, norm, pool, resample
+    from tinynet.kernels import conv, conv_planner, norm, pool, resample, softmax
 
     fast = {}
-    for module in (conv, conv_planner, norm, pool, resample):
+    for module in (conv, conv_planner, norm, pool, resample, softmax):
         for name, obj in vars(module).items():
             if getattr(obj, "__module__", None) != module.__name__:
                 continue

@@ -30,7 +30,6 @@ from tinynet.functional.loss import (
     GatherClasses,
     ScatterClasses,
     _check_class_target,
-    _target_positions,
     _target_weights,
 )
 from tinynet.functional.normalization import BatchNorm, BatchNormGrad
@@ -68,24 +67,23 @@ def _ignore(t, rng, ignore):
 @FEW
 def test_gather_classes_and_scatter_classes_are_an_adjoint_pair_with_second_derivatives(data):
     x, t, rng = data
-    positions = _target_positions(np.expand_dims(t, 1), x.shape[1])
-    assert adjoint_check(lambda a: GatherClasses.apply(a, positions), x.shape)
-    assert adjoint_check(lambda v: ScatterClasses.apply(v, positions, x.shape), positions.shape)
+    classes = np.expand_dims(t, 1)  # (N, 1, *)
+    assert adjoint_check(lambda a: GatherClasses.apply(a, classes), x.shape)
+    assert adjoint_check(lambda v: ScatterClasses.apply(v, classes, x.shape), classes.shape)
     a = _t(x, True)
-    v = _t(rng.standard_normal(positions.shape), True)
-    assert gradcheck(lambda a: GatherClasses.apply(a, positions), [a])
-    assert gradcheck(lambda v: ScatterClasses.apply(v, positions, x.shape), [v])
+    v = _t(rng.standard_normal(classes.shape), True)
+    assert gradcheck(lambda a: GatherClasses.apply(a, classes), [a])
+    assert gradcheck(lambda v: ScatterClasses.apply(v, classes, x.shape), [v])
     # linear maps: the second derivative in x is 0 and in the upstream gradient is the adjoint
-    assert gradgradcheck(lambda a: GatherClasses.apply(a, positions) ** 2, [a])
-    assert gradgradcheck(lambda v: ScatterClasses.apply(v, positions, x.shape) ** 2, [v])
+    assert gradgradcheck(lambda a: GatherClasses.apply(a, classes) ** 2, [a])
+    assert gradgradcheck(lambda v: ScatterClasses.apply(v, classes, x.shape) ** 2, [v])
 
 
 # --------------------------------------------------------------------------- the gradient Functions
 def _class_arguments(x, t, weight, ignore_index):
-    """What cross_entropy passes its Functions: safe targets (N, 1, *), their positions, weights and mask."""
+    """What cross_entropy passes its Functions: safe targets (N, 1, *), weights and mask."""
     t1 = _check_class_target(_t(x), _t(t), "test", ignore_index)
-    safe, w1, valid1 = _target_weights(t1, weight, ignore_index, x.dtype)
-    return safe, _target_positions(safe, x.shape[1]), w1, valid1
+    return _target_weights(t1, weight, ignore_index, x.dtype)
 
 
 def _upstream_shape(loss_shape, reduction):
@@ -98,10 +96,10 @@ def test_cross_entropy_grad_function_gradcheck(data, weighted, label_smoothing, 
     # dL/dx = g (S p - a) as a function of the upstream gradient and of p (any positive array here)
     x, t, rng = data
     weight = rng.uniform(0.1, 2.0, x.shape[1]) if weighted else None
-    safe, at_target, w1, valid1 = _class_arguments(x, t, weight, -100)
+    safe, w1, valid1 = _class_arguments(x, t, weight, -100)
     upstream = _t(rng.standard_normal(_upstream_shape(t.shape, reduction)), True)
     p = _t(rng.uniform(0.1, 1.0, x.shape), True)
-    args = (at_target, w1, valid1, weight, reduction, w1.sum(), label_smoothing)
+    args = (safe, w1, valid1, weight, reduction, w1.sum(), label_smoothing)
     assert gradcheck(lambda g, p: CrossEntropyGrad.apply(g, p, *args), [upstream, p])
     # p, the hidden output, goes back to x through softmax's adjoint
     hidden = (safe, w1, valid1, weight, reduction, label_smoothing)
@@ -116,10 +114,10 @@ def test_dice_grad_function_gradcheck_in_the_upstream_gradient(data, reduction):
     x, t, rng = data
     safe, _, valid1 = _target_weights(np.expand_dims(t, 1), None, -100, x.dtype)
     loss, p = Dice.apply(_t(x, True), safe, valid1, 1.0, reduction)
-    _, at_target, sample_class, valid, dice, den = loss._node.saved_arrays  # what Dice's forward cached
+    _, classes, sample_class, valid, dice, den = loss._node.saved_arrays  # what Dice's forward cached
     p = p.detach()
     upstream = _t(rng.standard_normal(loss.shape), True)
-    args = (at_target, sample_class, valid, dice, den, 1.0, reduction)
+    args = (classes, sample_class, valid, dice, den, 1.0, reduction)
     assert gradcheck(lambda g: DiceGrad.apply(g, p, *args), [upstream])
     assert gradcheck(lambda x: Dice.apply(x, safe, valid1, 1.0, reduction)[1], [_t(x, True)])
 

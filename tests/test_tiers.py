@@ -85,8 +85,8 @@ def test_use_refuses_an_unknown_tier():
 
 
 # --------------------------------------------------------------------------- which kernels run
-FAST_MODULES = ("conv", "conv_planner", "pool", "resample", "norm")
-REFERENCE_MODULES = ("reference.conv", "reference.pool", "reference.resample", "reference.norm")
+FAST_MODULES = ("conv", "conv_planner", "pool", "resample", "norm", "softmax")
+REFERENCE_MODULES = ("reference.conv", "reference.pool", "reference.resample", "reference.norm", "reference.softmax")
 
 
 def _kernels_of(module) -> dict:
@@ -155,6 +155,9 @@ def _every_op():
         F.interpolate(t(2, 3, 4, 5), scale_factor=2, mode="bed_of_nails"),
         F.batch_norm(t(4, 3, 5, 5), None, None, t(3), t(3), training=True),
         F.batch_norm(t(4, 3, 5, 5, dtype=np.float32), None, None, training=True),
+        F.cross_entropy(t(2, 3, 4, 5), tinynet.tensor(rng.integers(0, 3, (2, 4, 5))), label_smoothing=0.1),
+        F.nll_loss(t(5, 3), tinynet.tensor(rng.integers(0, 3, 5))),
+        F.dice_loss(t(2, 3, 4, 5, dtype=np.float32), tinynet.tensor(rng.integers(0, 3, (2, 4, 5)))),
     ]
     # A both-gradients transposed conv (the shared-columns strategy) and a weight-only one.
     x = t(2, 4, 5, 5)
@@ -190,7 +193,7 @@ def test_the_reference_tier_runs_no_fast_kernel_and_the_fast_tier_no_reference_k
         ran[tier] = set(calls)
     reference = {k for k in ran["reference"] if k.startswith("tinynet.kernels.reference.")}
     assert ran["reference"] == reference, f"fast kernels under reference: {sorted(ran['reference'] - reference)}"
-    assert {k.split(".")[3] for k in reference} == {"conv", "pool", "resample", "norm"}, sorted(reference)
+    assert {k.split(".")[3] for k in reference} == {"conv", "pool", "resample", "norm", "softmax"}, sorted(reference)
     assert not any(k.startswith("tinynet.kernels.reference.") for k in ran["fast"]), sorted(ran["fast"])
     assert {k.split(".")[2] for k in ran["fast"]} == set(FAST_MODULES), sorted(ran["fast"])
 
@@ -454,6 +457,32 @@ def test_batch_norm_fast_equals_reference(data):
     _both_tiers(lambda t, g, b: F.batch_norm(t, None, None, g, b, training=True), [x, gamma, beta], needs, condition)
 
 
+@given(data=st.data())
+def test_softmax_losses_fast_equals_reference(data):
+    """Softmax with its shift and log-total, the class gather/scatter and cross-entropy's fused gradient.
+
+    Through cross_entropy (class weights, ignored targets, label smoothing, every reduction), nll_loss
+    and dice_loss, values and gradients, on logits of every scale (1e3: the shift by the maximum matters).
+    """
+    n, c = data.draw(st.integers(1, 3)), data.draw(st.integers(1, 5))
+    spatial = tuple(data.draw(st.lists(st.integers(1, 6), max_size=2)))
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**16)))
+    x = rng.standard_normal((n, c, *spatial)) * data.draw(st.sampled_from([1e-3, 1.0, 1e3]))
+    t = rng.integers(0, c, (n, *spatial))
+    t = np.where(rng.random(t.shape) < data.draw(st.sampled_from([0.0, 0.3])), -100, t)
+    weight = rng.uniform(0.1, 2.0, c) if data.draw(st.booleans()) else None
+    smoothing = data.draw(st.sampled_from([0.0, 0.2]))
+    reduction = data.draw(st.sampled_from(["mean", "sum", "none"]))
+
+    def ce(logits, target):
+        w = None if weight is None else tinynet.tensor(weight)
+        return F.cross_entropy(logits, target, w, reduction=reduction, label_smoothing=smoothing)
+
+    _both_tiers(ce, [x, t], (True, False))
+    _both_tiers(lambda logits, target: F.nll_loss(logits, target, reduction=reduction), [x, t], (True, False))
+    _both_tiers(lambda logits, target: F.dice_loss(logits, target, reduction=reduction), [x, t], (True, False))
+
+
 # --------------------------------------------------------------------------- the suite's subset under reference
 # The torch-parity, gradcheck and adjoint tests of the files that test the kernel families, run
 # in a subprocess with TINYNET_KERNELS=reference; tests/conftest.py makes every fast kernel raise
@@ -464,6 +493,7 @@ REFERENCE_SUBSET = [
     "tests/test_pool.py",
     "tests/test_upsampling.py",
     "tests/test_batchnorm.py",
+    "tests/test_losses.py",
 ]
 REFERENCE_KEYWORDS = "torch or gradcheck or adjoint"
 

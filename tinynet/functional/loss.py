@@ -7,7 +7,9 @@ Classification losses take logits of shape ``(N, C)`` or ``(N, C, d1, d2, ...)``
 Two small helpers form the adjoint pair behind every "pick the target class"
 step: :func:`_gather_classes` reads ``a[n, t[n, i], i]`` (a matrix with a single
 1 per row) and :func:`_scatter_classes` writes each value back to the place it
-was read from (its transpose). ``nll_loss`` is exactly this gather, scaled.
+was read from (its transpose). ``nll_loss`` is exactly this gather, scaled. They,
+the softmax and cross-entropy's fused gradient run as kernels (tinynet/kernels/softmax.py)
+on ``(N, C, L)`` views, L the positions of a sample.
 
 Every backward is written in tinynet's ops, so losses have second derivatives
 (``create_graph=True``). Where the fused first-order gradient is the speed-critical part
@@ -31,6 +33,7 @@ import numpy as np
 
 from tinynet.autograd import Function, is_grad_enabled
 from tinynet.functional._validate import check_tensor
+from tinynet.kernels import cross_entropy_grad, gather_classes, scatter_add_classes, softmax_forward
 from tinynet.tensor import Tensor
 
 __all__ = [
@@ -124,67 +127,67 @@ def _const(array: np.ndarray) -> Tensor:
     return Tensor._wrap(array)
 
 
-def _target_positions(t1: np.ndarray, c: int) -> np.ndarray:
-    """Flat (C-order) index of entry ``[n, t[n, i], i]`` of an (N, C, *) array, shaped like ``t1`` (N, 1, *).
-
-    Position i of sample n holds its C class scores at flat indices
-    ``(n·C + c)·L + i`` (L = the number of positions per sample), so the target's is ``(n·C + t)·L + i``.
-    """
-    n = t1.shape[0]
-    per_sample = math.prod(t1.shape[1:])  # L (also for an empty batch, N = 0)
-    positions = t1.reshape(n, per_sample) + (np.arange(n) * c)[:, None]  # (N, L): n*C + t
-    positions *= per_sample
-    positions += np.arange(per_sample)
-    return positions.reshape(t1.shape)
+def _by_position(a: np.ndarray) -> np.ndarray:
+    """An (N, C, *) array as (N, C, L), L the positions of a sample: the kernels' layout (C-contiguous)."""
+    n, c, length = a.shape[0], a.shape[1], math.prod(a.shape[2:])  # explicit L: an empty batch reshapes too
+    return np.ascontiguousarray(a).reshape(n, c, length)
 
 
-def _gather_classes(a: np.ndarray, positions: np.ndarray) -> np.ndarray:
-    """``a[n, t[n, i], i]`` for an (N, C, *) array: one entry per position, shaped (N, 1, *)."""
-    return np.take(a, positions)
+def _one_per_position(a: np.ndarray) -> np.ndarray:
+    """An (N, 1, *) array (targets, weights, losses) as (N, L) (C-contiguous)."""
+    return np.ascontiguousarray(a).reshape(a.shape[0], math.prod(a.shape[2:]))
 
 
-def _scatter_classes(out: np.ndarray, positions: np.ndarray, values) -> None:
+def _gather_classes(a: np.ndarray, classes: np.ndarray) -> np.ndarray:
+    """``a[n, t[n, i], i]`` of an (N, C, *) array for the targets ``classes`` (N, 1, *) in [0, C): shaped (N, 1, *)."""
+    out = np.empty(classes.shape, dtype=a.dtype)
+    gather_classes(_by_position(a), _one_per_position(classes), _one_per_position(out))
+    return out
+
+
+def _scatter_classes(out: np.ndarray, classes: np.ndarray, values) -> None:
     """``out[n, t[n, i], i] += values[n, 0, i]``: the adjoint of :func:`_gather_classes`.
 
     The gather reads one entry per position (n, i), so as a matrix it has a single 1 in
     each row; its transpose sends each value back to the one entry it was read from.
-    Distinct positions have distinct targets' entries, so ``+=`` through a fancy index is exact.
     """
-    if out.flags.c_contiguous:
-        out.reshape(-1)[positions] += values
-    else:
-        np.put(out, positions, np.take(out, positions) + values)
+    values = np.broadcast_to(np.asarray(values, dtype=out.dtype), classes.shape)
+    in_place = out.flags.c_contiguous  # the callers' fresh arrays: out3 is then a view of out
+    out3 = _by_position(out)
+    scatter_add_classes(_one_per_position(values), _one_per_position(classes), out3)
+    if not in_place:
+        out[...] = out3.reshape(out.shape)
 
 
 class GatherClasses(Function):
     """``a[n, t[n, i], i]`` of an (N, C, *) tensor, shaped (N, 1, *): linear, its adjoint is ``ScatterClasses``."""
 
     @staticmethod
-    def forward(ctx, a, positions):
+    def forward(ctx, a, classes):
         ctx.shape = a.shape
-        ctx.save_for_backward(positions)
-        return _gather_classes(a, positions)
+        ctx.save_for_backward(classes)
+        return _gather_classes(a, classes)
 
     @staticmethod
     def backward(ctx, grad):
-        (positions,) = ctx.saved_arrays
-        return ScatterClasses.apply(grad, positions, ctx.shape), None
+        (classes,) = ctx.saved_arrays
+        return ScatterClasses.apply(grad, classes, ctx.shape), None
 
 
 class ScatterClasses(Function):
     """An (N, C, *) tensor of zeros with ``v[n, 0, i]`` at ``[n, t[n, i], i]``: the adjoint of ``GatherClasses``."""
 
     @staticmethod
-    def forward(ctx, v, positions, shape):
+    def forward(ctx, v, classes, shape):
         out = np.zeros(shape, dtype=v.dtype)
-        _scatter_classes(out, positions, np.broadcast_to(v, positions.shape))
-        ctx.save_for_backward(positions)
+        _scatter_classes(out, classes, v)
+        ctx.save_for_backward(classes)
         return out
 
     @staticmethod
     def backward(ctx, grad):
-        (positions,) = ctx.saved_arrays
-        return GatherClasses.apply(grad, positions), None, None
+        (classes,) = ctx.saved_arrays
+        return GatherClasses.apply(grad, classes), None, None
 
 
 def _log_softmax_and_softmax(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -197,12 +200,14 @@ def _log_softmax_and_softmax(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return z, p
 
 
-def _softmax(x: np.ndarray) -> np.ndarray:
-    """softmax along axis 1, computed in one full-size array."""
-    p = x - x.max(axis=1, keepdims=True)
-    np.exp(p, out=p)
-    p /= p.sum(axis=1, keepdims=True)
-    return p
+def _softmax_parts(x: np.ndarray) -> tuple:
+    """softmax(x) along axis 1 (shaped like x), and per position (N, L): the shift max_c x and log Σ_c exp(x - shift)."""
+    x3 = _by_position(x)
+    p = np.empty(x3.shape, dtype=x.dtype)
+    shift = np.empty((x3.shape[0], x3.shape[2]), dtype=x.dtype)
+    log_total = np.empty_like(shift)
+    softmax_forward(x3, p, shift, log_total)
+    return p.reshape(x.shape), shift, log_total
 
 
 def _softmax_adjoint(p: np.ndarray, gp: np.ndarray) -> np.ndarray:
@@ -334,38 +339,33 @@ class CrossEntropy(Function):
         c = x.shape[1]
         eps = label_smoothing
         dt = x.dtype.type
-        # log p = z - log s with z = x - max(x) and s = Σ_c e^z. Everything the loss needs from
-        # log p is read off z first, so z's memory can then hold p (one full-size array, not two).
-        z = x - x.max(axis=1, keepdims=True)
-        at_target = _target_positions(t1, c)
-        z_target = _gather_classes(z, at_target)  # (N, 1, *)
-        if eps:
-            wcol = None if weight is None else _class_column(weight, x.ndim)
-            z_sum = z.sum(axis=1, keepdims=True) if weight is None else (z * wcol).sum(axis=1, keepdims=True)
-        p = np.exp(z, out=z)
-        s = p.sum(axis=1, keepdims=True)
-        p /= s
-        log_s = np.log(s)
-        loss = log_s - z_target  # -log p of the target class
-        loss *= w1
+        # log p_c = z_c - log s with z = x - max_c x (the shift) and s = Σ_c e^z: the kernel returns
+        # p, the shift and log s, and the loss reads z at the target class off x.
+        p, shift, log_s = _softmax_parts(x)  # p (N, C, *); shift, log_s (N, L)
+        z_target = _one_per_position(_gather_classes(x, t1)) - shift
+        loss = log_s - z_target  # -log p of the target class, (N, L)
+        loss *= _one_per_position(w1)
         if eps:
             w_total = c if weight is None else weight.sum()
+            z = _by_position(x) - shift[:, None, :]
+            z_sum = z.sum(axis=1) if weight is None else (z * weight[:, None]).sum(axis=1)
             smooth = dt(w_total) * log_s - z_sum  # -Σ_c w_c log p_c
-            smooth *= valid1
+            smooth *= _one_per_position(valid1)
             loss *= dt(1 - eps)
             loss += dt(eps / c) * smooth
         denom = w1.sum(dtype=np.float64)  # PyTorch's mean divides by the total weight of the targets
-        ctx.save_for_backward(p, at_target, w1, valid1, weight)
+        loss = loss.reshape(x.shape[:1] + x.shape[2:])
+        ctx.save_for_backward(p, t1, w1, valid1, weight)
         ctx.reduction, ctx.denom, ctx.eps = reduction, denom, eps
-        return _reduce(loss[:, 0], reduction, denom), p
+        return _reduce(loss, reduction, denom), p
 
     @staticmethod
     def backward(ctx, grad, grad_p):
         p = ctx.saved_tensors[0]  # output 1, on the tape
-        _, at_target, w1, valid1, weight = ctx.saved_arrays
+        _, t1, w1, valid1, weight = ctx.saved_arrays
         gx = None
         if grad is not None:
-            gx = CrossEntropyGrad.apply(grad, p, at_target, w1, valid1, weight, ctx.reduction, ctx.denom, ctx.eps)
+            gx = CrossEntropyGrad.apply(grad, p, t1, w1, valid1, weight, ctx.reduction, ctx.denom, ctx.eps)
         if grad_p is not None:
             through_p = _softmax_adjoint_ops(p, grad_p)
             gx = through_p if gx is None else gx + through_p
@@ -375,38 +375,41 @@ class CrossEntropy(Function):
 class CrossEntropyGrad(Function):
     """dL/dx = g (S p - a) of :class:`CrossEntropy`, from its upstream gradient and p: linear in each.
 
-    ``forward`` is the fused first-order gradient (one full-size product, a scatter at the
-    targets). With g = the upstream gradient spread over the positions (N, 1, *) and W the
+    ``forward`` is the fused first-order gradient (one kernel pass, ``kernels.cross_entropy_grad``).
+    With g = the upstream gradient spread over the positions (N, 1, *) and W the
     gradient of the result, the backward is: d/dp = g S W and, per position,
     d/dg = S Σ_c W p - Σ_c W a = S Σ_c W p - (1 - ε) w_t W[t] - (ε / C) Σ_c w_c W_c.
     """
 
     @staticmethod
-    def forward(ctx, grad, p, at_target, w1, valid1, weight, reduction, denom, eps):
+    def forward(ctx, grad, p, t1, w1, valid1, weight, reduction, denom, eps):
         c = p.shape[1]
         dt = p.dtype.type
         g = _upstream(grad, reduction, denom, class_axis=True)  # (N, 1, *) or 0-d
         w_total = c if weight is None else weight.sum()
         s = dt(1 - eps) * w1 + dt(eps / c) * valid1 * dt(w_total)  # S = Σ_c a_c per position
-        gx = p * (g * s)
-        _scatter_classes(gx, at_target, -dt(1 - eps) * g * w1)  # - (1 - ε) w_t at the target class
-        if eps:  # - (ε / C) w_c at every class of a non-ignored position
-            uniform = dt(eps / c) * g * valid1  # (N, 1, *)
-            gx -= uniform if weight is None else uniform * _class_column(weight, p.ndim)
-        ctx.save_for_backward(grad, p, at_target, w1, valid1, weight, s)
+        # gx = g S p - (1 - ε) g w_t at the target class - (ε / C) g w_c at every class of a counted position
+        scale, at_target = _one_per_position(g * s), _one_per_position(dt(1 - eps) * g * w1)
+        uniform = _one_per_position(dt(eps / c) * g * valid1) if eps else np.empty((0, 0), dtype=p.dtype)
+        class_weight = np.ones(c, dtype=p.dtype) if weight is None else weight
+        gx = np.empty(p.shape, dtype=p.dtype)
+        cross_entropy_grad(
+            _by_position(p), _one_per_position(t1), scale, at_target, uniform, class_weight, _by_position(gx)
+        )
+        ctx.save_for_backward(grad, p, t1, w1, valid1, weight, s)
         ctx.reduction, ctx.denom, ctx.eps = reduction, denom, eps
         return gx
 
     @staticmethod
     def backward(ctx, gw):
         grad, p = ctx.saved_tensors[:2]
-        _, _, at_target, w1, valid1, weight, s = ctx.saved_arrays
+        _, _, t1, w1, valid1, weight, s = ctx.saved_arrays
         dt = p.dtype.type
         eps, c = ctx.eps, p.shape[1]
         s = _const(s)
         dgrad = dp = None
         if ctx.needs_input_grad[0]:
-            w_at_target = GatherClasses.apply(gw, at_target)  # W[t] per position, (N, 1, *)
+            w_at_target = GatherClasses.apply(gw, t1)  # W[t] per position, (N, 1, *)
             dg = s * (gw * p).sum(1, keepdim=True) - _const(dt(1 - eps) * w1) * w_at_target
             if eps:
                 weighted = gw if weight is None else gw * _const(_class_column(weight, p.ndim))
@@ -542,19 +545,18 @@ class NLLLoss(Function):
 
     @staticmethod
     def forward(ctx, x, t1, w1, reduction):
-        at_target = _target_positions(t1, x.shape[1])
-        loss = _gather_classes(x, at_target)
+        loss = _gather_classes(x, t1)
         loss *= -w1
         denom = w1.sum(dtype=np.float64)
-        ctx.save_for_backward(at_target, w1)
+        ctx.save_for_backward(t1, w1)
         ctx.x_shape, ctx.reduction, ctx.denom = x.shape, reduction, denom
         return _reduce(loss[:, 0], reduction, denom)
 
     @staticmethod
     def backward(ctx, grad):
-        at_target, w1 = ctx.saved_arrays
+        t1, w1 = ctx.saved_arrays
         g = _upstream(grad, ctx.reduction, ctx.denom, class_axis=True)  # (N, 1, *) or 0-d
-        return ScatterClasses.apply(g * _const(-w1), at_target, ctx.x_shape), None, None, None
+        return ScatterClasses.apply(g * _const(-w1), t1, ctx.x_shape), None, None, None
 
 
 def nll_loss(
@@ -865,7 +867,7 @@ class Dice(Function):
     def forward(ctx, x, t1, valid1, smooth, reduction):
         n, c = x.shape[:2]
         dt = x.dtype.type
-        p = _softmax(x)
+        p = _softmax_parts(x)[0]
         positions = math.prod(x.shape[2:])  # L (explicit, so that an empty batch reshapes too)
         p3 = p.reshape(n, c, positions)
         v3 = valid1.reshape(n, positions, 1)  # (N, L, 1)
@@ -873,24 +875,23 @@ class Dice(Function):
         # Per (sample, class) totals over the positions whose target is that class:
         # bincount over the flat index n*C + t (no one-hot array of size N*C*L is built).
         sample_class = (np.arange(n)[:, None] * c + t1.reshape(n, positions)).ravel()
-        at_target = _target_positions(t1, c)
-        p_target = _gather_classes(p, at_target) * valid1
+        p_target = _gather_classes(p, t1) * valid1
         inter = np.bincount(sample_class, weights=p_target.ravel(), minlength=n * c).reshape(n, c).astype(x.dtype)
         y_sum = np.bincount(sample_class, weights=valid1.ravel(), minlength=n * c).reshape(n, c).astype(x.dtype)
         den = p_sum + y_sum + dt(smooth)
         with np.errstate(invalid="ignore", divide="ignore"):  # smooth = 0 and an empty class: nan, documented
             dice = (2 * inter + dt(smooth)) / den
-        ctx.save_for_backward(p, at_target, sample_class, valid1, dice, den)
+        ctx.save_for_backward(p, t1, sample_class, valid1, dice, den)
         ctx.reduction, ctx.smooth = reduction, smooth
         return _reduce(1 - dice, reduction, n * c), p
 
     @staticmethod
     def backward(ctx, grad, grad_p):
         p = ctx.saved_tensors[0]  # output 1, on the tape
-        _, at_target, sample_class, valid1, dice, den = ctx.saved_arrays
+        _, t1, sample_class, valid1, dice, den = ctx.saved_arrays
         gx = None
         if grad is not None:
-            gx = DiceGrad.apply(grad, p, at_target, sample_class, valid1, dice, den, ctx.smooth, ctx.reduction)
+            gx = DiceGrad.apply(grad, p, t1, sample_class, valid1, dice, den, ctx.smooth, ctx.reduction)
         if grad_p is not None:
             through_p = _softmax_adjoint_ops(p, grad_p)
             gx = through_p if gx is None else gx + through_p
@@ -908,7 +909,7 @@ class DiceGrad(Function):
     """
 
     @staticmethod
-    def forward(ctx, grad, p, at_target, sample_class, valid1, dice, den, smooth, reduction):
+    def forward(ctx, grad, p, t1, sample_class, valid1, dice, den, smooth, reduction):
         n, c = dice.shape
         spatial = (1,) * (p.ndim - 2)
         g = _upstream(grad, reduction, n * c, class_axis=False)
@@ -918,20 +919,20 @@ class DiceGrad(Function):
             b = 2 * g / den  # (N, C)
         gp = a * valid1  # (N, C, *)
         b_at_target = np.take(b, sample_class).reshape(valid1.shape)  # B[n, t] at every position
-        _scatter_classes(gp, at_target, -b_at_target * valid1)  # the -B y term at the target class
-        ctx.save_for_backward(grad, p, at_target, valid1)
+        _scatter_classes(gp, t1, -b_at_target * valid1)  # the -B y term at the target class
+        ctx.save_for_backward(grad, p, t1, valid1)
         ctx.smooth, ctx.reduction = smooth, reduction
         return _softmax_adjoint(p, gp)
 
     @staticmethod
     def backward(ctx, gw):
         grad, p = ctx.saved_tensors[:2]
-        _, _, at_target, valid1 = ctx.saved_arrays
+        _, _, t1, valid1 = ctx.saved_arrays
         n, c = p.shape[:2]
         length = math.prod(p.shape[2:])
         v3 = _const(valid1.reshape(n, 1, length))
         y = np.zeros(p.shape, p.dtype)  # the one-hot target of the counted positions, v y
-        _scatter_classes(y, at_target, valid1)
+        _scatter_classes(y, t1, valid1)
         y3 = y.reshape(n, c, length)
         y_sum, y3 = y3.sum(axis=2), _const(y3)
         p3, w3 = p.reshape(n, c, length), gw.reshape(n, c, length)

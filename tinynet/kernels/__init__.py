@@ -22,20 +22,22 @@ import contextlib
 import os
 from collections.abc import Iterator
 
-from tinynet.kernels import conv_planner, norm, pool, resample
+from tinynet.kernels import conv_planner, norm, pool, resample, softmax
 from tinynet.kernels.reference import conv as reference_conv
 from tinynet.kernels.reference import norm as reference_norm
 from tinynet.kernels.reference import pool as reference_pool
 from tinynet.kernels.reference import resample as reference_resample
+from tinynet.kernels.reference import softmax as reference_softmax
 
 TIERS = ("fast", "reference")
 _FAMILIES = {
-    "fast": {"conv": conv_planner, "pool": pool, "resample": resample, "norm": norm},
+    "fast": {"conv": conv_planner, "pool": pool, "resample": resample, "norm": norm, "softmax": softmax},
     "reference": {
         "conv": reference_conv,
         "pool": reference_pool,
         "resample": reference_resample,
         "norm": reference_norm,
+        "softmax": reference_softmax,
     },
 }
 _chosen: list = []  # the tiers of the active use() blocks, innermost last
@@ -156,3 +158,24 @@ def batch_norm_train_forward(x, weight, bias, eps, xhat, y, mean, var):
 def batch_norm_train_backward(g, xhat, weight, invstd, gx, dgamma, dbeta):
     """dγ, dβ from ĝ and x̂, and dx into gx (unless it is empty)."""
     return _tier("norm").batch_norm_train_backward(g, xhat, weight, invstd, gx, dgamma, dbeta)
+
+
+# ----------------------------------------------------------------------------- softmax losses ((N, C, L) and (N, L) arrays)
+def softmax_forward(x, p, shift, log_total):
+    """p = softmax(x) along the classes; shift = max_c x and log_total = log Σ_c exp(x - shift) per position."""
+    return _tier("softmax").softmax_forward(x, p, shift, log_total)
+
+
+def gather_classes(a, target, out):
+    """out[n, i] = a[n, target[n, i], i]."""
+    return _tier("softmax").gather_classes(a, target, out)
+
+
+def scatter_add_classes(values, target, out):
+    """out[n, target[n, i], i] += values[n, i]: the adjoint of :func:`gather_classes`."""
+    return _tier("softmax").scatter_add_classes(values, target, out)
+
+
+def cross_entropy_grad(p, target, scale, at_target, uniform, weight, gx):
+    """gx = p scale - uniform weight[c] - at_target [c = target] (``uniform`` empty: no smoothing term)."""
+    return _tier("softmax").cross_entropy_grad(p, target, scale, at_target, uniform, weight, gx)
