@@ -44,6 +44,19 @@ def _distinct(seed: int, *shape) -> np.ndarray:
     return np.random.default_rng(seed).permutation(int(np.prod(shape))).reshape(shape).astype(np.float64) / 7
 
 
+def _constant(f, array: np.ndarray):
+    """``array`` as a constant of f's framework (tinynet for tinynet's F, else torch): targets, class weights."""
+    if f is F:
+        return tinynet.tensor(array)
+    import torch
+
+    return torch.tensor(array)
+
+
+_TARGETS = np.random.default_rng(34).integers(0, 4, (2, 3, 5))
+_TARGETS[0, 1] = -100  # an ignored position
+_CLASS_WEIGHTS = np.array([0.5, 1.0, 2.0, 1.5])
+
 CASES = {
     "conv2d": (
         lambda f, x, w, b: f.conv2d(x, w, b, stride=(2, 1), padding=(1, 2), dilation=(1, 2), groups=2),
@@ -54,6 +67,14 @@ CASES = {
         [_data(3, 1, 2, 5, 5), _data(4, 3, 2, 2, 3)],
     ),
     "conv1d": (lambda f, x, w: f.conv1d(x, w, stride=2, padding=1), [_data(5, 2, 3, 9), _data(6, 4, 3, 3)]),
+    "conv2d-wide-rows": (  # output rows of 16 and more: im2col's row copies (one run), not its table
+        lambda f, x, w: f.conv2d(x, w, padding=1),
+        [_data(35, 1, 2, 3, 17), _data(36, 2, 2, 3, 3)],
+    ),
+    "conv2d-wide-rows-valid": (  # ... and row by row (output rows narrower than the input's)
+        lambda f, x, w: f.conv2d(x, w),
+        [_data(37, 1, 2, 4, 19), _data(38, 2, 2, 2, 3)],
+    ),
     "conv_transpose2d": (
         lambda f, x, w, b: f.conv_transpose2d(x, w, b, stride=2, padding=1, output_padding=1, groups=2, dilation=1),
         [_data(7, 2, 4, 4, 3), _data(8, 4, 3, 3, 2), _data(9, 6)],
@@ -102,6 +123,16 @@ CASES = {
     ),
     "linear": (lambda f, x: f.interpolate(x, size=11, mode="linear"), [_data(22, 2, 2, 5)]),
     "bed_of_nails": (lambda f, x: f.interpolate(x, scale_factor=(2, 3), mode="bed_of_nails"), [_data(23, 2, 2, 3, 4)]),
+    "cross_entropy": (  # softmax, the target-class gather, the fused gradient
+        lambda f, x: f.cross_entropy(
+            x, _constant(f, _TARGETS), _constant(f, _CLASS_WEIGHTS), reduction="none", label_smoothing=0.1
+        ),
+        [_data(39, 2, 4, 3, 5)],
+    ),
+    "nll_loss": (  # the gather and its adjoint scatter
+        lambda f, x: f.nll_loss(x, _constant(f, _TARGETS), reduction="none"),
+        [_data(40, 2, 4, 3, 5)],
+    ),
 }
 
 

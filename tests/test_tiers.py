@@ -257,6 +257,17 @@ def chunk_bytes(limit: int):
         conv_planner._CHUNK_BYTES = before
 
 
+@contextlib.contextmanager
+def row_copies():
+    """Turn off im2col's table (kernels/conv.py), so that small drawn images reach the row copies."""
+    before = conv_planner._TABLE_BELOW_WIDTH, conv_planner._TABLE_WHEN_STRIDED
+    conv_planner._TABLE_BELOW_WIDTH, conv_planner._TABLE_WHEN_STRIDED = 0, False
+    try:
+        yield
+    finally:
+        conv_planner._TABLE_BELOW_WIDTH, conv_planner._TABLE_WHEN_STRIDED = before
+
+
 @st.composite
 def conv_cases(draw, strategy: str):
     """(op, x, w, kwargs) drawn so that the fast tier takes ``strategy``."""
@@ -271,8 +282,8 @@ def conv_cases(draw, strategy: str):
         groups, c_out = c_in, c_in * draw(st.integers(1, 2))
         if strategy == "depthwise-rows":
             s = draw(st.sampled_from([(2, 1), (1, 2), (2, 3)]))
-    elif strategy == "im2col-rows":  # a stride across, so never one run
-        s = draw(st.sampled_from([(1, 2), (2, 2), (3, 2), (2, 3)]))
+    elif strategy in ("im2col-rows", "im2col-table"):  # a stride across, so never one run
+        s = draw(st.sampled_from([(1, 2), (2, 2), (3, 2), (2, 3)] + ([(1, 1)] if strategy == "im2col-table" else [])))
     elif strategy == "im2col-chunked":  # a kernel wider than 1, so never the 1x1 shortcut
         s, k = draw(st.sampled_from([(1, 1), (2, 2)])), (k[0], draw(st.integers(2, 3)))
     if strategy == "im2col-one-run":  # stride 1, output rows as wide as the input's: 'same'
@@ -320,14 +331,24 @@ def _reached(plans: list, strategy: str) -> None:
         else:
             assert p.strategy == "im2col", p
             if strategy == "im2col-one-run":
-                assert p.one_run, p
+                assert p.one_run and not p.table, p
             elif strategy == "im2col-rows":
-                assert not p.one_run, p
+                assert not p.one_run and not p.table, p
+            elif strategy == "im2col-table":
+                assert p.table, p
             elif strategy == "im2col-chunked":
                 assert len(p.chunks) > 1, p
 
 
-STRATEGIES = ["pointwise", "depthwise-wide", "depthwise-rows", "im2col-one-run", "im2col-rows", "im2col-chunked"]
+STRATEGIES = [
+    "pointwise",
+    "depthwise-wide",
+    "depthwise-rows",
+    "im2col-one-run",
+    "im2col-rows",
+    "im2col-table",
+    "im2col-chunked",
+]
 
 
 @pytest.mark.parametrize("strategy", STRATEGIES)
@@ -335,7 +356,8 @@ STRATEGIES = ["pointwise", "depthwise-wide", "depthwise-rows", "im2col-one-run",
 def test_conv_fast_equals_reference_on_every_strategy(strategy, data):
     case = data.draw(conv_cases(strategy))
     needs_grad = data.draw(st.sampled_from([(True, True, True), (True, False, False), (False, True, True)]))
-    with chunk_bytes(1 if strategy == "im2col-chunked" else conv_planner._CHUNK_BYTES):  # 1: an image a chunk
+    copies = row_copies() if strategy in ("im2col-one-run", "im2col-rows") else contextlib.nullcontext()
+    with copies, chunk_bytes(1 if strategy == "im2col-chunked" else conv_planner._CHUNK_BYTES):  # 1: an image a chunk
         plans = _check_conv(case, needs_grad)
     if plans:
         _reached(plans, strategy)

@@ -150,6 +150,81 @@ def col2im(cols, kH, kW, sH, sW, pH, pW, dH, dW, Ho, Wo, one_run, x):
     return x
 
 
+# ----------------------------------------------------------------------------- im2col through a table
+# The copies above move whole rows, which pays on wide rows; on short ones (8x8 feature maps)
+# or with a stride (every other pixel) their per-row set-up and strided reads cost more than
+# the copying (benchmarks/PROFILE.md, "im2col through a table"). These two kernels first copy
+# the plane into a zero-padded plane xp with rows of Wp pixels, so output (oh, ow) reads tap
+# (kh, kw) at xp.flat[(oh*sH + kh*dH)*Wp + ow*sW + kw*dW] = xp.flat[offset[j] + kh*dH*Wp + kw*dW]
+# with j = oh*Wo + ow: one table of offsets per call, and every tap's row of the columns is a
+# gather through it, with no padding test and no short rows.
+@njit(cache=True)
+def _tap_table(Ho, Wo, sH, sW, Wp):
+    """offset[oh*Wo + ow] = oh*sH*Wp + ow*sW: where output pixel (oh, ow) reads tap (0, 0) in the padded plane."""
+    offset = np.empty(Ho * Wo, dtype=np.int64)
+    for oh in range(Ho):
+        for ow in range(Wo):
+            offset[oh * Wo + ow] = oh * sH * Wp + ow * sW
+    return offset
+
+
+@njit(cache=True)
+def _padded_plane_and_table(image, kH, kW, sH, sW, pH, pW, dH, dW, Ho, Wo):
+    """Scratch for one padded plane (the image at (pH, pW) and every tap's reach) and its table of offsets."""
+    H, W = image.shape[-2:]
+    Hp = max(pH + H, (Ho - 1) * sH + (kH - 1) * dH + 1)
+    Wp = max(pW + W, (Wo - 1) * sW + (kW - 1) * dW + 1)
+    return np.empty((Hp, Wp), dtype=image.dtype), _tap_table(Ho, Wo, sH, sW, Wp)
+
+
+@njit(cache=True)
+def im2col_table(x, kH, kW, sH, sW, pH, pW, dH, dW, Ho, Wo, cols):
+    """:func:`im2col` for any stride and padding, through a padded plane and a table of offsets."""
+    N, C, H, W = x.shape
+    xp, offset = _padded_plane_and_table(x, kH, kW, sH, sW, pH, pW, dH, dW, Ho, Wo)
+    Wp = xp.shape[1]
+    flat = xp.reshape(xp.size)
+    for nc in range(N * C):
+        n = nc // C
+        c = nc % C
+        _pad_plane(x[n, c], pH, pW, xp)
+        for kh in range(kH):
+            for kw in range(kW):
+                src = flat[kh * dH * Wp + kw * dW :]
+                dst = cols[(c * kH + kh) * kW + kw, n]
+                for j in range(Ho * Wo):
+                    dst[j] = src[offset[j]]
+    return cols
+
+
+# The adjoint, as col2im is im2col's: scatter-add every tap's row into the padded plane
+# through the same table (for a fixed tap the offsets are distinct, nothing collides within
+# a row), then keep the plane's inside; what landed in the padding is dropped.
+@njit(cache=True)
+def col2im_table(cols, kH, kW, sH, sW, pH, pW, dH, dW, Ho, Wo, x):
+    """:func:`col2im` for any stride and padding (x overwritten; cols is left as it was)."""
+    N, C, H, W = x.shape
+    xp, offset = _padded_plane_and_table(x, kH, kW, sH, sW, pH, pW, dH, dW, Ho, Wo)
+    Wp = xp.shape[1]
+    flat = xp.reshape(xp.size)
+    for nc in range(N * C):
+        n = nc // C
+        c = nc % C
+        _zero(xp)
+        for kh in range(kH):
+            for kw in range(kW):
+                dst = flat[kh * dH * Wp + kw * dW :]
+                src = cols[(c * kH + kh) * kW + kw, n]
+                for j in range(Ho * Wo):
+                    dst[offset[j]] += src[j]
+        plane = x[n, c]
+        for ih in range(H):
+            row, padded_row = plane[ih], xp[ih + pH]
+            for iw in range(W):
+                row[iw] = padded_row[iw + pW]
+    return x
+
+
 # ----------------------------------------------------------------------------- depthwise
 # A depthwise convolution (every group reads one input channel: groups == C_in) is a GEMM
 # of one row per group, so im2col would copy each pixel kH*kW times to multiply it by a

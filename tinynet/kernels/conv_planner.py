@@ -16,8 +16,10 @@ defines them; tests/test_tiers.py proves every strategy equal to it):
 * ``"depthwise"``: every group reads one big-side channel: the direct kernels of conv.py (no
   columns), on ``threads`` of numba's threads.
 * ``"im2col"``: columns, then one GEMM per group, the batch in ``chunks`` whose columns stay in
-  cache between im2col and the GEMM; ``one_run`` selects im2col's contiguous copy. The
-  transposed conv's backward builds one set of columns for both its gradients.
+  cache between im2col and the GEMM. ``table`` selects the copies through a padded plane and a
+  table of offsets (short output rows, or a stride), else ``one_run`` im2col's contiguous copy
+  or its row-by-row one. The transposed conv's backward builds one set of columns for both its
+  gradients.
 
 To add a strategy: a test in :func:`plan` that returns ``ConvPlan("name", ...)``, and a row in
 STRATEGIES with its four functions (``correlate_and_weight`` may be None: then it runs the other two).
@@ -34,7 +36,15 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
-from tinynet.kernels.conv import col2im, depthwise, depthwise_adjoint, depthwise_weight, im2col
+from tinynet.kernels.conv import (
+    col2im,
+    col2im_table,
+    depthwise,
+    depthwise_adjoint,
+    depthwise_weight,
+    im2col,
+    im2col_table,
+)
 from tinynet.kernels.reference.conv import by_channel, is_depthwise, taps
 from tinynet.kernels.threads import threads_for
 
@@ -44,6 +54,12 @@ from tinynet.kernels.threads import threads_for
 # each a hand-off to OpenBLAS's threads (measurements in benchmarks/PROFILE.md).
 _CHUNK_BYTES = 8 << 20
 
+# im2col/col2im go through a table of offsets (kernels/conv.py) for output rows shorter than
+# this, and for every stride other than 1: there the row copies' per-row set-up and strided
+# reads cost more than the copying (benchmarks/PROFILE.md, "im2col through a table").
+_TABLE_BELOW_WIDTH = 16
+_TABLE_WHEN_STRIDED = True
+
 
 class ConvPlan(NamedTuple):
     """How the fast tier runs one convolution."""
@@ -51,6 +67,7 @@ class ConvPlan(NamedTuple):
     strategy: str  # a key of STRATEGIES
     chunks: tuple = ()  # im2col: the batch's runs (n0, n1)
     one_run: bool = False  # im2col: each tap's block is one contiguous stretch of the plane
+    table: bool = False  # im2col: copy through a padded plane and a table of offsets
     threads: int = 1  # depthwise: how many runs of planes run in parallel
 
 
@@ -73,7 +90,8 @@ def plan(geometry, c_small: int, c_big: int, batch: int, itemsize: int) -> ConvP
         return ConvPlan("depthwise", threads=threads_for(batch * max(c_big * H * W, c_small * Ho * Wo)))
     column_bytes = c_big * kH * kW * Ho * Wo * itemsize  # one image's columns
     one_run = geometry.stride[1] == 1 and geometry.stride[0] * W == Wo
-    return ConvPlan("im2col", chunks=_chunks(batch, column_bytes), one_run=one_run)
+    table = Wo < _TABLE_BELOW_WIDTH or (_TABLE_WHEN_STRIDED and geometry.stride != (1, 1))
+    return ConvPlan("im2col", chunks=_chunks(batch, column_bytes), one_run=one_run, table=table)
 
 
 # ----------------------------------------------------------------------------- pointwise
@@ -123,7 +141,10 @@ def _columns(x: np.ndarray, geometry, p: ConvPlan):
     One buffer serves all chunks, so a chunk's columns are valid until the next one is made.
     """
     for n0, n1, cols in _chunk_buffers(x.shape[1] * geometry.kernel[0] * geometry.kernel[1], x.dtype, geometry, p):
-        yield n0, n1, im2col(x[n0:n1], *taps(geometry), p.one_run, cols)
+        if p.table:
+            yield n0, n1, im2col_table(x[n0:n1], *taps(geometry), cols)
+        else:
+            yield n0, n1, im2col(x[n0:n1], *taps(geometry), p.one_run, cols)
 
 
 def _chunk_buffers(K: int, dtype, geometry, p: ConvPlan):
@@ -166,7 +187,10 @@ def _im2col_adjoint(y, w, geometry, p):
     w_t = w.reshape(G, Cs // G, K // G).transpose(0, 2, 1)  # Wᵀ, one (C_big/G*kH*kW, C_small/G) block per group
     for n0, n1, cols in _chunk_buffers(K, y.dtype, geometry, p):  # cols: (C_big*kH*kW, n, Ho*Wo)
         np.matmul(w_t, by_channel(y[n0:n1], G), out=cols.reshape(G, K // G, -1))
-        col2im(cols, *taps(geometry), p.one_run, x[n0:n1])
+        if p.table:
+            col2im_table(cols, *taps(geometry), x[n0:n1])
+        else:
+            col2im(cols, *taps(geometry), p.one_run, x[n0:n1])
     return x
 
 
