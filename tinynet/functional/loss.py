@@ -200,14 +200,14 @@ def _log_softmax_and_softmax(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return z, p
 
 
-def _softmax_parts(x: np.ndarray) -> tuple:
-    """softmax(x) along axis 1 (shaped like x), and per position (N, L): the shift max_c x and log Σ_c exp(x - shift)."""
-    x3 = _by_position(x)
-    p = np.empty(x3.shape, dtype=x.dtype)
-    shift = np.empty((x3.shape[0], x3.shape[2]), dtype=x.dtype)
+def _softmax_parts(x3: np.ndarray) -> tuple:
+    """For logits x3 (N, C, L): softmax along the classes (N, C, L), and per position (N, L) the shift
+    max_c x and log Σ_c exp(x - shift)."""
+    p = np.empty(x3.shape, dtype=x3.dtype)
+    shift = np.empty((x3.shape[0], x3.shape[2]), dtype=x3.dtype)
     log_total = np.empty_like(shift)
     softmax_forward(x3, p, shift, log_total)
-    return p.reshape(x.shape), shift, log_total
+    return p, shift, log_total
 
 
 def _softmax_adjoint(p: np.ndarray, gp: np.ndarray) -> np.ndarray:
@@ -341,13 +341,16 @@ class CrossEntropy(Function):
         dt = x.dtype.type
         # log p_c = z_c - log s with z = x - max_c x (the shift) and s = Σ_c e^z: the kernel returns
         # p, the shift and log s, and the loss reads z at the target class off x.
-        p, shift, log_s = _softmax_parts(x)  # p (N, C, *); shift, log_s (N, L)
-        z_target = _one_per_position(_gather_classes(x, t1)) - shift
+        x3 = _by_position(x)  # (N, C, L), copied only if x is not contiguous
+        p, shift, log_s = _softmax_parts(x3)  # p (N, C, L); shift, log_s (N, L)
+        x_target = np.empty_like(shift)
+        gather_classes(x3, _one_per_position(t1), x_target)
+        z_target = x_target - shift
         loss = log_s - z_target  # -log p of the target class, (N, L)
         loss *= _one_per_position(w1)
         if eps:
             w_total = c if weight is None else weight.sum()
-            z = _by_position(x) - shift[:, None, :]
+            z = x3 - shift[:, None, :]
             z_sum = z.sum(axis=1) if weight is None else (z * weight[:, None]).sum(axis=1)
             smooth = dt(w_total) * log_s - z_sum  # -Σ_c w_c log p_c
             smooth *= _one_per_position(valid1)
@@ -355,6 +358,7 @@ class CrossEntropy(Function):
             loss += dt(eps / c) * smooth
         denom = w1.sum(dtype=np.float64)  # PyTorch's mean divides by the total weight of the targets
         loss = loss.reshape(x.shape[:1] + x.shape[2:])
+        p = p.reshape(x.shape)
         ctx.save_for_backward(p, t1, w1, valid1, weight)
         ctx.reduction, ctx.denom, ctx.eps = reduction, denom, eps
         return _reduce(loss, reduction, denom), p
@@ -867,7 +871,7 @@ class Dice(Function):
     def forward(ctx, x, t1, valid1, smooth, reduction):
         n, c = x.shape[:2]
         dt = x.dtype.type
-        p = _softmax_parts(x)[0]
+        p = _softmax_parts(_by_position(x))[0].reshape(x.shape)
         positions = math.prod(x.shape[2:])  # L (explicit, so that an empty batch reshapes too)
         p3 = p.reshape(n, c, positions)
         v3 = valid1.reshape(n, positions, 1)  # (N, L, 1)
