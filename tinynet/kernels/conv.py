@@ -219,9 +219,9 @@ def col2im_table(cols, kH, kW, sH, sW, pH, pW, dH, dW, Ho, Wo, x):
                     dst[offset[j]] += src[j]
         plane = x[n, c]
         for ih in range(H):
-            row, padded_row = plane[ih], xp[ih + pH]
-            for iw in range(W):
-                row[iw] = padded_row[iw + pW]
+            row, inside = plane[ih], xp[ih + pH, pW : pW + W]
+            for iw in range(W):  # indexed from 0: no negative-index check, so it vectorises
+                row[iw] = inside[iw]
     return x
 
 
@@ -271,11 +271,14 @@ def _pad_plane(src, pH, pW, xp):
     H, W = src.shape
     Hp, Wp = xp.shape
     _zero(xp)
+    iw0, iw1 = max(0, -pW), min(W, Wp - pW)
     for ih in range(max(0, -pH), min(H, Hp - pH)):
-        dst = xp[ih + pH]
-        row = src[ih]
-        for iw in range(max(0, -pW), min(W, Wp - pW)):
-            dst[iw + pW] = row[iw]
+        dst = xp[ih + pH, iw0 + pW : iw1 + pW]
+        row = src[ih, iw0:iw1]
+        # Index from 0: Numba knows i >= 0 and drops its negative-index check, so the copy
+        # vectorises (dst[iw + pW] = row[iw] stayed scalar: 4.6 µs a 64x64 plane, not 0.26).
+        for i in range(iw1 - iw0):
+            dst[i] = row[i]
 
 
 @njit(cache=True)
