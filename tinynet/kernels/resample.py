@@ -13,12 +13,16 @@ once per axis by the functional layer and arrive here as small tables:
 The loops take each source and destination row once (``x[p, r]``) and index within it:
 a 1-D index costs no per-access stride arithmetic and negative-index test, and the
 bilinear forward ran 2.5-4.4x faster that way than indexing ``x[p, r, c]`` (benchmarks/PROFILE.md).
+Bilinear itself runs as two one-axis passes (C = C_h ⊗ C_w), its adjoint as the two passes
+transposed, each thread with a scratch block of its own (the comment above the bilinear kernels).
 """
 
 from __future__ import annotations
 
+import numpy as np
 from numba import njit, prange
 
+from tinynet.kernels import threads
 from tinynet.kernels.threads import grain_sized
 
 
@@ -58,45 +62,135 @@ def scatter_add_rows_cols(g, rows, cols, out):
 
 
 # --------------------------------------------------------------------------- bilinear
-@grain_sized
-@njit(cache=True, parallel=True)
+# Bilinear interpolation is separable: the matrix C is (rows C_h) ⊗ (columns C_w), so it runs as
+# two passes. The width pass interpolates every input row that an output row reads into a
+# scratch row of Wo pixels (two gathers per pixel, once per input row instead of twice per
+# output row); the height pass mixes two scratch rows per output row, a contiguous loop that
+# vectorises. Per pixel it computes w_top*(w_left*x + w_right*x) + w_bottom*(...), the
+# reference's expression and order, so the two tiers agree to the last bit. The adjoint runs
+# the transposed passes in reverse order: scatter each gradient row into the two scratch rows
+# it came from (contiguous), then scatter every scratch row back through the column tables.
+# Each thread runs a block of planes with scratch of its own.
+@njit(cache=True)
+def _rows_read(top, bottom, H):
+    """read[h] = whether some output row reads input row h."""
+    read = np.zeros(H, dtype=np.bool_)
+    for oh in range(top.shape[0]):
+        read[top[oh]] = True
+        read[bottom[oh]] = True
+    return read
+
+
+@njit(cache=True)
+def _bilinear_forward_run(x, top, bottom, w_top, w_bottom, left, right, w_left, w_right, out, start, stop):
+    """bilinear_forward for the planes start..stop-1."""
+    H = x.shape[1]
+    Ho, Wo = out.shape[1], out.shape[2]
+    read = _rows_read(top, bottom, H)
+    at_left, at_right = left.astype(np.uint64), right.astype(np.uint64)  # no negative-index test
+    mixed = np.empty((H, Wo), dtype=out.dtype)  # mixed[h] = input row h interpolated to Wo columns
+    for p in range(start, stop):
+        for h in range(H):
+            if read[h]:
+                src, dst = x[p, h], mixed[h]
+                for ow in range(Wo):
+                    dst[ow] = w_left[ow] * src[at_left[ow]] + w_right[ow] * src[at_right[ow]]
+        for oh in range(Ho):
+            upper, lower, dst = mixed[top[oh]], mixed[bottom[oh]], out[p, oh]
+            wt, wb = w_top[oh], w_bottom[oh]
+            for ow in range(Wo):
+                dst[ow] = wt * upper[ow] + wb * lower[ow]
+
+
 def bilinear_forward(x, top, bottom, w_top, w_bottom, left, right, w_left, w_right, out):
     """Bilinear interpolation from per-axis tables; x: (P, H, W), out: (P, len(top), len(left)).
 
     out[p, oh, ow] = w_top[oh] * (w_left[ow] x[top, left] + w_right[ow] x[top, right])
                    + w_bottom[oh] * (w_left[ow] x[bottom, left] + w_right[ow] x[bottom, right])
     """
-    P = x.shape[0]
-    Ho, Wo = top.shape[0], left.shape[0]
-    for p in prange(P):
-        for oh in range(Ho):
-            xt, xb, dst = x[p, top[oh]], x[p, bottom[oh]], out[p, oh]
-            wt, wb = w_top[oh], w_bottom[oh]
-            for ow in range(Wo):
-                lc, rc = left[ow], right[ow]
-                wl, wr = w_left[ow], w_right[ow]
-                dst[ow] = wt * (wl * xt[lc] + wr * xt[rc]) + wb * (wl * xb[lc] + wr * xb[rc])
+    blocks = threads.threads_for(max(x.size, out.size))
+    _bilinear_blocks(x, top, bottom, w_top, w_bottom, left, right, w_left, w_right, out, False, blocks)
+    return out
 
 
 # Row (oh, ow) of the bilinear matrix C holds four weights, w_top*w_left at (top, left) and so
 # on. Cᵀ therefore scatters g[oh, ow] to the same four source pixels with the same four
-# weights, adding where the footprints of neighbouring outputs overlap (same loop nest,
-# read and write swapped). At the border top == bottom (or left == right) and the two
-# weights land on one pixel, exactly as the forward read it twice.
-@grain_sized
-@njit(cache=True, parallel=True)
-def bilinear_backward(g, top, bottom, w_top, w_bottom, left, right, w_left, w_right, out):
-    """Scatter each g[p, oh, ow] to its four source pixels with the bilinear weights; out: (P, H, W), zeros."""
-    P, Ho, Wo = g.shape
-    for p in prange(P):
-        for oh in range(Ho):
-            src, ot, ob = g[p, oh], out[p, top[oh]], out[p, bottom[oh]]
+# weights, adding where the footprints of neighbouring outputs overlap. At the border
+# top == bottom (or left == right) and the two weights land on one pixel, exactly as the
+# forward read it twice. Here Cᵀ = C_hᵀ ⊗ C_wᵀ runs as the forward's passes transposed.
+@njit(cache=True)
+def _columns_transposed(left, right, w_left, w_right, W):
+    """C_wᵀ as K lists: input column w receives Σ_k weight[k, w] * row[source[k, w]].
+
+    K is the most output columns any input column feeds; a column that feeds fewer reads
+    column Wo, which the caller keeps at zero, with weight 0. Gathering through these
+    lists is the column scatter with the loop turned round: no two iterations of the inner
+    loop add into the same pixel, so none waits for the previous one's store. Unsigned
+    indices spare Numba's negative-index test (1.5-2x on these loops).
+    """
+    Wo = left.shape[0]
+    count = np.zeros(W, dtype=np.int64)
+    for ow in range(Wo):
+        count[left[ow]] += 1
+        count[right[ow]] += 1
+    K = count.max() if W > 0 else 0
+    source = np.full((K, W), Wo, dtype=np.uint64)
+    weight = np.zeros((K, W), dtype=w_left.dtype)
+    count[:] = 0
+    for ow in range(Wo):
+        col = left[ow]
+        source[count[col], col], weight[count[col], col] = ow, w_left[ow]
+        count[col] += 1
+        col = right[ow]
+        source[count[col], col], weight[count[col], col] = ow, w_right[ow]
+        count[col] += 1
+    return source, weight
+
+
+@njit(cache=True)
+def _bilinear_backward_run(g, top, bottom, w_top, w_bottom, left, right, w_left, w_right, out, start, stop):
+    """bilinear_backward for the planes start..stop-1 (out zeros on entry)."""
+    Ho, Wo = g.shape[1], g.shape[2]
+    H, W = out.shape[1], out.shape[2]
+    read = _rows_read(top, bottom, H)
+    source, weight = _columns_transposed(left, right, w_left, w_right, W)
+    mixed = np.zeros((H, Wo + 1), dtype=out.dtype)  # column Wo stays zero (see _columns_transposed)
+    for p in range(start, stop):
+        for h in range(H):
+            row = mixed[h]
+            for ow in range(Wo):
+                row[ow] = 0
+        for oh in range(Ho):  # the height pass transposed: each gradient row into its two rows
+            src, upper, lower = g[p, oh], mixed[top[oh]], mixed[bottom[oh]]
             wt, wb = w_top[oh], w_bottom[oh]
             for ow in range(Wo):
-                lc, rc = left[ow], right[ow]
-                wl, wr = w_left[ow], w_right[ow]
-                v = src[ow]
-                ot[lc] += wt * wl * v
-                ot[rc] += wt * wr * v
-                ob[lc] += wb * wl * v
-                ob[rc] += wb * wr * v
+                upper[ow] += wt * src[ow]
+            for ow in range(Wo):
+                lower[ow] += wb * src[ow]
+        for h in range(H):  # the width pass transposed: each input pixel gathers its columns
+            if read[h]:
+                src, dst = mixed[h], out[p, h]
+                for k in range(source.shape[0]):
+                    at, wk = source[k], weight[k]
+                    for w in range(W):
+                        dst[w] += wk[w] * src[at[w]]
+
+
+@njit(cache=True, parallel=True)
+def _bilinear_blocks(src, top, bottom, w_top, w_bottom, left, right, w_left, w_right, out, adjoint, blocks):
+    """Either pass (``adjoint``: the backward) over ``blocks`` runs of planes, one per thread."""
+    P = out.shape[0]
+    T = max(1, min(blocks, P))
+    for t in prange(T):
+        start, stop = t * P // T, (t + 1) * P // T
+        if adjoint:
+            _bilinear_backward_run(src, top, bottom, w_top, w_bottom, left, right, w_left, w_right, out, start, stop)
+        else:
+            _bilinear_forward_run(src, top, bottom, w_top, w_bottom, left, right, w_left, w_right, out, start, stop)
+
+
+def bilinear_backward(g, top, bottom, w_top, w_bottom, left, right, w_left, w_right, out):
+    """Scatter each g[p, oh, ow] to its four source pixels with the bilinear weights; out: (P, H, W), zeros."""
+    blocks = threads.threads_for(max(g.size, out.size))
+    _bilinear_blocks(g, top, bottom, w_top, w_bottom, left, right, w_left, w_right, out, True, blocks)
+    return out
