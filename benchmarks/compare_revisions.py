@@ -19,7 +19,7 @@ unpacked with its packages renamed (``tinynet`` -> ``tinynet_old``, ``benchmarks
 ``benchmarks_old``, every occurrence of the two names in its .py files), so both import side by
 side; each round (a fresh process) then alternates one call of the old case with one call of the
 new, ``--repeat`` pairs per case, and the table gives the median over all pairs of new / old with
-its quartiles. Machine noise that drifts over seconds (other tenants, clock changes) hits both
+its quartiles, in process CPU time and in wall time. Machine noise that drifts over seconds (other tenants, clock changes) hits both
 sides of a pair alike, so this resolves differences of a few percent that fresh processes, whose
 medians move by tens of percent from one process to the next on a shared machine, cannot. It
 does not see per-process effects (allocation, thread start-up): use both modes.
@@ -96,10 +96,10 @@ for key in [k for k in new if k in old]:
         t = {}
         for side, fn in ((("old", old[key]), ("new", new[key])) if i % 2 else (("new", new[key]), ("old", old[key]))):
             gc.collect()
-            c0 = time.process_time()
+            c0, w0 = time.process_time(), time.perf_counter()
             fn()
-            t[side] = time.process_time() - c0
-        pairs.append([t["old"], t["new"]])
+            t[side] = (time.process_time() - c0, time.perf_counter() - w0)
+        pairs.append([t["old"][0], t["new"][0], t["old"][1], t["new"][1]])
     out[key] = pairs
 print("RESULT " + json.dumps(out))
 """
@@ -129,19 +129,23 @@ def rename_packages(root: Path) -> Path:
 def paired_table(rounds: list[dict], new_label: str, old: str, repeat: int, threads: int) -> list[str]:
     lines = [
         f"tinynet at {new_label} vs {old}, paired in one process: {len(rounds)} fresh process(es), each case "
-        f"{repeat} alternating old/new calls per process, {threads} thread(s), process CPU time.",
+        f"{repeat} alternating old/new calls per process, {threads} thread(s); process CPU time (all threads'"
+        " work) and wall time (what a caller waits: the figure for a change in how many threads run).",
         "",
-        "| case | old (ms) | new (ms) | new/old: median of pairs [quartiles] | pairs |",
-        "|---|---:|---:|:---:|---:|",
+        "| case | old CPU (ms) | new CPU (ms) | new/old CPU: median of pairs [quartiles] "
+        "| old wall (ms) | new wall (ms) | new/old wall [quartiles] | pairs |",
+        "|---|---:|---:|:---:|---:|---:|:---:|---:|",
     ]
+
+    def summary(pairs, i):  # medians of the old and new times in columns i, i+1, and of their ratios
+        ratios = sorted(p[i + 1] / p[i] for p in pairs)
+        q1, med, q3 = (statistics.quantiles(ratios, n=4) if len(ratios) > 1 else ratios * 3)[:3]
+        old, new = statistics.median(p[i] for p in pairs) * 1e3, statistics.median(p[i + 1] for p in pairs) * 1e3
+        return f"{old:.2f} | {new:.2f} | {med:.3f} [{q1:.3f}-{q3:.3f}]"
+
     for key in rounds[0]:
         pairs = [p for r in rounds for p in r.get(key, [])]
-        ratios = sorted(n / o for o, n in pairs)
-        q1, med, q3 = (statistics.quantiles(ratios, n=4) if len(ratios) > 1 else ratios * 3)[:3]
-        lines.append(
-            f"| {key} | {statistics.median(o for o, _ in pairs) * 1e3:.2f} | "
-            f"{statistics.median(n for _, n in pairs) * 1e3:.2f} | {med:.3f} [{q1:.3f}-{q3:.3f}] | {len(pairs)} |"
-        )
+        lines.append(f"| {key} | {summary(pairs, 0)} | {summary(pairs, 2)} | {len(pairs)} |")
     return lines
 
 
