@@ -192,7 +192,11 @@ class Conv(Function):
 
     @staticmethod
     def forward(ctx, x, w, b, geom: ConvGeometry):
-        y = _correlate(_as_4d(x, geom, geom.big), _weight_4d(w, geom), geom, bias=b)
+        x4, w4 = _as_4d(x, geom, geom.big), _weight_4d(w, geom)
+        if ctx.needs_input_grad[1]:  # the fast kernels keep their columns of x for the weight gradient
+            y, ctx.kept = kernels.correlate_keeping_columns(x4, w4, geom, b)
+        else:
+            y, ctx.kept = _correlate(x4, w4, geom, bias=b), None
         ctx.geom = geom
         # x and w themselves (not reshaped copies), so that a second derivative flows through them.
         ctx.save_for_backward(x if ctx.needs_input_grad[1] else None, w if ctx.needs_input_grad[0] else None)
@@ -201,7 +205,9 @@ class Conv(Function):
     @staticmethod
     def backward(ctx, gy):
         x, w = ctx.saved_tensors
-        gx, gw = _grads_of_conv(gy, x, w, ctx.geom, *ctx.needs_input_grad[:2])
+        kept, ctx.kept = ctx.kept, None  # once: a second backward (retain_graph) builds the columns again
+        with kernels.using_kept(kept):
+            gx, gw = _grads_of_conv(gy, x, w, ctx.geom, *ctx.needs_input_grad[:2])
         gb = _bias_grad(gy, ctx.geom) if ctx.needs_input_grad[2] else None
         return gx, gw, gb, None
 

@@ -97,6 +97,20 @@ def correlate_weight(x, gy, geometry):
     return _tier("conv").correlate_weight(x, gy, geometry)
 
 
+def correlate_keeping_columns(x, w, geometry, bias=None):
+    """``(correlate(x, w, geometry, bias), kept)``: kept holds the fast tier's columns of x for the weight
+    gradient (None from the reference tier, or when they are too large to keep); see :func:`using_kept`."""
+    return _tier("conv").correlate_keeping_columns(x, w, geometry, bias)
+
+
+def using_kept(kept):
+    """A context: inside it, :func:`correlate_weight` of the x that ``kept`` came from reuses its columns.
+
+    Conv's backward holds it around its own gradients, so the columns meet only the x they were built from.
+    """
+    return _tier("conv").using_kept(kept)
+
+
 def correlate_and_weight(x, w, gy, geometry):
     """``(correlate(x, w), correlate_weight(x, gy))``: both of conv_transpose's gradients."""
     return _tier("conv").correlate_and_weight(x, w, gy, geometry)

@@ -5,7 +5,8 @@ defines them; tests/test_tiers.py proves every strategy equal to it):
 
 * ``correlate(x, w, geometry, bias)``          y = C x + b            conv2d's forward
 * ``correlate_adjoint(y, w, geometry)``        x = Cᵀ y               conv_transpose2d's forward
-* ``correlate_weight(x, gy, geometry)``        dL/dW
+* ``correlate_weight(x, gy, geometry)``        dL/dW (with the forward's columns inside ``using_kept``)
+* ``correlate_keeping_columns(x, w, geometry, bias)``  ``(correlate(...), kept)``: the columns kept for dL/dW
 * ``correlate_and_weight(x, w, gy, geometry)`` both ``correlate(x, w)`` and ``correlate_weight(x, gy)``
 
 :func:`plan` chooses one of the STRATEGIES:
@@ -32,6 +33,9 @@ the planner picks"), so the planner does not offer them.
 
 from __future__ import annotations
 
+import contextlib
+import threading
+import weakref
 from typing import Callable, NamedTuple
 
 import numpy as np
@@ -141,18 +145,25 @@ def _columns(x: np.ndarray, geometry, p: ConvPlan):
     One buffer serves all chunks, so a chunk's columns are valid until the next one is made.
     """
     for n0, n1, cols in _chunk_buffers(x.shape[1] * geometry.kernel[0] * geometry.kernel[1], x.dtype, geometry, p):
-        if p.table:
-            yield n0, n1, im2col_table(x[n0:n1], *taps(geometry), cols)
-        else:
-            yield n0, n1, im2col(x[n0:n1], *taps(geometry), p.one_run, cols)
+        yield n0, n1, _im2col_into(x[n0:n1], geometry, p, cols)
+
+
+def _im2col_into(x: np.ndarray, geometry, p: ConvPlan, cols: np.ndarray) -> np.ndarray:
+    """cols = im2col(x) with the plan's copy strategy (cols: (C*kH*kW, n, Ho*Wo))."""
+    if p.table:
+        return im2col_table(x, *taps(geometry), cols)
+    return im2col(x, *taps(geometry), p.one_run, cols)
 
 
 def _chunk_buffers(K: int, dtype, geometry, p: ConvPlan):
-    """(n0, n1, cols) per chunk, cols: (K, n1 - n0, Ho*Wo) carved from one buffer."""
+    """(n0, n1, cols) per chunk, cols: (K, n1 - n0, Ho*Wo) carved from one buffer (a spare one, see below)."""
     L = geometry.small[0] * geometry.small[1]
-    buf = np.empty(K * max((n1 - n0 for n0, n1 in p.chunks), default=0) * L, dtype=dtype)
-    for n0, n1 in p.chunks:
-        yield n0, n1, buf[: K * (n1 - n0) * L].reshape(K, n1 - n0, L)
+    buf = _column_array((K * max((n1 - n0 for n0, n1 in p.chunks), default=0) * L,), dtype)
+    try:
+        for n0, n1 in p.chunks:
+            yield n0, n1, buf[: K * (n1 - n0) * L].reshape(K, n1 - n0, L)
+    finally:
+        _give_back((buf,))
 
 
 def _weights_times_columns(w, cols: np.ndarray, geometry, out: np.ndarray, bias=None) -> None:
@@ -198,6 +209,12 @@ def _im2col_weight(x, gy, geometry, p):
     G, Cs = geometry.groups, gy.shape[1]
     w_shape = (Cs, x.shape[1] // G) + geometry.kernel
     gw = np.zeros((G, Cs // G, int(np.prod(w_shape[1:]))), dtype=x.dtype)
+    kept = _kept_chunks(x, geometry, p)
+    if kept is not None:  # the forward's columns of this x
+        for (n0, n1), cols in zip(p.chunks, kept):
+            _add_weight_grad(gw, gy[n0:n1], cols, geometry)
+        _give_back(kept)
+        return gw.reshape(w_shape)
     for n0, n1, cols in _columns(x, geometry, p):
         _add_weight_grad(gw, gy[n0:n1], cols, geometry)
     return gw.reshape(w_shape)
@@ -238,6 +255,109 @@ def correlate_adjoint(y: np.ndarray, w: np.ndarray, geometry) -> np.ndarray:
     """x = Cᵀ y, as reference.conv.correlate_adjoint."""
     p = plan(geometry, y.shape[1], w.shape[1] * geometry.groups, y.shape[0], y.itemsize)
     return STRATEGIES[p.strategy].correlate_adjoint(y, w, geometry, p)
+
+
+# ----------------------------------------------------------------------------- columns kept for dL/dW
+# conv2d's weight gradient gy (P x)ᵀ needs the columns P x that its forward built, and without
+# help the backward builds them again: half of a training step's im2col time. When the weight
+# needs a gradient, Conv's forward calls correlate_keeping_columns, which writes every chunk into
+# an array of its own (not into the one reused chunk buffer) and returns them with y; Conv's
+# backward hands them back for its own weight gradient only (using_kept, around the backward's
+# ops), so they meet just the x they were built from: Conv's saved x, whose version autograd
+# checks before the backward runs. correlate_weight takes them when they name this very call
+# (geometry, shape, dtype, plan, and x's memory: same owner array, same address), else builds
+# the columns as always. Calls whose columns take more than _KEEP_BYTES keep nothing.
+_KEEP_BYTES = 64 << 20
+_USING = threading.local()  # .kept: the KeptColumns handed back by the running backward, if any
+
+# Spent column arrays are spare: the chunk buffer of every im2col call once the call is done, and
+# kept columns once their weight gradient has read them. The next request of the same size takes
+# one instead of a fresh array, which glibc would hand back to the kernel when freed and
+# page-fault in again (a training step repeats its sizes, so after the first step every request
+# finds its array). At most _SPARE_BYTES are held; workspace.release() frees them.
+_SPARE_BYTES = 128 << 20
+_SPARE: dict = {}  # (size, dtype) -> flat arrays
+_SPARE_LOCK = threading.Lock()
+
+
+def _column_array(shape: tuple, dtype) -> np.ndarray:
+    """An array of ``shape`` (contents undefined): a spare one of that size, or a new one."""
+    key = (int(np.prod(shape)), np.dtype(dtype).str)
+    with _SPARE_LOCK:
+        stack = _SPARE.get(key)
+        if stack:
+            return stack.pop().reshape(shape)
+    return np.empty(shape, dtype=dtype)
+
+
+def _give_back(chunks: tuple) -> None:
+    """Keep ``chunks`` (no longer read by anyone) as spare, up to _SPARE_BYTES in all."""
+    with _SPARE_LOCK:
+        held = sum(a.nbytes for stack in _SPARE.values() for a in stack)
+        for a in chunks:
+            if held + a.nbytes <= _SPARE_BYTES:
+                _SPARE.setdefault((a.size, a.dtype.str), []).append(a.reshape(a.size))
+                held += a.nbytes
+
+
+class KeptColumns(NamedTuple):
+    """The columns of one conv2d forward: ``chunks[i]`` is im2col of images ``plan.chunks[i]`` of x."""
+
+    made_for: tuple  # (geometry, x.shape, x.dtype, address of x's first element)
+    owner: weakref.ref  # the array that owns x's memory
+    plan: ConvPlan
+    chunks: tuple
+
+
+def _owner(x: np.ndarray) -> np.ndarray:
+    while isinstance(x.base, np.ndarray):
+        x = x.base
+    return x
+
+
+def _made_for(x: np.ndarray, geometry) -> tuple:
+    return geometry, x.shape, x.dtype, x.__array_interface__["data"][0]
+
+
+def correlate_keeping_columns(x: np.ndarray, w: np.ndarray, geometry, bias: np.ndarray | None = None) -> tuple:
+    """``(correlate(x, w, geometry, bias), kept)``: kept is a KeptColumns for x's weight gradient, or None."""
+    p = plan(geometry, w.shape[0], x.shape[1], x.shape[0], x.itemsize)
+    K, L = x.shape[1] * geometry.kernel[0] * geometry.kernel[1], geometry.small[0] * geometry.small[1]
+    if p.strategy != "im2col" or K * x.shape[0] * L * x.itemsize > _KEEP_BYTES:
+        return STRATEGIES[p.strategy].correlate(x, w, geometry, p, bias), None
+    y = np.empty((x.shape[0], w.shape[0]) + geometry.small, dtype=x.dtype)
+    chunks = []
+    for n0, n1 in p.chunks:
+        cols = _im2col_into(x[n0:n1], geometry, p, _column_array((K, n1 - n0, L), x.dtype))
+        _weights_times_columns(w, cols, geometry, out=y[n0:n1], bias=bias)
+        chunks.append(cols)
+    return y, KeptColumns(_made_for(x, geometry), weakref.ref(_owner(x)), p, tuple(chunks))
+
+
+@contextlib.contextmanager
+def using_kept(kept):
+    """Inside the block, correlate_weight of the x that ``kept`` was built from takes its columns."""
+    before = getattr(_USING, "kept", None)
+    _USING.kept = kept
+    try:
+        yield
+    finally:
+        _USING.kept = before
+
+
+def release_spare() -> None:
+    """Drop the spare column arrays (workspace.release() calls this)."""
+    with _SPARE_LOCK:
+        _SPARE.clear()
+
+
+def _kept_chunks(x: np.ndarray, geometry, p: ConvPlan):
+    """The kept columns of x for plan p, taken (a second call in the block gets None), or None."""
+    kept = getattr(_USING, "kept", None)
+    if kept is None or kept.made_for != _made_for(x, geometry) or kept.plan != p or kept.owner() is not _owner(x):
+        return None
+    _USING.kept = None
+    return kept.chunks
 
 
 def correlate_weight(x: np.ndarray, gy: np.ndarray, geometry) -> np.ndarray:

@@ -65,9 +65,12 @@ def scratch(role: str, shape: tuple, dtype) -> np.ndarray:
 
 
 def release() -> None:
-    """Free the scratch buffers of every thread (later calls allocate them again)."""
+    """Free the scratch buffers of every thread, and the convolutions' spare column arrays (later calls allocate again)."""
+    from tinynet.kernels import conv_planner  # here, not at the top: workspace stays a leaf the kernels import
+
     with _LOCK:
         _BUFFERS.clear()
+    conv_planner.release_spare()
 
 
 def held_bytes() -> int:

@@ -19,6 +19,8 @@ input, conv_transpose's output) and ``small`` (conv's output, conv_transpose's i
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 from numba import njit
 
@@ -198,6 +200,16 @@ def correlate_adjoint(y: np.ndarray, w: np.ndarray, geometry) -> np.ndarray:
     cols = np.matmul(w_t, by_channel(y, G))  # (G, C_big/G*kH*kW, N*Ho*Wo)
     cols = cols.reshape(w_t.shape[0] * w_t.shape[1], y.shape[0], y.shape[2] * y.shape[3])
     return col2im(cols, Cb, *geometry.big, *taps(geometry))
+
+
+def correlate_keeping_columns(x: np.ndarray, w: np.ndarray, geometry, bias: np.ndarray | None = None) -> tuple:
+    """``(correlate(x, w, geometry, bias), None)``: the reference keeps nothing, its correlate_weight builds P x."""
+    return correlate(x, w, geometry, bias), None
+
+
+def using_kept(kept):
+    """The reference takes nothing from the forward: a block that changes nothing."""
+    return contextlib.nullcontext()
 
 
 def correlate_weight(x: np.ndarray, gy: np.ndarray, geometry) -> np.ndarray:
