@@ -62,6 +62,11 @@ INSTRUCTOR_TESTS = {
     "tests/test_double_backward_conv.py": (
         "test_double_backward_of_conv2d_runs_through_conv_transpose2d_conv_weight_and_conv2d",
     ),
+    # Conv's backward hands the forward's columns to its weight gradient: a correct answer need not.
+    "tests/test_kept_columns.py": (
+        "test_the_backward_reuses_the_forwards_columns_and_gets_the_same_gradient",
+        "test_kept_columns_serve_one_backward_only",
+    ),
 }
 # Tests that state an implementation identity bit for bit (conv2d's input gradient IS conv_transpose2d's
 # forward, the same code): in a handout they compare to rounding instead, since a student's correct
