@@ -138,7 +138,7 @@ def _every_op():
         F.conv2d(t(2, 4, 7, 7), t(6, 2, 3, 3), t(6), padding=1, groups=2),  # im2col, one run
         F.conv2d(t(2, 4, 7, 7), t(6, 4, 3, 3), stride=2),  # im2col, row by row
         F.conv2d(t(2, 4, 5, 5), t(3, 4, 1, 1)),  # 1x1
-        F.conv2d(t(2, 4, 6, 6), t(8, 1, 3, 3), padding=1, groups=4),  # depthwise, stride 1 (through a padded plane)
+        F.conv2d(t(2, 4, 6, 6), t(8, 1, 3, 3), padding=1, groups=4),  # depthwise, wide rows
         F.conv2d(t(2, 4, 6, 6), t(4, 1, 3, 3), stride=2, groups=4),  # depthwise, row by row
         F.convolve2d(t(1, 2, 5, 5, dtype=np.float32), t(2, 2, 2, 2, dtype=np.float32)),
         F.conv1d(t(2, 3, 9), t(4, 3, 3), stride=2),

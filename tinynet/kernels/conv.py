@@ -233,11 +233,11 @@ def col2im_table(cols, kH, kW, sH, sW, pH, pW, dH, dW, Ho, Wo, x):
 # tap. Output channel o reads input channel o // m (m = C_out / C_in, the depth multiplier).
 # Same indices as im2col:  ih = oh*sH - pH + kh*dH,  iw = ow*sW - pW + kw*dW.
 #
-# Stride 1 (the common case): copy the input plane into a zero-padded plane xp of
-# Ho + (kH-1)*dH rows of Wo + (kW-1)*dW pixels. Output pixel (oh, ow) then reads
-# xp[oh + kh*dH, ow + kw*dW] for every tap, with no padding test: each output row is one
-# contiguous, vectorised loop over the taps' shifted rows of xp. Other strides go row by row
-# through the image itself, with the valid range of each tap worked out per row.
+# "Wide rows" (stride 1, the common case): copy the input plane into a zero-padded plane xp
+# of Hp = Ho + (kH-1)*dH rows of Wp = Wo + (kW-1)*dW pixels, and give the output the same row
+# length Wp (its last Wp - Wo columns are scratch). Output pixel j = oh*Wp + ow then reads
+# xp[j + kh*dH*Wp + kw*dW] for every tap: one contiguous, vectorised loop per tap over the
+# whole plane instead of Ho short rows with padding tests. Other strides go row by row.
 #
 # Each kernel is a small parallel driver that splits the planes into `blocks` contiguous runs,
 # one per thread (the planner passes the count; numba cannot cache a function that asks for
@@ -282,61 +282,31 @@ def _pad_plane(src, pH, pW, xp):
 
 
 @njit(cache=True)
-def _taps_into_rows(xp, taps, dH, dW, out, accumulate):
-    """out[oh, ow] (+)= Σ_(kh, kw) taps[kh, kw] * xp[oh + kh*dH, ow + kw*dW]: a stride-1 correlation of the padded plane.
+def _add_taps_wide(xp, taps, dH, dW, wide, count):
+    """wide[j] += Σ_(kh, kw) taps[kh, kw] * xp.flat[j + kh*dH*Wp + kw*dW] for j < count (xp: (Hp, Wp)).
 
-    Assigns unless ``accumulate``. Row by row, through views of xp's rows indexed from 0 (so
-    Numba drops its negative-index test and each row's loop vectorises). A 3x3 kernel takes
-    all nine taps in one pass per output row, one load and one store per output pixel
-    (1.2-1.6x faster than three passes over a scratch plane, benchmarks/PROFILE.md); other
-    kernels take three taps of a kernel row per pass and a leftover tap or two one at a time.
-    Per pixel the sum runs kernel row by kernel row, so both ways round alike.
+    Three taps of a kernel row per pass over ``wide`` (a 3x3 kernel: 3 passes, not 9), which
+    keeps the loop memory-light; a leftover tap or two go one at a time.
     """
-    Ho, Wo = out.shape
     kH, kW = taps.shape
-    if kH == 3 and kW == 3:
-        t00, t01, t02 = taps[0, 0], taps[0, 1], taps[0, 2]
-        t10, t11, t12 = taps[1, 0], taps[1, 1], taps[1, 2]
-        t20, t21, t22 = taps[2, 0], taps[2, 1], taps[2, 2]
-        for oh in range(Ho):
-            dst = out[oh]
-            a0, a1, a2 = xp[oh, 0:], xp[oh, dW:], xp[oh, 2 * dW :]
-            b0, b1, b2 = xp[oh + dH, 0:], xp[oh + dH, dW:], xp[oh + dH, 2 * dW :]
-            c0, c1, c2 = xp[oh + 2 * dH, 0:], xp[oh + 2 * dH, dW:], xp[oh + 2 * dH, 2 * dW :]
-            if accumulate:
-                for ow in range(Wo):
-                    dst[ow] += (
-                        (t00 * a0[ow] + t01 * a1[ow] + t02 * a2[ow])
-                        + (t10 * b0[ow] + t11 * b1[ow] + t12 * b2[ow])
-                        + (t20 * c0[ow] + t21 * c1[ow] + t22 * c2[ow])
-                    )
-            else:
-                for ow in range(Wo):
-                    dst[ow] = (
-                        (t00 * a0[ow] + t01 * a1[ow] + t02 * a2[ow])
-                        + (t10 * b0[ow] + t11 * b1[ow] + t12 * b2[ow])
-                        + (t20 * c0[ow] + t21 * c1[ow] + t22 * c2[ow])
-                    )
-        return
-    for oh in range(Ho):
-        dst = out[oh]
-        if not accumulate:
-            for ow in range(Wo):
-                dst[ow] = 0
-        for kh in range(kH):
-            row = xp[oh + kh * dH]
-            kw = 0
-            while kw + 3 <= kW:
-                t0, t1, t2 = taps[kh, kw], taps[kh, kw + 1], taps[kh, kw + 2]
-                r0, r1, r2 = row[kw * dW :], row[(kw + 1) * dW :], row[(kw + 2) * dW :]
-                for ow in range(Wo):
-                    dst[ow] += t0 * r0[ow] + t1 * r1[ow] + t2 * r2[ow]
-                kw += 3
-            while kw < kW:
-                t0, r0 = taps[kh, kw], row[kw * dW :]
-                for ow in range(Wo):
-                    dst[ow] += t0 * r0[ow]
-                kw += 1
+    Wp = xp.shape[1]
+    flat = xp.reshape(xp.size)
+    for kh in range(kH):
+        kw = 0
+        while kw + 3 <= kW:
+            t0, t1, t2 = taps[kh, kw], taps[kh, kw + 1], taps[kh, kw + 2]
+            r0 = flat[kh * dH * Wp + kw * dW :]
+            r1 = flat[kh * dH * Wp + (kw + 1) * dW :]
+            r2 = flat[kh * dH * Wp + (kw + 2) * dW :]
+            for j in range(count):
+                wide[j] += t0 * r0[j] + t1 * r1[j] + t2 * r2[j]
+            kw += 3
+        while kw < kW:
+            t0 = taps[kh, kw]
+            r0 = flat[kh * dH * Wp + kw * dW :]
+            for j in range(count):
+                wide[j] += t0 * r0[j]
+            kw += 1
 
 
 @njit(cache=True)
@@ -345,13 +315,17 @@ def _depthwise_run(x, w, kH, kW, sH, sW, pH, pW, dH, dW, Ho, Wo, y, start, stop)
     N, C, H, W = x.shape
     Co = y.shape[1]
     m = Co // C
-    if sH == 1 and sW == 1:  # through a padded plane
-        xp = np.empty((Ho + (kH - 1) * dH, Wo + (kW - 1) * dW), dtype=x.dtype)
+    if sH == 1 and sW == 1:  # wide rows
+        Hp, Wp = Ho + (kH - 1) * dH, Wo + (kW - 1) * dW
+        xp = np.empty((Hp, Wp), dtype=x.dtype)
+        wide = np.empty((Ho, Wp), dtype=y.dtype)
         for no in range(start, stop):
             n, o = no // Co, no % Co
             if o % m == 0 or no == start:  # a new input plane
                 _pad_plane(x[n, o // m], pH, pW, xp)
-            _taps_into_rows(xp, w[o], dH, dW, y[n, o], False)
+            _zero(wide)
+            _add_taps_wide(xp, w[o], dH, dW, wide.reshape(Ho * Wp), (Ho - 1) * Wp + Wo)
+            _copy(wide, y[n, o])  # drops the scratch columns
         return
     for no in range(start, stop):  # row by row
         n, o = no // Co, no % Co
@@ -387,7 +361,7 @@ def depthwise(x, w, kH, kW, sH, sW, pH, pW, dH, dW, Ho, Wo, y, blocks):
 # The adjoint of depthwise (derived above reference.conv.depthwise_adjoint), row by row: the
 # same loop nest with read and write swapped. At stride 1 the scatter is itself a correlation:
 # pixel ih receives gy[ih + pH - kh*dH] through tap kh, i.e. tap kH-1-kh' of a kernel *flipped*
-# in both axes read at offset kh'*dH - ((kH-1)*dH - pH). So Cᵀ is the forward kernel (padded plane)
+# in both axes read at offset kh'*dH - ((kH-1)*dH - pH). So Cᵀ is the forward kernel (wide rows)
 # with the flipped taps and padding (k-1)*d - p: "the transposed convolution of a stride-1 conv
 # is a conv with the flipped kernel" (the lecture notes). Each run of (n, c) planes owns gx[n, c].
 @njit(cache=True)
@@ -395,14 +369,18 @@ def _depthwise_adjoint_run(gy, w, kH, kW, sH, sW, pH, pW, dH, dW, Ho, Wo, gx, st
     """depthwise_adjoint for the input planes (n, c) numbered start..stop-1 (numbered n*C + c)."""
     N, C, H, W = gx.shape
     m = gy.shape[1] // C
-    if sH == 1 and sW == 1:  # through a padded plane, flipped taps
+    if sH == 1 and sW == 1:  # wide rows, flipped taps
         qH, qW = (kH - 1) * dH - pH, (kW - 1) * dW - pW  # the flipped correlation's padding
-        gp = np.empty((H + (kH - 1) * dH, W + (kW - 1) * dW), dtype=gy.dtype)
+        Hp, Wp = H + (kH - 1) * dH, W + (kW - 1) * dW
+        gp = np.empty((Hp, Wp), dtype=gy.dtype)
+        wide = np.empty((H, Wp), dtype=gx.dtype)
         for nc in range(start, stop):
             n, c = nc // C, nc % C
+            _zero(wide)
             for o in range(c * m, (c + 1) * m):
                 _pad_plane(gy[n, o], qH, qW, gp)
-                _taps_into_rows(gp, w[o, ::-1, ::-1], dH, dW, gx[n, c], o > c * m)
+                _add_taps_wide(gp, w[o, ::-1, ::-1], dH, dW, wide.reshape(H * Wp), (H - 1) * Wp + W)
+            _copy(wide, gx[n, c])
         return
     for nc in range(start, stop):  # row by row
         n, c = nc // C, nc % C

@@ -14,7 +14,7 @@ The loops take each source and destination row once (``x[p, r]``) and index with
 a 1-D index costs no per-access stride arithmetic and negative-index test, and the
 bilinear forward ran 2.5-4.4x faster that way than indexing ``x[p, r, c]`` (benchmarks/PROFILE.md).
 Bilinear itself runs as two one-axis passes (C = C_h ⊗ C_w), its adjoint as the two passes
-transposed, each thread with a scratch block of its own (the comment above the bilinear kernels).
+transposed, on one thread (the comment above the bilinear kernels).
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from tinynet.kernels import threads
 from tinynet.kernels.threads import grain_sized
 
 
@@ -69,8 +68,10 @@ def scatter_add_rows_cols(g, rows, cols, out):
 # vectorises. Per pixel it computes w_top*(w_left*x + w_right*x) + w_bottom*(...), the
 # reference's expression and order, so the two tiers agree to the last bit. The adjoint runs
 # the transposed passes in reverse order: scatter each gradient row into the two scratch rows
-# it came from (contiguous), then scatter every scratch row back through the column tables.
-# Each thread runs a block of planes with scratch of its own.
+# it came from (contiguous), then gather every input pixel from its scratch row through the
+# transposed column tables. Both run on one thread: inside a training step a second Numba
+# thread finds OpenBLAS's threads on the other core (benchmarks/PROFILE.md), and a parallel
+# driver cost 2.4 s of cold compile.
 @njit(cache=True)
 def _rows_read(top, bottom, H):
     """read[h] = whether some output row reads input row h."""
@@ -87,7 +88,9 @@ def _bilinear_forward_run(x, top, bottom, w_top, w_bottom, left, right, w_left, 
     H = x.shape[1]
     Ho, Wo = out.shape[1], out.shape[2]
     read = _rows_read(top, bottom, H)
-    at_left, at_right = left.astype(np.uint64), right.astype(np.uint64)  # no negative-index test
+    at_left, at_right = np.empty(Wo, dtype=np.uint64), np.empty(Wo, dtype=np.uint64)  # no negative-index test
+    for ow in range(Wo):
+        at_left[ow], at_right[ow] = left[ow], right[ow]
     mixed = np.empty((H, Wo), dtype=out.dtype)  # mixed[h] = input row h interpolated to Wo columns
     for p in range(start, stop):
         for h in range(H):
@@ -108,8 +111,7 @@ def bilinear_forward(x, top, bottom, w_top, w_bottom, left, right, w_left, w_rig
     out[p, oh, ow] = w_top[oh] * (w_left[ow] x[top, left] + w_right[ow] x[top, right])
                    + w_bottom[oh] * (w_left[ow] x[bottom, left] + w_right[ow] x[bottom, right])
     """
-    blocks = threads.threads_for(max(x.size, out.size))
-    _bilinear_blocks(x, top, bottom, w_top, w_bottom, left, right, w_left, w_right, out, False, blocks)
+    _bilinear_forward_run(x, top, bottom, w_top, w_bottom, left, right, w_left, w_right, out, 0, out.shape[0])
     return out
 
 
@@ -133,10 +135,15 @@ def _columns_transposed(left, right, w_left, w_right, W):
     for ow in range(Wo):
         count[left[ow]] += 1
         count[right[ow]] += 1
-    K = count.max() if W > 0 else 0
-    source = np.full((K, W), Wo, dtype=np.uint64)
+    K = 0
+    for w in range(W):
+        K = max(K, count[w])
+        count[w] = 0
+    source = np.empty((K, W), dtype=np.uint64)
     weight = np.zeros((K, W), dtype=w_left.dtype)
-    count[:] = 0
+    for k in range(K):
+        for w in range(W):
+            source[k, w] = Wo
     for ow in range(Wo):
         col = left[ow]
         source[count[col], col], weight[count[col], col] = ow, w_left[ow]
@@ -176,21 +183,7 @@ def _bilinear_backward_run(g, top, bottom, w_top, w_bottom, left, right, w_left,
                         dst[w] += wk[w] * src[at[w]]
 
 
-@njit(cache=True, parallel=True)
-def _bilinear_blocks(src, top, bottom, w_top, w_bottom, left, right, w_left, w_right, out, adjoint, blocks):
-    """Either pass (``adjoint``: the backward) over ``blocks`` runs of planes, one per thread."""
-    P = out.shape[0]
-    T = max(1, min(blocks, P))
-    for t in prange(T):
-        start, stop = t * P // T, (t + 1) * P // T
-        if adjoint:
-            _bilinear_backward_run(src, top, bottom, w_top, w_bottom, left, right, w_left, w_right, out, start, stop)
-        else:
-            _bilinear_forward_run(src, top, bottom, w_top, w_bottom, left, right, w_left, w_right, out, start, stop)
-
-
 def bilinear_backward(g, top, bottom, w_top, w_bottom, left, right, w_left, w_right, out):
     """Scatter each g[p, oh, ow] to its four source pixels with the bilinear weights; out: (P, H, W), zeros."""
-    blocks = threads.threads_for(max(g.size, out.size))
-    _bilinear_blocks(g, top, bottom, w_top, w_bottom, left, right, w_left, w_right, out, True, blocks)
+    _bilinear_backward_run(g, top, bottom, w_top, w_bottom, left, right, w_left, w_right, out, 0, g.shape[0])
     return out
