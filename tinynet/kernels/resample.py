@@ -83,16 +83,20 @@ def _rows_read(top, bottom, H):
 
 
 @njit(cache=True)
-def _bilinear_forward_run(x, top, bottom, w_top, w_bottom, left, right, w_left, w_right, out, start, stop):
-    """bilinear_forward for the planes start..stop-1."""
-    H = x.shape[1]
+def bilinear_forward(x, top, bottom, w_top, w_bottom, left, right, w_left, w_right, out):
+    """Bilinear interpolation from per-axis tables; x: (P, H, W), out: (P, len(top), len(left)).
+
+    out[p, oh, ow] = w_top[oh] * (w_left[ow] x[top, left] + w_right[ow] x[top, right])
+                   + w_bottom[oh] * (w_left[ow] x[bottom, left] + w_right[ow] x[bottom, right])
+    """
+    P, H = x.shape[0], x.shape[1]
     Ho, Wo = out.shape[1], out.shape[2]
     read = _rows_read(top, bottom, H)
     at_left, at_right = np.empty(Wo, dtype=np.uint64), np.empty(Wo, dtype=np.uint64)  # no negative-index test
     for ow in range(Wo):
         at_left[ow], at_right[ow] = left[ow], right[ow]
     mixed = np.empty((H, Wo), dtype=out.dtype)  # mixed[h] = input row h interpolated to Wo columns
-    for p in range(start, stop):
+    for p in range(P):
         for h in range(H):
             if read[h]:
                 src, dst = x[p, h], mixed[h]
@@ -103,16 +107,6 @@ def _bilinear_forward_run(x, top, bottom, w_top, w_bottom, left, right, w_left, 
             wt, wb = w_top[oh], w_bottom[oh]
             for ow in range(Wo):
                 dst[ow] = wt * upper[ow] + wb * lower[ow]
-
-
-def bilinear_forward(x, top, bottom, w_top, w_bottom, left, right, w_left, w_right, out):
-    """Bilinear interpolation from per-axis tables; x: (P, H, W), out: (P, len(top), len(left)).
-
-    out[p, oh, ow] = w_top[oh] * (w_left[ow] x[top, left] + w_right[ow] x[top, right])
-                   + w_bottom[oh] * (w_left[ow] x[bottom, left] + w_right[ow] x[bottom, right])
-    """
-    _bilinear_forward_run(x, top, bottom, w_top, w_bottom, left, right, w_left, w_right, out, 0, out.shape[0])
-    return out
 
 
 # Row (oh, ow) of the bilinear matrix C holds four weights, w_top*w_left at (top, left) and so
@@ -155,14 +149,14 @@ def _columns_transposed(left, right, w_left, w_right, W):
 
 
 @njit(cache=True)
-def _bilinear_backward_run(g, top, bottom, w_top, w_bottom, left, right, w_left, w_right, out, start, stop):
-    """bilinear_backward for the planes start..stop-1 (out zeros on entry)."""
-    Ho, Wo = g.shape[1], g.shape[2]
+def bilinear_backward(g, top, bottom, w_top, w_bottom, left, right, w_left, w_right, out):
+    """Scatter each g[p, oh, ow] to its four source pixels with the bilinear weights; out: (P, H, W), zeros."""
+    P, Ho, Wo = g.shape
     H, W = out.shape[1], out.shape[2]
     read = _rows_read(top, bottom, H)
     source, weight = _columns_transposed(left, right, w_left, w_right, W)
     mixed = np.zeros((H, Wo + 1), dtype=out.dtype)  # column Wo stays zero (see _columns_transposed)
-    for p in range(start, stop):
+    for p in range(P):
         for h in range(H):
             row = mixed[h]
             for ow in range(Wo):
@@ -181,9 +175,3 @@ def _bilinear_backward_run(g, top, bottom, w_top, w_bottom, left, right, w_left,
                     at, wk = source[k], weight[k]
                     for w in range(W):
                         dst[w] += wk[w] * src[at[w]]
-
-
-def bilinear_backward(g, top, bottom, w_top, w_bottom, left, right, w_left, w_right, out):
-    """Scatter each g[p, oh, ow] to its four source pixels with the bilinear weights; out: (P, H, W), zeros."""
-    _bilinear_backward_run(g, top, bottom, w_top, w_bottom, left, right, w_left, w_right, out, 0, g.shape[0])
-    return out
