@@ -363,8 +363,8 @@ def test_conv_fast_equals_reference_on_every_strategy(strategy, data):
         _reached(plans, strategy)
 
 
-def test_conv_fast_equals_reference_on_real_sized_chunks_and_threads():
-    """Without lowering any budget: a batch whose columns pass 8 MB, and a depthwise conv big enough for threads."""
+def test_conv_fast_equals_reference_on_real_sized_chunks_and_depthwise():
+    """Without lowering any budget: a batch whose columns pass 8 MB, and a real-sized depthwise conv."""
     rng = np.random.default_rng(0)
     x, w = rng.standard_normal((8, 16, 32, 32)), rng.standard_normal((16, 16, 3, 3))
     with planned() as plans:
@@ -373,9 +373,7 @@ def test_conv_fast_equals_reference_on_real_sized_chunks_and_threads():
     x, w = rng.standard_normal((2, 16, 32, 32)), rng.standard_normal((32, 1, 3, 3))
     with planned() as plans:
         _both_tiers(lambda x, w: F.conv2d(x, w, padding=1, groups=16), [x, w])
-    assert all(p.strategy == "depthwise" and p.threads == numba.get_num_threads() for p in plans), plans
-    if numba.config.NUMBA_NUM_THREADS > 1 and not numba.config.DISABLE_JIT:
-        assert all(p.threads > 1 for p in plans), plans
+    assert plans and all(p.strategy == "depthwise" for p in plans), plans
 
 
 @contextlib.contextmanager

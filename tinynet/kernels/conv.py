@@ -24,7 +24,7 @@ memory-bound and the GEMMs between them already use both cores through OpenBLAS'
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 
 @njit(cache=True)
@@ -239,11 +239,10 @@ def col2im_table(cols, kH, kW, sH, sW, pH, pW, dH, dW, Ho, Wo, x):
 # xp[j + kh*dH*Wp + kw*dW] for every tap: one contiguous, vectorised loop per tap over the
 # whole plane instead of Ho short rows with padding tests. Other strides go row by row.
 #
-# Each kernel is a small parallel driver that splits the planes into `blocks` contiguous runs,
-# one per thread (the planner passes the count; numba cannot cache a function that asks for
-# it), and a serial function that does one run: each run owns its output planes and its
-# scratch. Keeping the loops out of the parallel=True function keeps Numba's parfor passes off
-# them, which cuts the kernels' cold compile several times over.
+# The kernels run on one thread. Parallel drivers over runs of planes (prange) added 8.3 s of
+# cold compile to the three kernels (13.2 s against 4.9 s for their first calls), and inside a
+# training step they gained nothing: OpenBLAS's threads hold the second core between the
+# GEMMs around them (benchmarks/PROFILE.md).
 
 
 # Plain loops instead of slice assignments (a[:] = 0, a[i] = b[:, :k]) in the kernels below:
@@ -310,8 +309,11 @@ def _add_taps_wide(xp, taps, dH, dW, wide, count):
 
 
 @njit(cache=True)
-def _depthwise_run(x, w, kH, kW, sH, sW, pH, pW, dH, dW, Ho, Wo, y, start, stop):
-    """depthwise for the output planes (n, o) numbered start..stop-1 (numbered n*C_out + o)."""
+def depthwise(x, w, kH, kW, sH, sW, pH, pW, dH, dW, Ho, Wo, y):
+    """y[n, o] = Σ_taps w[o, kh, kw] * x[n, o // m] shifted by the tap (y overwritten).
+
+    x: (N, C, H, W), w: (C*m, kH, kW)  ->  y: (N, C*m, Ho, Wo). The matrix C of a depthwise conv.
+    """
     N, C, H, W = x.shape
     Co = y.shape[1]
     m = Co // C
@@ -319,15 +321,15 @@ def _depthwise_run(x, w, kH, kW, sH, sW, pH, pW, dH, dW, Ho, Wo, y, start, stop)
         Hp, Wp = Ho + (kH - 1) * dH, Wo + (kW - 1) * dW
         xp = np.empty((Hp, Wp), dtype=x.dtype)
         wide = np.empty((Ho, Wp), dtype=y.dtype)
-        for no in range(start, stop):
+        for no in range(N * Co):
             n, o = no // Co, no % Co
-            if o % m == 0 or no == start:  # a new input plane
+            if o % m == 0:  # a new input plane
                 _pad_plane(x[n, o // m], pH, pW, xp)
             _zero(wide)
             _add_taps_wide(xp, w[o], dH, dW, wide.reshape(Ho * Wp), (Ho - 1) * Wp + Wo)
             _copy(wide, y[n, o])  # drops the scratch columns
-        return
-    for no in range(start, stop):  # row by row
+        return y
+    for no in range(N * Co):  # row by row
         n, o = no // Co, no % Co
         c = o // m
         _zero(y[n, o])
@@ -343,18 +345,6 @@ def _depthwise_run(x, w, kH, kW, sH, sW, pH, pW, dH, dW, Ho, Wo, y, start, stop)
                     dst = y[n, o, oh, ow0:ow1]
                     for i in range(ow1 - ow0):
                         dst[i] += tap * src[iw0 + (ow0 + i) * sW]
-
-
-@njit(cache=True, parallel=True)
-def depthwise(x, w, kH, kW, sH, sW, pH, pW, dH, dW, Ho, Wo, y, blocks):
-    """y[n, o] = Σ_taps w[o, kh, kw] * x[n, o // m] shifted by the tap (y overwritten).
-
-    x: (N, C, H, W), w: (C*m, kH, kW)  ->  y: (N, C*m, Ho, Wo). The matrix C of a depthwise conv.
-    """
-    P = y.shape[0] * y.shape[1]
-    T = max(1, min(blocks, P))
-    for t in prange(T):
-        _depthwise_run(x, w, kH, kW, sH, sW, pH, pW, dH, dW, Ho, Wo, y, t * P // T, (t + 1) * P // T)
     return y
 
 
@@ -365,8 +355,11 @@ def depthwise(x, w, kH, kW, sH, sW, pH, pW, dH, dW, Ho, Wo, y, blocks):
 # with the flipped taps and padding (k-1)*d - p: "the transposed convolution of a stride-1 conv
 # is a conv with the flipped kernel" (the lecture notes). Each run of (n, c) planes owns gx[n, c].
 @njit(cache=True)
-def _depthwise_adjoint_run(gy, w, kH, kW, sH, sW, pH, pW, dH, dW, Ho, Wo, gx, start, stop):
-    """depthwise_adjoint for the input planes (n, c) numbered start..stop-1 (numbered n*C + c)."""
+def depthwise_adjoint(gy, w, kH, kW, sH, sW, pH, pW, dH, dW, Ho, Wo, gx):
+    """gx = Cᵀ gy for :func:`depthwise` (gx overwritten): the transposed depthwise convolution.
+
+    gy: (N, C*m, Ho, Wo), w: (C*m, kH, kW)  ->  gx: (N, C, H, W).
+    """
     N, C, H, W = gx.shape
     m = gy.shape[1] // C
     if sH == 1 and sW == 1:  # wide rows, flipped taps
@@ -374,15 +367,15 @@ def _depthwise_adjoint_run(gy, w, kH, kW, sH, sW, pH, pW, dH, dW, Ho, Wo, gx, st
         Hp, Wp = H + (kH - 1) * dH, W + (kW - 1) * dW
         gp = np.empty((Hp, Wp), dtype=gy.dtype)
         wide = np.empty((H, Wp), dtype=gx.dtype)
-        for nc in range(start, stop):
+        for nc in range(N * C):
             n, c = nc // C, nc % C
             _zero(wide)
             for o in range(c * m, (c + 1) * m):
                 _pad_plane(gy[n, o], qH, qW, gp)
                 _add_taps_wide(gp, w[o, ::-1, ::-1], dH, dW, wide.reshape(H * Wp), (H - 1) * Wp + W)
             _copy(wide, gx[n, c])
-        return
-    for nc in range(start, stop):  # row by row
+        return gx
+    for nc in range(N * C):  # row by row
         n, c = nc // C, nc % C
         _zero(gx[n, c])
         for o in range(c * m, (c + 1) * m):
@@ -398,18 +391,6 @@ def _depthwise_adjoint_run(gy, w, kH, kW, sH, sW, pH, pW, dH, dW, Ho, Wo, gx, st
                         src = gy[n, o, oh, ow0:ow1]
                         for i in range(ow1 - ow0):
                             dst[iw0 + (ow0 + i) * sW] += tap * src[i]
-
-
-@njit(cache=True, parallel=True)
-def depthwise_adjoint(gy, w, kH, kW, sH, sW, pH, pW, dH, dW, Ho, Wo, gx, blocks):
-    """gx = Cᵀ gy for :func:`depthwise` (gx overwritten): the transposed depthwise convolution.
-
-    gy: (N, C*m, Ho, Wo), w: (C*m, kH, kW)  ->  gx: (N, C, H, W).
-    """
-    P = gx.shape[0] * gx.shape[1]
-    T = max(1, min(blocks, P))
-    for t in prange(T):
-        _depthwise_adjoint_run(gy, w, kH, kW, sH, sW, pH, pW, dH, dW, Ho, Wo, gx, t * P // T, (t + 1) * P // T)
     return gx
 
 
@@ -417,8 +398,12 @@ def depthwise_adjoint(gy, w, kH, kW, sH, sW, pH, pW, dH, dW, Ho, Wo, gx, blocks)
 # (so it vectorises, and each lane adds fewer terms, which keeps float32 rounding small);
 # NaN and inf still propagate as usual.
 @njit(cache=True, fastmath={"reassoc"})
-def _depthwise_weight_run(x, gy, kH, kW, sH, sW, pH, pW, dH, dW, Ho, Wo, gw, start, stop):
-    """depthwise_weight for the output channels o in start..stop-1."""
+def depthwise_weight(x, gy, kH, kW, sH, sW, pH, pW, dH, dW, Ho, Wo, gw):
+    """gw[o, kh, kw] = Σ_n,oh,ow gy[n, o, oh, ow] * x[n, o // m, ih, iw] (gw overwritten).
+
+    x: (N, C, H, W), gy: (N, C*m, Ho, Wo)  ->  gw: (C*m, kH, kW): one dot product of the output
+    gradient with the shifted input per tap.
+    """
     N, C, H, W = x.shape
     m = gy.shape[1] // C
     zero = np.zeros(1, dtype=gw.dtype)[0]
@@ -429,7 +414,7 @@ def _depthwise_weight_run(x, gy, kH, kW, sH, sW, pH, pW, dH, dW, Ho, Wo, gw, sta
     g_flat = g.reshape(Ho * Wp)
     xp_flat = xp.reshape(Hp * Wp)
     count = (Ho - 1) * Wp + Wo
-    for o in range(start, stop):
+    for o in range(gy.shape[1]):
         c = o // m
         _zero(gw[o])
         for n in range(N):
@@ -454,17 +439,4 @@ def _depthwise_weight_run(x, gy, kH, kW, sH, sW, pH, pW, dH, dW, Ho, Wo, gw, sta
                             for i in range(ow0, ow1):
                                 acc += row[i] * src[iw0 + i * sW]
                     gw[o, kh, kw] += acc
-
-
-@njit(cache=True, parallel=True)
-def depthwise_weight(x, gy, kH, kW, sH, sW, pH, pW, dH, dW, Ho, Wo, gw, blocks):
-    """gw[o, kh, kw] = Σ_n,oh,ow gy[n, o, oh, ow] * x[n, o // m, ih, iw] (gw overwritten).
-
-    x: (N, C, H, W), gy: (N, C*m, Ho, Wo)  ->  gw: (C*m, kH, kW): one dot product of the output
-    gradient with the shifted input per tap. Each run of output channels o owns gw[o].
-    """
-    Co = gy.shape[1]
-    T = max(1, min(blocks, Co))
-    for t in prange(T):
-        _depthwise_weight_run(x, gy, kH, kW, sH, sW, pH, pW, dH, dW, Ho, Wo, gw, t * Co // T, (t + 1) * Co // T)
     return gw

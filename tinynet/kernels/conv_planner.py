@@ -15,7 +15,7 @@ defines them; tests/test_tiers.py proves every strategy equal to it):
   each image's (C_big, H*W) plane stack already is the column matrix, so y[n] = W @ x[n] (one
   GEMM per image, straight on NCHW), its adjoint x[n] = Wᵀ @ y[n], and dL/dW = Σ_n gy[n] @ x[n]ᵀ.
 * ``"depthwise"``: every group reads one big-side channel: the direct kernels of conv.py (no
-  columns), on ``threads`` of numba's threads.
+  columns), on one thread.
 * ``"im2col"``: columns, then one GEMM per group, the batch in ``chunks`` whose columns stay in
   cache between im2col and the GEMM. ``table`` selects the copies through a padded plane and a
   table of offsets (short output rows, or a stride), else ``one_run`` im2col's contiguous copy
@@ -50,7 +50,6 @@ from tinynet.kernels.conv import (
     im2col_table,
 )
 from tinynet.kernels.reference.conv import by_channel, is_depthwise, taps
-from tinynet.kernels.threads import threads_for
 
 # The batch is processed in equal chunks whose column matrix holds at most about this many bytes,
 # so the columns stay in cache between im2col and the GEMM instead of materialising those of the
@@ -72,7 +71,6 @@ class ConvPlan(NamedTuple):
     chunks: tuple = ()  # im2col: the batch's runs (n0, n1)
     one_run: bool = False  # im2col: each tap's block is one contiguous stretch of the plane
     table: bool = False  # im2col: copy through a padded plane and a table of offsets
-    threads: int = 1  # depthwise: how many runs of planes run in parallel
 
 
 def _chunks(n: int, image_bytes: int) -> tuple:
@@ -86,12 +84,12 @@ def _chunks(n: int, image_bytes: int) -> tuple:
 
 def plan(geometry, c_small: int, c_big: int, batch: int, itemsize: int) -> ConvPlan:
     """The strategy for a convolution of ``batch`` images with ``c_big`` and ``c_small`` channels."""
-    (kH, kW), (H, W), (Ho, Wo) = geometry.kernel, geometry.big, geometry.small
+    (kH, kW), W, (Ho, Wo) = geometry.kernel, geometry.big[1], geometry.small
     pointwise = (kH, kW) == (1, 1) and geometry.stride == (1, 1) and geometry.padding == (0, 0)
     if pointwise and geometry.groups == 1 and geometry.big == geometry.small:
         return ConvPlan("pointwise")
     if is_depthwise(geometry, c_big // geometry.groups):
-        return ConvPlan("depthwise", threads=threads_for(batch * max(c_big * H * W, c_small * Ho * Wo)))
+        return ConvPlan("depthwise")
     column_bytes = c_big * kH * kW * Ho * Wo * itemsize  # one image's columns
     one_run = geometry.stride[1] == 1 and geometry.stride[0] * W == Wo
     table = Wo < _TABLE_BELOW_WIDTH or (_TABLE_WHEN_STRIDED and geometry.stride != (1, 1))
@@ -121,7 +119,7 @@ def _pointwise_weight(x, gy, geometry, p):
 # ----------------------------------------------------------------------------- depthwise
 def _depthwise_correlate(x, w, geometry, p, bias):
     y = np.empty((x.shape[0], w.shape[0]) + geometry.small, dtype=x.dtype)
-    depthwise(x, w.reshape(w.shape[0], *geometry.kernel), *taps(geometry), y, p.threads)
+    depthwise(x, w.reshape(w.shape[0], *geometry.kernel), *taps(geometry), y)
     if bias is not None:
         y += bias.reshape(1, -1, 1, 1)
     return y
@@ -129,12 +127,12 @@ def _depthwise_correlate(x, w, geometry, p, bias):
 
 def _depthwise_adjoint(y, w, geometry, p):
     x = np.empty((y.shape[0], w.shape[1] * geometry.groups) + geometry.big, dtype=y.dtype)
-    return depthwise_adjoint(y, w.reshape(w.shape[0], *geometry.kernel), *taps(geometry), x, p.threads)
+    return depthwise_adjoint(y, w.reshape(w.shape[0], *geometry.kernel), *taps(geometry), x)
 
 
 def _depthwise_weight(x, gy, geometry, p):
     gw = np.empty((gy.shape[1],) + geometry.kernel, dtype=x.dtype)
-    depthwise_weight(x, gy, *taps(geometry), gw, p.threads)
+    depthwise_weight(x, gy, *taps(geometry), gw)
     return gw.reshape((gy.shape[1], 1) + geometry.kernel)
 
 
