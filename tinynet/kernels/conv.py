@@ -240,7 +240,7 @@ def col2im_table(cols, kH, kW, sH, sW, pH, pW, dH, dW, Ho, Wo, x):
 # whole plane instead of Ho short rows with padding tests. Other strides go row by row.
 #
 # The kernels run on one thread. Parallel drivers over runs of planes (prange) added 8.3 s of
-# cold compile to the three kernels (13.2 s against 4.9 s for their first calls), and inside a
+# cold compile to the three kernels (13.1 s against 4.9 s for their first calls), and inside a
 # training step they gained nothing: OpenBLAS's threads hold the second core between the
 # GEMMs around them (benchmarks/PROFILE.md).
 
@@ -353,7 +353,7 @@ def depthwise(x, w, kH, kW, sH, sW, pH, pW, dH, dW, Ho, Wo, y):
 # pixel ih receives gy[ih + pH - kh*dH] through tap kh, i.e. tap kH-1-kh' of a kernel *flipped*
 # in both axes read at offset kh'*dH - ((kH-1)*dH - pH). So Cᵀ is the forward kernel (wide rows)
 # with the flipped taps and padding (k-1)*d - p: "the transposed convolution of a stride-1 conv
-# is a conv with the flipped kernel" (the lecture notes). Each run of (n, c) planes owns gx[n, c].
+# is a conv with the flipped kernel" (the lecture notes). Iteration (n, c) writes gx[n, c] only.
 @njit(cache=True)
 def depthwise_adjoint(gy, w, kH, kW, sH, sW, pH, pW, dH, dW, Ho, Wo, gx):
     """gx = Cᵀ gy for :func:`depthwise` (gx overwritten): the transposed depthwise convolution.
