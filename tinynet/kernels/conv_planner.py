@@ -137,12 +137,19 @@ def _depthwise_weight(x, gy, geometry, p):
 
 
 # ----------------------------------------------------------------------------- im2col, chunk by chunk
-def _columns(x: np.ndarray, geometry, p: ConvPlan):
+def _columns(x: np.ndarray, geometry, p: ConvPlan, own_arrays: bool = False):
     """im2col of x, chunk by chunk: yields (n0, n1, cols) with cols: (C*kH*kW, n1 - n0, Ho*Wo).
 
-    One buffer serves all chunks, so a chunk's columns are valid until the next one is made.
+    One buffer serves all chunks, so a chunk's columns are valid until the next one is made;
+    with ``own_arrays`` every chunk gets an array of its own, which the caller keeps.
     """
-    for n0, n1, cols in _chunk_buffers(x.shape[1] * geometry.kernel[0] * geometry.kernel[1], x.dtype, geometry, p):
+    K = x.shape[1] * geometry.kernel[0] * geometry.kernel[1]
+    if own_arrays:
+        L = geometry.small[0] * geometry.small[1]
+        for n0, n1 in p.chunks:
+            yield n0, n1, _im2col_into(x[n0:n1], geometry, p, _column_array((K, n1 - n0, L), x.dtype))
+        return
+    for n0, n1, cols in _chunk_buffers(K, x.dtype, geometry, p):
         yield n0, n1, _im2col_into(x[n0:n1], geometry, p, cols)
 
 
@@ -181,10 +188,13 @@ def _add_weight_grad(gw: np.ndarray, gy: np.ndarray, cols: np.ndarray, geometry)
     gw += np.matmul(by_channel(gy, G), cols.reshape(G, gw.shape[2], -1).transpose(0, 2, 1))
 
 
-def _im2col_correlate(x, w, geometry, p, bias):
+def _im2col_correlate(x, w, geometry, p, bias, keep_into: list | None = None):
+    """y = W (P x) + bias; with ``keep_into``, each chunk's columns (an array of its own) are appended to it."""
     y = np.empty((x.shape[0], w.shape[0]) + geometry.small, dtype=x.dtype)
-    for n0, n1, cols in _columns(x, geometry, p):
+    for n0, n1, cols in _columns(x, geometry, p, own_arrays=keep_into is not None):
         _weights_times_columns(w, cols, geometry, out=y[n0:n1], bias=bias)
+        if keep_into is not None:
+            keep_into.append(cols)
     return y
 
 
@@ -207,14 +217,12 @@ def _im2col_weight(x, gy, geometry, p):
     G, Cs = geometry.groups, gy.shape[1]
     w_shape = (Cs, x.shape[1] // G) + geometry.kernel
     gw = np.zeros((G, Cs // G, int(np.prod(w_shape[1:]))), dtype=x.dtype)
-    kept = _kept_chunks(x, geometry, p)
-    if kept is not None:  # the forward's columns of this x
-        for (n0, n1), cols in zip(p.chunks, kept):
-            _add_weight_grad(gw, gy[n0:n1], cols, geometry)
-        _give_back(kept)
-        return gw.reshape(w_shape)
-    for n0, n1, cols in _columns(x, geometry, p):
+    kept = _kept_chunks(x, geometry, p)  # the forward's columns of this x, or None: build them
+    chunks = _columns(x, geometry, p) if kept is None else ((n0, n1, c) for (n0, n1), c in zip(p.chunks, kept))
+    for n0, n1, cols in chunks:
         _add_weight_grad(gw, gy[n0:n1], cols, geometry)
+    if kept is not None:
+        _give_back(kept)
     return gw.reshape(w_shape)
 
 
@@ -323,12 +331,8 @@ def correlate_keeping_columns(x: np.ndarray, w: np.ndarray, geometry, bias: np.n
     K, L = x.shape[1] * geometry.kernel[0] * geometry.kernel[1], geometry.small[0] * geometry.small[1]
     if p.strategy != "im2col" or K * x.shape[0] * L * x.itemsize > _KEEP_BYTES:
         return STRATEGIES[p.strategy].correlate(x, w, geometry, p, bias), None
-    y = np.empty((x.shape[0], w.shape[0]) + geometry.small, dtype=x.dtype)
-    chunks = []
-    for n0, n1 in p.chunks:
-        cols = _im2col_into(x[n0:n1], geometry, p, _column_array((K, n1 - n0, L), x.dtype))
-        _weights_times_columns(w, cols, geometry, out=y[n0:n1], bias=bias)
-        chunks.append(cols)
+    chunks: list = []
+    y = _im2col_correlate(x, w, geometry, p, bias, keep_into=chunks)
     return y, KeptColumns(_made_for(x, geometry), weakref.ref(_owner(x)), p, tuple(chunks))
 
 
