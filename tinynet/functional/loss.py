@@ -34,6 +34,7 @@ import numpy as np
 from tinynet.autograd import Function, is_grad_enabled
 from tinynet.functional._validate import check_tensor
 from tinynet.kernels import cross_entropy_grad, gather_classes, scatter_add_classes, softmax_forward
+from tinynet.kernels.workspace import zeros
 from tinynet.tensor import Tensor
 
 __all__ = [
@@ -179,7 +180,7 @@ class ScatterClasses(Function):
 
     @staticmethod
     def forward(ctx, v, classes, shape):
-        out = np.zeros(shape, dtype=v.dtype)
+        out = zeros(shape, dtype=v.dtype)
         _scatter_classes(out, classes, v)
         ctx.save_for_backward(classes)
         return out

@@ -34,6 +34,7 @@ from tinynet.functional._checks import (
     window_args,
 )
 from tinynet.functional._validate import check_tensor
+from tinynet.kernels.workspace import zeros
 from tinynet.tensor import Tensor
 
 __all__ = [
@@ -188,7 +189,7 @@ class MaxUnpool2dFn(Function):
     @staticmethod
     def forward(ctx, x, indices, out_hw):
         idx = as_flat_planes(indices, np.int64)
-        out = np.zeros(x.shape[:-2] + tuple(out_hw), x.dtype)
+        out = zeros(x.shape[:-2] + tuple(out_hw), x.dtype)
         K.scatter_add_at_indices(as_flat_planes(x), idx, as_flat_planes(out))
         ctx.save_for_backward(idx)
         ctx.in_shape = x.shape
@@ -370,7 +371,7 @@ class WindowMeanAdjoint(Function):
     @staticmethod
     def forward(ctx, g, rows, cols, divisor, in_hw):
         ctx.tables = (rows, cols, divisor)
-        out = np.zeros(g.shape[:-2] + tuple(in_hw), g.dtype)
+        out = zeros(g.shape[:-2] + tuple(in_hw), g.dtype)
         K.window_mean_backward(as_planes(g), *rows, *cols, divisor, as_planes(out))
         return out
 

@@ -34,6 +34,7 @@ from tinynet.autograd import Function
 from tinynet.functional._checks import check_resize_args, check_shuffle_args
 from tinynet.functional._validate import check_tensor
 from tinynet.functional.pooling import adaptive_avg_pool2d
+from tinynet.kernels.workspace import zeros
 from tinynet.tensor import Tensor
 
 __all__ = ["interpolate", "upsample", "pixel_shuffle", "pixel_unshuffle"]
@@ -126,7 +127,7 @@ class ScatterRowsCols(Function):
     def forward(ctx, x, rows, cols, out_spatial):
         ctx.tables = (rows, cols)
         ctx.in_spatial = x.shape[2:]
-        out = np.zeros(x.shape[:2] + tuple(out_spatial), x.dtype)
+        out = zeros(x.shape[:2] + tuple(out_spatial), x.dtype)
         K.scatter_add_rows_cols(_planes(x), rows, cols, _planes(out))
         return out
 
@@ -163,7 +164,7 @@ class BilinearAdjoint(Function):
     def forward(ctx, g, rows, cols, in_spatial):
         ctx.tables = (rows, cols)
         ctx.out_spatial = g.shape[2:]
-        out = np.zeros(g.shape[:2] + tuple(in_spatial), g.dtype)
+        out = zeros(g.shape[:2] + tuple(in_spatial), g.dtype)
         K.bilinear_backward(_planes(g), *rows, *cols, _planes(out))
         return out
 
