@@ -182,10 +182,19 @@ def _weights_times_columns(w, cols: np.ndarray, geometry, out: np.ndarray, bias=
         np.add(y_t, bias.reshape(1, -1, 1, 1), out=out)
 
 
-def _add_weight_grad(gw: np.ndarray, gy: np.ndarray, cols: np.ndarray, geometry) -> None:
-    """gw += gy_t @ colsᵀ per group, for one chunk (gw: (G, C_small/G, C_big/G*kH*kW))."""
+# dL/dW = gy_t colsᵀ, a GEMM whose inner dimension runs over every pixel of the chunk. OpenBLAS
+# computes its transpose, cols gy_tᵀ ((C_big/G*kH*kW) x (C_small/G), the long rows of cols read as
+# they lie), in 0.46-0.82x the time on the convolutions of the benchmarks (benchmarks/PROFILE.md),
+# so the gradient is accumulated transposed and turned round once at the end.
+def _add_weight_grad(gw_t: np.ndarray, gy: np.ndarray, cols: np.ndarray, geometry) -> None:
+    """gw_t += cols @ gy_tᵀ per group, for one chunk (gw_t: (G, C_big/G*kH*kW, C_small/G), dL/dW transposed)."""
     G = geometry.groups
-    gw += np.matmul(by_channel(gy, G), cols.reshape(G, gw.shape[2], -1).transpose(0, 2, 1))
+    gw_t += np.matmul(cols.reshape(G, gw_t.shape[1], -1), by_channel(gy, G).transpose(0, 2, 1))
+
+
+def _weight_grad_from(gw_t: np.ndarray, w_shape: tuple) -> np.ndarray:
+    """The (C_small, C_big/G, kH, kW) weight gradient from its accumulated transpose (G, C_big/G*kH*kW, C_small/G)."""
+    return np.ascontiguousarray(gw_t.transpose(0, 2, 1)).reshape(w_shape)
 
 
 def _im2col_correlate(x, w, geometry, p, bias, keep_into: list | None = None):
@@ -216,24 +225,24 @@ def _im2col_adjoint(y, w, geometry, p):
 def _im2col_weight(x, gy, geometry, p):
     G, Cs = geometry.groups, gy.shape[1]
     w_shape = (Cs, x.shape[1] // G) + geometry.kernel
-    gw = np.zeros((G, Cs // G, int(np.prod(w_shape[1:]))), dtype=x.dtype)
+    gw_t = np.zeros((G, int(np.prod(w_shape[1:])), Cs // G), dtype=x.dtype)
     kept = _kept_chunks(x, geometry, p)  # the forward's columns of this x, or None: build them
     chunks = _columns(x, geometry, p) if kept is None else ((n0, n1, c) for (n0, n1), c in zip(p.chunks, kept))
     for n0, n1, cols in chunks:
-        _add_weight_grad(gw, gy[n0:n1], cols, geometry)
+        _add_weight_grad(gw_t, gy[n0:n1], cols, geometry)
     if kept is not None:
         _give_back(kept)
-    return gw.reshape(w_shape)
+    return _weight_grad_from(gw_t, w_shape)
 
 
 def _im2col_correlate_and_weight(x, w, gy, geometry, p):
     """Both from a single im2col pass over x (the transposed conv's backward, x its output gradient)."""
     y = np.empty((x.shape[0], w.shape[0]) + geometry.small, dtype=x.dtype)
-    gw = np.zeros((geometry.groups, w.shape[0] // geometry.groups, w[0].size), dtype=x.dtype)
+    gw_t = np.zeros((geometry.groups, w[0].size, w.shape[0] // geometry.groups), dtype=x.dtype)
     for n0, n1, cols in _columns(x, geometry, p):
         _weights_times_columns(w, cols, geometry, out=y[n0:n1])
-        _add_weight_grad(gw, gy[n0:n1], cols, geometry)
-    return y, gw.reshape(w.shape)
+        _add_weight_grad(gw_t, gy[n0:n1], cols, geometry)
+    return y, _weight_grad_from(gw_t, w.shape)
 
 
 # ----------------------------------------------------------------------------- the table and the entries
