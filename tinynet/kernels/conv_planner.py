@@ -112,8 +112,9 @@ def _pointwise_adjoint(y, w, geometry, p):
 
 def _pointwise_weight(x, gy, geometry, p):
     (N, Cb), Cs, L = x.shape[:2], gy.shape[1], geometry.small[0] * geometry.small[1]
-    per_image = np.matmul(gy.reshape(N, Cs, L), x.reshape(N, Cb, L).transpose(0, 2, 1))  # (N, Cs, Cb)
-    return per_image.sum(axis=0).reshape((Cs, Cb) + geometry.kernel)
+    # x gyᵀ per image, the transpose of gy xᵀ: the orientation OpenBLAS runs faster (see above _add_weight_grad)
+    per_image_t = np.matmul(x.reshape(N, Cb, L), gy.reshape(N, Cs, L).transpose(0, 2, 1))  # (N, Cb, Cs)
+    return np.ascontiguousarray(per_image_t.sum(axis=0).T).reshape((Cs, Cb) + geometry.kernel)
 
 
 # ----------------------------------------------------------------------------- depthwise
