@@ -7,9 +7,11 @@ parallel: a plane's outputs never depend on another plane, so ``prange`` over
 stay race-free because each writes only into its own plane.
 
 Kernels fill an output array they are given (``out``, last argument; zeros for
-the scatters, which add into it). Allocating inside a ``parallel=True`` function
-turns the allocation into a parallel loop of its own, which more than doubles
-the function's compile time for nothing the caller cannot do with ``np.zeros``.
+the scatters, which add into it: the callers make them with ``workspace.zeros``,
+whose pages are written, so that adding into them does not fault each page twice).
+Allocating inside a ``parallel=True`` function turns the allocation into a parallel
+loop of its own, which more than doubles the function's compile time for nothing
+the caller cannot do.
 
 These are the fast tier: they compute what tinynet/kernels/reference/pool.py defines, in
 parallel over planes (on one thread below GRAIN_SIZE, tinynet/kernels/threads.py), except
