@@ -577,3 +577,19 @@ def test_kernels_run_without_the_jit_and_agree_with_the_compiled_ones(tmp_path):
     assert len(plain.files) == len(compiled) > 10
     for i, want in enumerate(compiled):
         np.testing.assert_allclose(plain[f"arr_{i}"], want, rtol=1e-12, atol=1e-12, err_msg=f"result {i}")
+
+
+@pytest.mark.parametrize("tier", ["fast", "reference"])
+def test_scatter_at_indices_overwrites_whatever_its_output_held(tier):
+    # max_unpool2d hands the kernel np.empty memory: each plane must be zeroed before the scatter adds into it
+    rng = np.random.default_rng(0)
+    values = rng.standard_normal((3, 6))
+    indices = np.array([[0, 2, 2, 5, 7, -1], [1, 1, 1, 0, 3, 4], [6, 5, 4, 3, 2, 1]], dtype=np.int64)
+    out = np.full((3, 7), np.nan)  # index 7 and -1 lie outside the planes and are skipped
+    expected = np.zeros((3, 7))
+    for p in range(3):
+        inside = (indices[p] >= 0) & (indices[p] < 7)
+        np.add.at(expected[p], indices[p][inside], values[p][inside])
+    with tinynet.kernels.use(tier):
+        tinynet.kernels.scatter_add_at_indices(values, indices, out)
+    np.testing.assert_array_equal(out, expected)

@@ -189,7 +189,7 @@ class MaxUnpool2dFn(Function):
     @staticmethod
     def forward(ctx, x, indices, out_hw):
         idx = as_flat_planes(indices, np.int64)
-        out = zeros(x.shape[:-2] + tuple(out_hw), x.dtype)
+        out = np.empty(x.shape[:-2] + tuple(out_hw), x.dtype)  # the kernel zeroes each plane
         K.scatter_add_at_indices(as_flat_planes(x), idx, as_flat_planes(out))
         ctx.save_for_backward(idx)
         ctx.in_shape = x.shape

@@ -123,7 +123,7 @@ def max_pool2d_forward(x, kh, kw, sh, sw, ph, pw, dh, dw, lowest, out, argmax):
 
 
 def scatter_add_at_indices(values, indices, out):
-    """out[p, indices[p, j]] += values[p, j] (indices outside the plane skipped); out zeros on entry."""
+    """out = 0, then out[p, indices[p, j]] += values[p, j] (indices outside the plane skipped)."""
     return _tier("pool").scatter_add_at_indices(values, indices, out)
 
 

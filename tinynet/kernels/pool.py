@@ -7,8 +7,9 @@ parallel: a plane's outputs never depend on another plane, so ``prange`` over
 stay race-free because each writes only into its own plane.
 
 Kernels fill an output array they are given (``out``, last argument; zeros for
-the scatters, which add into it: the callers make them with ``workspace.zeros``,
-whose pages are written, so that adding into them does not fault each page twice).
+the window-mean scatter, which adds into it: the callers make them with ``workspace.zeros``,
+whose pages are written, so that adding into them does not fault each page twice; the
+scatter at indices zeroes each plane itself).
 Allocating inside a ``parallel=True`` function turns the allocation into a parallel
 loop of its own, which more than doubles the function's compile time for nothing
 the caller cannot do.
@@ -93,14 +94,17 @@ def max_pool2d_forward(x, kh, kw, sh, sw, ph, pw, dh, dw, lowest, out, argmax):
 # versions took 1.57 and 1.77 ms (benchmarks/PROFILE.md, max_unpool2d).
 @njit(cache=True)
 def scatter_add_at_indices(values, indices, out):
-    """out[p, indices[p, j]] += values[p, j] for each plane p; indices outside [0, M) are skipped.
+    """out[p] = 0, then out[p, indices[p, j]] += values[p, j] for each plane p; indices outside [0, M) are skipped.
 
-    values, indices: (P, L); out: (P, M), zeros on entry. Max-pool's backward and max-unpool's forward.
+    values, indices: (P, L); out: (P, M), overwritten. Max-pool's backward and max-unpool's forward.
+    Each plane is zeroed just before its scatter, while it sits in cache: one pass over out, not two.
     """
     P, L = values.shape
     M = out.shape[1]
     for p in range(P):
         src, at, dst = values[p], indices[p], out[p]
+        for i in range(M):
+            dst[i] = 0
         for j in range(L):
             i = at[j]
             if 0 <= i < M:

@@ -1,7 +1,8 @@
 """The reference pooling kernels: max with its switches, scatter and gather at indices, window means.
 
 Every kernel takes a stack of planes ``(P, H, W)`` (P = N*C, batch and channels folded) and
-fills the ``out`` array it is given (zeros on entry for the scatters, which add into it).
+fills the ``out`` array it is given (zeros on entry for the window-mean scatter, which adds into it;
+the scatter at indices zeroes ``out`` first).
 Same arguments as the fast kernels in tinynet/kernels/pool.py; these are the plain loops
 that define what those compute.
 """
@@ -48,13 +49,15 @@ def max_pool2d_forward(x, kh, kw, sh, sw, ph, pw, dh, dw, lowest, out, argmax):
 # maximum). That scatter-add is max-pool's backward and, read as a forward map, max-unpooling.
 @njit(cache=True)
 def scatter_add_at_indices(values, indices, out):
-    """out[p, indices[p, j]] += values[p, j]; indices outside [0, M) are skipped.
+    """out = 0, then out[p, indices[p, j]] += values[p, j]; indices outside [0, M) are skipped.
 
-    values, indices: (P, L); out: (P, M), zeros on entry.
+    values, indices: (P, L); out: (P, M), overwritten.
     """
     P, L = values.shape
     M = out.shape[1]
     for p in range(P):
+        for m in range(M):
+            out[p, m] = 0
         for j in range(L):
             if 0 <= indices[p, j] < M:
                 out[p, indices[p, j]] += values[p, j]
