@@ -1,4 +1,6 @@
-"""Scratch buffers the fast tier reuses across calls: im2col's column matrices, Winograd's tile slabs.
+"""Scratch buffers the fast tier reuses across calls (Winograd's tile slabs), and written zeros.
+
+(:func:`zeros` is for the functional layer: the outputs that scatter kernels of either tier add into.)
 
 A training step runs the same convolutions every time, and each needs a scratch buffer of a few
 MB (a chunk of columns, a chunk of transformed tiles) that it fills, uses and forgets. Allocated
@@ -72,8 +74,8 @@ def zeros(shape: tuple, dtype) -> np.ndarray:
     the read maps the shared zero page and the write faults a second time to copy it. With every
     large block mmapped (``MALLOC_MMAP_THRESHOLD_=65536``), zeros plus bed-of-nails' scatter into a
     (256, 64, 64) float32 output took 5.1 ms; written zeros plus the same scatter 1.7 ms (0.73 ms
-    each when the heap serves the block). Inside a training step it was 8-19 ms against 1.4
-    (benchmarks/PROFILE.md).
+    each when the heap serves the block). Inside the bed-of-nails training step that scatter took
+    8-10 ms into ``np.zeros`` and 0.55 ms into written zeros (benchmarks/PROFILE.md).
 
     Shape:
         - ``shape``
