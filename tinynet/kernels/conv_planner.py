@@ -112,7 +112,7 @@ def _pointwise_adjoint(y, w, geometry, p):
 
 def _pointwise_weight(x, gy, geometry, p):
     (N, Cb), Cs, L = x.shape[:2], gy.shape[1], geometry.small[0] * geometry.small[1]
-    # x gyᵀ per image, the transpose of gy xᵀ: the orientation OpenBLAS runs faster (see above _add_weight_grad)
+    # x gyᵀ per image, the transpose of gy xᵀ: the orientation OpenBLAS runs faster (the comment on _add_weight_grad below)
     per_image_t = np.matmul(x.reshape(N, Cb, L), gy.reshape(N, Cs, L).transpose(0, 2, 1))  # (N, Cb, Cs)
     return np.ascontiguousarray(per_image_t.sum(axis=0).T).reshape((Cs, Cb) + geometry.kernel)
 
