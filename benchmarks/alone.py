@@ -8,6 +8,8 @@ frameworks alternating; each process builds the case, warms it up and reports th
 ``--repeat`` calls, and only its own framework's callable ever runs (torch is imported, since
 the case builds both sides, but does no work in a tinynet process). The report gives each
 process's median, the spread (slowest - fastest) / fastest, and the ratio of the medians.
+As in bench_step_processes.py, torch's processes run with ``TINYNET_MALLOC=system`` (glibc's
+malloc as a torch user has it) unless ``--torch-heap tuned``.
 
     python benchmarks/alone.py conv                 # the conv2d and conv_transpose2d cases
     python benchmarks/alone.py pool toolkit --processes 5
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -43,7 +46,7 @@ def child(framework: str, module: str, index: int, repeat: int, warmup: int) -> 
     return median_time(getattr(case, framework), repeat, warmup) * 1e3
 
 
-def run(modules: list, processes: int, repeat: int, warmup: int) -> list:
+def run(modules: list, processes: int, repeat: int, warmup: int, torch_heap: str = "system") -> list:
     """[(case, {framework: [median ms per process]})] for every case of ``modules``."""
     results = []
     for module in modules:
@@ -52,7 +55,10 @@ def run(modules: list, processes: int, repeat: int, warmup: int) -> list:
             for _ in range(processes):
                 for name in FRAMEWORKS:
                     cmd = [sys.executable, __file__, "--child", name, module, str(index), str(repeat), str(warmup)]
-                    res = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+                    env = dict(os.environ)
+                    if name == "torch" and torch_heap == "system":
+                        env["TINYNET_MALLOC"] = "system"  # glibc's malloc as a torch user has it
+                    res = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env=env)
                     if res.returncode:
                         raise RuntimeError(f"{name} {case.group} {case.name}: process failed:\n{res.stderr}")
                     times[name].append(json.loads(res.stdout.strip().splitlines()[-1]))
@@ -78,6 +84,12 @@ def main(argv=None) -> int:
     parser.add_argument("--processes", type=int, default=3, help="fresh processes per framework and case")
     parser.add_argument("--repeat", type=int, default=15, help="timed calls per process (median taken)")
     parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument(
+        "--torch-heap",
+        choices=("system", "tuned"),
+        default="system",
+        help="torch's processes on glibc's malloc as is (default) or with tinynet's thresholds",
+    )
     parser.add_argument("--child", choices=FRAMEWORKS, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:  # positional: module, case index, repeat, warmup
@@ -89,11 +101,12 @@ def main(argv=None) -> int:
     modules = [m.__name__.rsplit(".", 1)[1] for m in bench_modules(args.only)]
     print(
         f"Each framework alone: {args.processes} fresh processes per framework and case, alternating; "
-        f"each the median of {args.repeat} calls after {args.warmup} warm-up calls (ms).\n"
+        f"each the median of {args.repeat} calls after {args.warmup} warm-up calls (ms); torch's processes on "
+        f"{'glibc malloc as is' if args.torch_heap == 'system' else 'tinynet heap policy'}.\n"
     )
     print("| group | case | tinynet per process | torch per process | ratio of medians | target |")
     print("|---|---|---|---|---:|---:|")
-    run(modules, args.processes, args.repeat, args.warmup)
+    run(modules, args.processes, args.repeat, args.warmup, args.torch_heap)
     return 0
 
 

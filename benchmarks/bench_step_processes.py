@@ -11,6 +11,11 @@ upsampling mode of it works) and ``fullres`` (the full-resolution encoder-decode
 benchmarks/fullres.py); batch 16, 3x64x64, SGD with momentum, against the torch twin with the
 same weights (torch on 2 threads).
 
+Every process imports tinynet (the torch twin takes its weights), and importing tinynet sets
+glibc's malloc thresholds (tinynet/kernels/heap.py). ``--torch-heap system`` (the default) runs
+torch's processes with ``TINYNET_MALLOC=system``, so torch runs on malloc as a torch user has it;
+``--torch-heap tuned`` gives torch tinynet's thresholds too, to compare the two on equal heaps.
+
     python benchmarks/bench_step_processes.py                         # both models, 5 processes each
     python benchmarks/bench_step_processes.py --model fullres --processes 5 --steps 12
 """
@@ -49,13 +54,21 @@ def child(framework: str, model: str, steps: int, warmup: int) -> dict:
     return {"median": statistics.median(times), "min": min(times)}
 
 
-def run(model: str, processes: int, steps: int, warmup: int) -> dict:
+def child_env(name: str, torch_heap: str) -> dict:
+    """The environment of a ``name`` process: torch's gets ``TINYNET_MALLOC=system`` unless ``torch_heap`` is 'tuned'."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    if name == "torch" and torch_heap == "system":
+        env["TINYNET_MALLOC"] = "system"
+    return env
+
+
+def run(model: str, processes: int, steps: int, warmup: int, torch_heap: str = "system") -> dict:
     """{framework: [child result per process]}, the processes run one after the other."""
     results = {name: [] for name in FRAMEWORKS}
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
     for _ in range(processes):
         for name in FRAMEWORKS:
             cmd = [sys.executable, __file__, "--child", name, "--model", model, "--steps", str(steps)]
+            env = child_env(name, torch_heap)
             res = subprocess.run(cmd + ["--warmup", str(warmup)], capture_output=True, text=True, env=env)
             if res.returncode:
                 raise RuntimeError(f"{name} {model} process failed:\n{res.stderr}")
@@ -81,14 +94,21 @@ def main(argv=None) -> None:
     parser.add_argument("--processes", type=int, default=5)
     parser.add_argument("--steps", type=int, default=10)
     parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument(
+        "--torch-heap",
+        choices=("system", "tuned"),
+        default="system",
+        help="torch's processes on glibc's malloc as is (default) or with tinynet's thresholds",
+    )
     parser.add_argument("--child", choices=FRAMEWORKS, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     models = args.model or ["bilinear", "fullres"]
     if args.child:
         print(json.dumps(child(args.child, models[0], args.steps, args.warmup)))
         return
+    print(f"torch's processes: {'glibc malloc as is' if args.torch_heap == 'system' else 'tinynet heap policy'}")
     for model in models:
-        print(report(model, run(model, args.processes, args.steps, args.warmup)), flush=True)
+        print(report(model, run(model, args.processes, args.steps, args.warmup, args.torch_heap)), flush=True)
 
 
 if __name__ == "__main__":

@@ -6,6 +6,9 @@
   measurement asked for; ``conv_planner.plan`` picks a convolution strategy from the geometry,
   ``threads.threads_for`` how many threads a parallel kernel uses.
 
+Importing this package also sets the heap policy (``heap.py``: glibc's malloc keeps the memory a
+step frees for the next step, unless ``TINYNET_MALLOC=system``), whatever the tier.
+
 The functional layer calls only the entry points below, whatever the tier; each hands its
 arguments to the current tier's function of the same name. The tier comes from
 :func:`use` (inside its ``with`` block) or else from the environment variable
@@ -22,7 +25,14 @@ import contextlib
 import os
 from collections.abc import Iterator
 
-from tinynet.kernels import conv_planner, norm, pool, resample, softmax
+from tinynet.kernels import (
+    conv_planner,
+    heap,  # noqa: F401  (sets malloc's thresholds on import)
+    norm,
+    pool,
+    resample,
+    softmax,
+)
 from tinynet.kernels.reference import conv as reference_conv
 from tinynet.kernels.reference import norm as reference_norm
 from tinynet.kernels.reference import pool as reference_pool
