@@ -133,6 +133,10 @@ CASES = {
         lambda f, x: f.nll_loss(x, _constant(f, _TARGETS), reduction="none"),
         [_data(40, 2, 4, 3, 5)],
     ),
+    "dice_loss": (  # the per-class totals, the class scatter, softmax's adjoint
+        lambda f, x: f.dice_loss(x, _constant(f, _TARGETS), reduction="none"),
+        [_data(41, 2, 4, 3, 5)],
+    ),
 }
 
 
@@ -140,6 +144,18 @@ def _bed_of_nails_oracle(x: np.ndarray) -> np.ndarray:
     out = np.zeros(x.shape[:2] + (x.shape[2] * 2, x.shape[3] * 3))
     out[..., ::2, ::3] = x
     return out
+
+
+def _dice_in_torch(TF, x):
+    """dice_loss(reduction='none', smooth=1) written in torch's ops (torch has no Dice loss)."""
+    import torch
+
+    t = torch.tensor(_TARGETS)
+    valid = (t != -100).unsqueeze(1).to(x.dtype)  # (N, 1, *)
+    y = TF.one_hot(t.clamp(min=0), x.shape[1]).movedim(-1, 1).to(x.dtype) * valid
+    p = TF.softmax(x, dim=1)
+    inter, total = (p * y).sum((2, 3)), (p * valid).sum((2, 3)) + y.sum((2, 3))
+    return 1 - (2 * inter + 1) / (total + 1)
 
 
 def _run_tinynet(name: str):
@@ -164,7 +180,7 @@ def test_kernel_case_matches_the_oracle(name, torch):
             import torch.nn.functional as TF
 
             xs = [torch.tensor(a, requires_grad=True) for a in arrays]
-            y = fn(TF, *xs)
+            y = _dice_in_torch(TF, *xs) if name == "dice_loss" else fn(TF, *xs)
             y.backward(torch.tensor(g))
             np.testing.assert_allclose(out, y.detach().numpy(), rtol=1e-10, atol=1e-12, err_msg=tier)
             for mine, theirs in zip(grads, xs):

@@ -33,7 +33,14 @@ import numpy as np
 
 from tinynet.autograd import Function, is_grad_enabled
 from tinynet.functional._validate import check_tensor
-from tinynet.kernels import cross_entropy_grad, gather_classes, scatter_add_classes, softmax_forward
+from tinynet.kernels import (
+    class_totals,
+    cross_entropy_grad,
+    gather_classes,
+    scatter_add_classes,
+    softmax_adjoint,
+    softmax_forward,
+)
 from tinynet.kernels.workspace import zeros
 from tinynet.tensor import Tensor
 
@@ -212,10 +219,10 @@ def _softmax_parts(x3: np.ndarray) -> tuple:
 
 
 def _softmax_adjoint(p: np.ndarray, gp: np.ndarray) -> np.ndarray:
-    """dL/dx from dL/dp for p = softmax(x) along axis 1: p ⊙ (gp - Σ_c p gp) (reuses ``gp``)."""
-    dot = (p * gp).sum(axis=1, keepdims=True)
-    gp -= dot
-    gp *= p
+    """dL/dx from dL/dp for p = softmax(x) along axis 1: p ⊙ (gp - Σ_c p gp) (reuses ``gp``, C-contiguous)."""
+    gp = np.ascontiguousarray(gp)  # so that its (N, C, L) view below is gp itself, written in place
+    g3 = _by_position(gp)
+    softmax_adjoint(_by_position(p), g3, g3)
     return gp
 
 
@@ -877,12 +884,11 @@ class Dice(Function):
         p3 = p.reshape(n, c, positions)
         v3 = valid1.reshape(n, positions, 1)  # (N, L, 1)
         p_sum = np.matmul(p3, v3)[..., 0]  # (N, C): Σ_i v_i p_ci as a batched mat-vec
-        # Per (sample, class) totals over the positions whose target is that class:
-        # bincount over the flat index n*C + t (no one-hot array of size N*C*L is built).
+        # Per (sample, class) totals over the positions whose target is that class, summed in float64
+        # (no one-hot array of size N*C*L is built); sample_class = n*C + t indexes them flat.
         sample_class = (np.arange(n)[:, None] * c + t1.reshape(n, positions)).ravel()
-        p_target = _gather_classes(p, t1) * valid1
-        inter = np.bincount(sample_class, weights=p_target.ravel(), minlength=n * c).reshape(n, c).astype(x.dtype)
-        y_sum = np.bincount(sample_class, weights=valid1.ravel(), minlength=n * c).reshape(n, c).astype(x.dtype)
+        inter, y_sum = np.empty((n, c), dtype=x.dtype), np.empty((n, c), dtype=x.dtype)
+        class_totals(p3, _one_per_position(t1), _one_per_position(valid1), inter, y_sum)
         den = p_sum + y_sum + dt(smooth)
         with np.errstate(invalid="ignore", divide="ignore"):  # smooth = 0 and an empty class: nan, documented
             dice = (2 * inter + dt(smooth)) / den

@@ -203,3 +203,13 @@ def scatter_add_classes(values, target, out):
 def cross_entropy_grad(p, target, scale, at_target, uniform, weight, gx):
     """gx = p scale - uniform weight[c] - at_target [c = target] (``uniform`` empty: no smoothing term)."""
     return _tier("softmax").cross_entropy_grad(p, target, scale, at_target, uniform, weight, gx)
+
+
+def softmax_adjoint(p, gp, out):
+    """out = p ⊙ (gp - Σ_c p gp) along the classes: softmax's backward (``out`` may be ``gp``)."""
+    return _tier("softmax").softmax_adjoint(p, gp, out)
+
+
+def class_totals(p, target, valid, inter, count):
+    """Per (sample, class) over the positions of that target class: inter = Σ valid p, count = Σ valid (float64 sums)."""
+    return _tier("softmax").class_totals(p, target, valid, inter, count)

@@ -110,3 +110,45 @@ def cross_entropy_grad(p, target, scale, at_target, uniform, weight, gx):
         t, b = target[n], at_target[n]
         for i in range(L):
             gx[n, t[i], i] -= b[i]
+
+
+@njit(cache=True)
+def softmax_adjoint(p, gp, out):
+    """out = p (gp - Σ_c p gp) along the classes, class row by class row (``out`` may be ``gp``)."""
+    N, C, L = p.shape
+    dot = np.empty(L, dtype=p.dtype)
+    for n in range(N):
+        first, g = p[n, 0], gp[n, 0]
+        for i in range(L):
+            dot[i] = first[i] * g[i]
+        for c in range(1, C):
+            row, g = p[n, c], gp[n, c]
+            for i in range(L):
+                dot[i] += row[i] * g[i]
+        for c in range(C):
+            row, g, dst = p[n, c], gp[n, c], out[n, c]
+            for i in range(L):
+                dst[i] = row[i] * (g[i] - dot[i])
+
+
+@njit(cache=True)
+def class_totals(p, target, valid, inter, count):
+    """inter[n, c] = Σ_{i: target = c} valid p[n, c, i] and count[n, c] = Σ_{i: target = c} valid, in float64.
+
+    One pass over the positions per sample, each adding into its target's two totals (the
+    reference tier makes one pass per class).
+    """
+    N, C, L = p.shape
+    s = np.empty(C, dtype=np.float64)
+    k = np.empty(C, dtype=np.float64)
+    for n in range(N):
+        s[:] = 0.0
+        k[:] = 0.0
+        t, v = target[n], valid[n]
+        for i in range(L):
+            c = t[i]
+            s[c] += np.float64(v[i]) * np.float64(p[n, c, i])
+            k[c] += np.float64(v[i])
+        for c in range(C):
+            inter[n, c] = s[c]
+            count[n, c] = k[c]

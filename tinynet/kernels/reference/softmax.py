@@ -74,3 +74,37 @@ def cross_entropy_grad(p, target, scale, at_target, uniform, weight, gx):
                 if c == target[n, i]:
                     value -= at_target[n, i]
                 gx[n, c, i] = value
+
+
+# Softmax's Jacobian is diag(p) - p pᵀ at each position (symmetric, so it is its own adjoint):
+# a gradient gp with respect to p becomes p_c (gp_c - Σ_k p_k gp_k) with respect to the logits.
+@njit(cache=True)
+def softmax_adjoint(p, gp, out):
+    """out[n, c, i] = p[n, c, i] (gp[n, c, i] - Σ_k p[n, k, i] gp[n, k, i]); ``out`` may be ``gp``."""
+    N, C, L = p.shape
+    for n in range(N):
+        for i in range(L):
+            dot = p[n, 0, i] * gp[n, 0, i]
+            for c in range(1, C):
+                dot += p[n, c, i] * gp[n, c, i]
+            for c in range(C):
+                out[n, c, i] = p[n, c, i] * (gp[n, c, i] - dot)
+
+
+@njit(cache=True)
+def class_totals(p, target, valid, inter, count):
+    """Per sample n and class c, over the positions i whose target is c:
+    inter[n, c] = Σ valid[n, i] p[n, c, i] and count[n, c] = Σ valid[n, i] (Dice's I and Σ y).
+
+    The sums run in float64, in position order, and are rounded once into ``inter`` and ``count``.
+    """
+    N, C, L = p.shape
+    for n in range(N):
+        for c in range(C):
+            s, k = 0.0, 0.0
+            for i in range(L):
+                if target[n, i] == c:
+                    s += np.float64(valid[n, i]) * np.float64(p[n, c, i])
+                    k += np.float64(valid[n, i])
+            inter[n, c] = s
+            count[n, c] = k
