@@ -386,6 +386,10 @@ _class_loss_rows("cross_entropy", _ce_base)
 fbad("cross_entropy", _ce_base, "target", t(2, 4, 4), "float target of the wrong shape", RuntimeError, r"cross_entropy: expected target dtype to be an integer type .*got float32 with shape \(2, 4, 4\)")
 fbad("cross_entropy", _ce_base, "label_smoothing", 1.5, "above 1", RuntimeError, r"cross_entropy: label_smoothing must be between 0.0 and 1.0. Got: 1.5")
 fbad("cross_entropy", _ce_base, "label_smoothing", "0.1", "str", TypeError, r"cross_entropy: label_smoothing must be a number, got '0.1'")
+# Regression: with 0 classes the softmax kernels read past the class axis (then divided by a zero total).
+fbad("cross_entropy", _ce_base, "input", t(2, 0, 4, 4), "no classes", ValueError, r"cross_entropy: input has 0 classes \(shape \(2, 0, 4, 4\)\)")
+_dice_base = lambda: dict(input=t(2, 3, 4, 4), target=ti(2, 4, 4), smooth=1.0, ignore_index=-100, reduction="mean")  # noqa: E731
+fbad("dice_loss", _dice_base, "input", t(2, 0, 4, 4), "no classes", ValueError, r"dice_loss: input has 0 classes \(shape \(2, 0, 4, 4\)\)")
 _nll_base = lambda: {k: v for k, v in _ce_base().items() if k != "label_smoothing"}  # noqa: E731
 _class_loss_rows("nll_loss", _nll_base)
 

@@ -241,6 +241,14 @@ def _num_classes(input: Tensor) -> int:
     return input.shape[1] if input.ndim >= 2 else input.shape[0]
 
 
+def _check_has_classes(input: Tensor, op: str) -> None:
+    """A softmax along the classes needs at least one (PyTorch returns nan or an empty result instead)."""
+    if _num_classes(input) == 0:
+        raise ValueError(
+            f"{op}: input has 0 classes (shape {tuple(input.shape)}): a softmax along the class dimension needs at least one"
+        )
+
+
 def _check_class_target(input: Tensor, target, op: str, ignore_index: int) -> np.ndarray:
     """Validate integer class targets against input (N, C, *) and return them as int64 (N, 1, *)."""
     check_tensor(target, op, "target")
@@ -529,6 +537,7 @@ def cross_entropy(
     """
     op = "cross_entropy"
     _check_logits(input, op)
+    _check_has_classes(input, op)
     reduction = _reduction(reduction, op, size_average, reduce)
     _check_label_smoothing(label_smoothing, op)
     w = _check_class_weight(weight, input, op)
@@ -1006,6 +1015,7 @@ def dice_loss(
     _check_logits(input, op)
     if input.ndim < 2:
         raise ValueError(f"{op}: expected input of shape (N, C, *), got shape {tuple(input.shape)}")
+    _check_has_classes(input, op)
     reduction = _reduction(reduction, op)
     _check_smooth(smooth, op)
     t1 = _check_class_target(input, target, op, ignore_index)
