@@ -69,8 +69,16 @@ def test_zeros_are_zeros_of_the_shape_and_dtype_and_fresh():
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="mincore(2) on anonymous memory as Linux reports it")
 def test_zeros_writes_its_pages_so_scatter_kernels_do_not_fault_twice():
-    # A 64 MB block comes from mmap; np.zeros would leave its pages unmapped and a kernel adding
-    # into it would fault each page twice (read: the shared zero page; write: a copy).
+    # When malloc serves a block with a fresh mmap, np.zeros (calloc) leaves its pages unmapped and a
+    # kernel adding into it faults each page twice (read: the shared zero page; write: a copy).
+    # Whether it does depends on the heap's state (a block may also come back from the heap,
+    # resident), so the contrast below is a fresh anonymous mapping, which is what calloc hands out then.
     a = workspace.zeros((16 << 20,), np.float32)
     assert _resident_fraction(a) >= 0.99, f"only {_resident_fraction(a):.1%} of zeros()' pages are resident"
-    assert _resident_fraction(np.zeros((16 << 20,), np.float32)) < 0.5  # the check tells the two apart
+    fresh = mmap.mmap(-1, 64 << 20)
+    try:
+        untouched = np.frombuffer(fresh, np.float32)
+        assert _resident_fraction(untouched) < 0.5  # the check tells unmapped pages apart
+        del untouched
+    finally:
+        fresh.close()
