@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import subprocess
 import sys
@@ -48,6 +47,8 @@ def child(framework: str, module: str, index: int, repeat: int, warmup: int) -> 
 
 def run(modules: list, processes: int, repeat: int, warmup: int, torch_heap: str = "system") -> list:
     """[(case, {framework: [median ms per process]})] for every case of ``modules``."""
+    from benchmarks.harness import process_env
+
     results = []
     for module in modules:
         for index, case in enumerate(_cases(module)):
@@ -55,9 +56,7 @@ def run(modules: list, processes: int, repeat: int, warmup: int, torch_heap: str
             for _ in range(processes):
                 for name in FRAMEWORKS:
                     cmd = [sys.executable, __file__, "--child", name, module, str(index), str(repeat), str(warmup)]
-                    env = dict(os.environ)
-                    if name == "torch" and torch_heap == "system":
-                        env["TINYNET_MALLOC"] = "system"  # glibc's malloc as a torch user has it
+                    env = process_env(name, torch_heap)
                     res = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env=env)
                     if res.returncode:
                         raise RuntimeError(f"{name} {case.group} {case.name}: process failed:\n{res.stderr}")
@@ -79,17 +78,14 @@ def _row(case, times: dict) -> str:
 
 
 def main(argv=None) -> int:
+    from benchmarks.harness import add_torch_heap_option, torch_heap_label
+
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("only", nargs="+", help="benchmark modules whose name contains one of these words (conv, pool)")
     parser.add_argument("--processes", type=int, default=3, help="fresh processes per framework and case")
     parser.add_argument("--repeat", type=int, default=15, help="timed calls per process (median taken)")
     parser.add_argument("--warmup", type=int, default=3)
-    parser.add_argument(
-        "--torch-heap",
-        choices=("system", "tuned"),
-        default="system",
-        help="torch's processes on glibc's malloc as is (default) or with tinynet's thresholds",
-    )
+    add_torch_heap_option(parser)
     parser.add_argument("--child", choices=FRAMEWORKS, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:  # positional: module, case index, repeat, warmup
@@ -102,7 +98,7 @@ def main(argv=None) -> int:
     print(
         f"Each framework alone: {args.processes} fresh processes per framework and case, alternating; "
         f"each the median of {args.repeat} calls after {args.warmup} warm-up calls (ms); torch's processes on "
-        f"{'glibc malloc as is' if args.torch_heap == 'system' else 'tinynet heap policy'}.\n"
+        f"{torch_heap_label(args.torch_heap)}.\n"
     )
     print("| group | case | tinynet per process | torch per process | ratio of medians | target |")
     print("|---|---|---|---|---:|---:|")

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import subprocess
 import sys
@@ -54,21 +53,15 @@ def child(framework: str, model: str, steps: int, warmup: int) -> dict:
     return {"median": statistics.median(times), "min": min(times)}
 
 
-def child_env(name: str, torch_heap: str) -> dict:
-    """The environment of a ``name`` process: torch's gets ``TINYNET_MALLOC=system`` unless ``torch_heap`` is 'tuned'."""
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    if name == "torch" and torch_heap == "system":
-        env["TINYNET_MALLOC"] = "system"
-    return env
-
-
 def run(model: str, processes: int, steps: int, warmup: int, torch_heap: str = "system") -> dict:
     """{framework: [child result per process]}, the processes run one after the other."""
+    from benchmarks.harness import process_env
+
     results = {name: [] for name in FRAMEWORKS}
     for _ in range(processes):
         for name in FRAMEWORKS:
             cmd = [sys.executable, __file__, "--child", name, "--model", model, "--steps", str(steps)]
-            env = child_env(name, torch_heap)
+            env = process_env(name, torch_heap, PYTHONPATH=str(ROOT))
             res = subprocess.run(cmd + ["--warmup", str(warmup)], capture_output=True, text=True, env=env)
             if res.returncode:
                 raise RuntimeError(f"{name} {model} process failed:\n{res.stderr}")
@@ -89,24 +82,21 @@ def report(model: str, results: dict) -> str:
 
 
 def main(argv=None) -> None:
+    from benchmarks.harness import add_torch_heap_option, torch_heap_label
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", action="append", help="bilinear (or another mode) or fullres; repeatable")
     parser.add_argument("--processes", type=int, default=5)
     parser.add_argument("--steps", type=int, default=10)
     parser.add_argument("--warmup", type=int, default=3)
-    parser.add_argument(
-        "--torch-heap",
-        choices=("system", "tuned"),
-        default="system",
-        help="torch's processes on glibc's malloc as is (default) or with tinynet's thresholds",
-    )
+    add_torch_heap_option(parser)
     parser.add_argument("--child", choices=FRAMEWORKS, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     models = args.model or ["bilinear", "fullres"]
     if args.child:
         print(json.dumps(child(args.child, models[0], args.steps, args.warmup)))
         return
-    print(f"torch's processes: {'glibc malloc as is' if args.torch_heap == 'system' else 'tinynet heap policy'}")
+    print(f"torch's processes: {torch_heap_label(args.torch_heap)}")
     for model in models:
         print(report(model, run(model, args.processes, args.steps, args.warmup, args.torch_heap)), flush=True)
 

@@ -3,16 +3,46 @@
 A benchmark module defines ``cases()`` returning a list of :class:`Case`; each
 case holds a tinynet callable and a torch callable doing the same work
 (typically forward + backward). ``benchmarks/run.py`` times them interleaved,
-after warm-up, and reports medians and the ratio tinynet / torch.
+after warm-up, and reports medians and the ratio tinynet / torch. The scripts that time
+each framework alone in fresh processes (alone.py, bench_step_processes.py) share
+:func:`add_torch_heap_option` and :func:`process_env`: which malloc torch's processes run on.
 """
 
 from __future__ import annotations
 
 import gc
+import os
 import statistics
 import time
 from dataclasses import dataclass, field
 from typing import Callable
+
+TORCH_HEAPS = ("system", "tuned")
+
+
+def add_torch_heap_option(parser) -> None:
+    """``--torch-heap``: torch's processes on glibc's malloc as is (the default) or with tinynet's thresholds.
+
+    Every process imports tinynet (the cases build both sides), and importing tinynet sets glibc's
+    malloc thresholds (tinynet/kernels/heap.py); ``system`` turns that off in torch's processes."""
+    parser.add_argument(
+        "--torch-heap",
+        choices=TORCH_HEAPS,
+        default="system",
+        help="torch's processes on glibc's malloc as is (default) or with tinynet's thresholds",
+    )
+
+
+def torch_heap_label(torch_heap: str) -> str:
+    return "glibc malloc as is" if torch_heap == "system" else "tinynet heap policy"
+
+
+def process_env(framework: str, torch_heap: str, **extra) -> dict:
+    """The environment of a fresh ``framework`` process: torch's gets ``TINYNET_MALLOC=system`` unless ``torch_heap`` is 'tuned'."""
+    env = dict(os.environ, **extra)
+    if framework == "torch" and torch_heap == "system":
+        env["TINYNET_MALLOC"] = "system"  # glibc's malloc as a torch user has it
+    return env
 
 
 @dataclass
