@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import platform
 import subprocess
 import sys
 import textwrap
@@ -12,7 +11,7 @@ import pytest
 
 from tinynet.kernels import heap
 
-GLIBC = platform.system() == "Linux" and platform.libc_ver()[0] == "glibc"
+GLIBC = heap.on_glibc()
 
 # A step's worth of allocations after one 2 MB block was freed (which sets glibc's adaptive
 # thresholds to 2 MB / 4 MB): eight 1 MB arrays written and freed, the 8 MB of free heap top

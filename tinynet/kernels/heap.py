@@ -42,6 +42,11 @@ CHOICES = ("tuned", "system")
 _GLIBC_SETTINGS = ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "MALLOC_TOP_PAD_", "MALLOC_MMAP_MAX_")
 
 
+def on_glibc() -> bool:
+    """Linux with glibc: the one C library whose malloc thresholds this policy knows how to set."""
+    return platform.system() == "Linux" and platform.libc_ver()[0] == "glibc"
+
+
 def _choice(environ) -> str:
     value = environ.get("TINYNET_MALLOC", "tuned")
     if value not in CHOICES:
@@ -61,7 +66,7 @@ def apply(environ=os.environ) -> str:
     preload = environ.get("LD_PRELOAD", "")
     if "malloc" in preload:
         return f"system (LD_PRELOAD={preload})"
-    if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
+    if not on_glibc():
         return f"system (not Linux with glibc: {platform.system()} {platform.libc_ver()[0] or 'no glibc'})"
     mallopt = getattr(ctypes.CDLL(None), "mallopt", None)
     if mallopt is None:
