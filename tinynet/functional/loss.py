@@ -951,7 +951,7 @@ class DiceGrad(Function):
         n, c = p.shape[:2]
         length = math.prod(p.shape[2:])
         v3 = _const(valid1.reshape(n, 1, length))
-        y = np.zeros(p.shape, p.dtype)  # the one-hot target of the counted positions, v y
+        y = zeros(p.shape, p.dtype)  # the one-hot target of the counted positions, v y (a scatter adds into it)
         _scatter_classes(y, t1, valid1)
         y3 = y.reshape(n, c, length)
         y_sum, y3 = y3.sum(axis=2), _const(y3)
