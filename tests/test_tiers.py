@@ -31,7 +31,7 @@ from hypothesis import strategies as st
 import tinynet
 import tinynet.nn.functional as F
 from tinynet import kernels, nn
-from tinynet.kernels import conv_planner, threads
+from tinynet.kernels import conv_planner, threads, winograd
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -85,7 +85,7 @@ def test_use_refuses_an_unknown_tier():
 
 
 # --------------------------------------------------------------------------- which kernels run
-FAST_MODULES = ("conv", "conv_planner", "pool", "resample", "norm", "softmax")
+FAST_MODULES = ("conv", "conv_planner", "winograd", "pool", "resample", "norm", "softmax")
 REFERENCE_MODULES = ("reference.conv", "reference.pool", "reference.resample", "reference.norm", "reference.softmax")
 
 
@@ -138,6 +138,8 @@ def _every_op():
         F.conv2d(t(2, 4, 7, 7), t(6, 2, 3, 3), t(6), padding=1, groups=2),  # im2col, one run
         F.conv2d(t(2, 4, 7, 7), t(6, 4, 3, 3), stride=2),  # im2col, row by row
         F.conv2d(t(2, 4, 5, 5), t(3, 4, 1, 1)),  # 1x1
+        F.conv2d(t(1, 16, 8, 8, dtype=np.float32), t(16, 16, 3, 3, dtype=np.float32), padding=1),  # winograd
+        F.conv_transpose2d(t(1, 16, 8, 8), t(16, 16, 3, 3), padding=1),  # winograd, the adjoint
         F.conv2d(t(2, 4, 6, 6), t(8, 1, 3, 3), padding=1, groups=4),  # depthwise, wide rows
         F.conv2d(t(2, 4, 6, 6), t(4, 1, 3, 3), stride=2, groups=4),  # depthwise, row by row
         F.convolve2d(t(1, 2, 5, 5, dtype=np.float32), t(2, 2, 2, 2, dtype=np.float32)),
@@ -173,7 +175,7 @@ def _train_step_of_the_example():
 
     for mode in ("bilinear", "transposed", "unpool", "nearest", "bed_of_nails"):
         tinynet.manual_seed(0)
-        model = EncoderDecoder(widths=(4, 8, 8), upsample=mode)
+        model = EncoderDecoder(widths=(16, 16, 16), upsample=mode)  # enc2: 16 channels at 8x8, winograd
         x = tinynet.randn(2, 3, 16, 16)
         target = tinynet.tensor(np.random.default_rng(1).integers(0, 4, (2, 16, 16)))
         loss = nn.functional.cross_entropy(model(x), target)
@@ -286,9 +288,13 @@ def conv_cases(draw, strategy: str):
         s = draw(st.sampled_from([(1, 2), (2, 2), (3, 2), (2, 3)] + ([(1, 1)] if strategy == "im2col-table" else [])))
     elif strategy == "im2col-chunked":  # a kernel wider than 1, so never the 1x1 shortcut
         s, k = draw(st.sampled_from([(1, 1), (2, 2)])), (k[0], draw(st.integers(2, 3)))
+    elif strategy == "winograd":  # run with winograd_anywhere(): any channel count and image size
+        k, d, groups, c_in, c_out = (3, 3), (1, 1), 1, draw(st.integers(1, 4)), draw(st.integers(1, 4))
     if strategy == "im2col-one-run":  # stride 1, output rows as wide as the input's: 'same'
         k = draw(st.sampled_from([1, 3])), draw(st.sampled_from([3, 5]))
         padding = "same"
+    elif strategy == "winograd":
+        padding = (draw(st.integers(0, 2)),) * 2
     else:
         padding = (draw(st.integers(0, 2)), draw(st.integers(0, 2)))
     if strategy == "pointwise":
@@ -328,6 +334,8 @@ def _reached(plans: list, strategy: str) -> None:
             assert p.strategy == "pointwise", p
         elif strategy.startswith("depthwise"):
             assert p.strategy == "depthwise", p
+        elif strategy == "winograd":
+            assert p.strategy == "winograd", p
         else:
             assert p.strategy == "im2col", p
             if strategy == "im2col-one-run":
@@ -348,7 +356,20 @@ STRATEGIES = [
     "im2col-rows",
     "im2col-table",
     "im2col-chunked",
+    "winograd",
 ]
+
+
+@contextlib.contextmanager
+def winograd_anywhere():
+    """Let the planner take Winograd for any channel count and output size (small drawn cases reach it),
+    one image a chunk."""
+    before = conv_planner._WINOGRAD_MIN_CHANNELS, conv_planner._WINOGRAD_MIN_SIZE, winograd.CHUNK_BYTES
+    conv_planner._WINOGRAD_MIN_CHANNELS, conv_planner._WINOGRAD_MIN_SIZE, winograd.CHUNK_BYTES = 1, 1, 1
+    try:
+        yield
+    finally:
+        conv_planner._WINOGRAD_MIN_CHANNELS, conv_planner._WINOGRAD_MIN_SIZE, winograd.CHUNK_BYTES = before
 
 
 @pytest.mark.parametrize("strategy", STRATEGIES)
@@ -357,6 +378,7 @@ def test_conv_fast_equals_reference_on_every_strategy(strategy, data):
     case = data.draw(conv_cases(strategy))
     needs_grad = data.draw(st.sampled_from([(True, True, True), (True, False, False), (False, True, True)]))
     copies = row_copies() if strategy in ("im2col-one-run", "im2col-rows") else contextlib.nullcontext()
+    copies = winograd_anywhere() if strategy == "winograd" else copies
     with copies, chunk_bytes(1 if strategy == "im2col-chunked" else conv_planner._CHUNK_BYTES):  # 1: an image a chunk
         plans = _check_conv(case, needs_grad)
     if plans:
@@ -364,12 +386,16 @@ def test_conv_fast_equals_reference_on_every_strategy(strategy, data):
 
 
 def test_conv_fast_equals_reference_on_real_sized_chunks_and_depthwise():
-    """Without lowering any budget: a batch whose columns pass 8 MB, and a real-sized depthwise conv."""
+    """Without lowering any budget: a batch whose columns pass 8 MB, real-sized Winograd and depthwise convs."""
     rng = np.random.default_rng(0)
     x, w = rng.standard_normal((8, 16, 32, 32)), rng.standard_normal((16, 16, 3, 3))
-    with planned() as plans:
-        _both_tiers(lambda x, w: F.conv2d(x, w, padding=1), [x, w])
+    with planned() as plans:  # dilation 2: not Winograd
+        _both_tiers(lambda x, w: F.conv2d(x, w, padding=2, dilation=2), [x, w])
     assert all(p.strategy == "im2col" and len(p.chunks) > 1 and p.one_run for p in plans), plans
+    with planned() as plans:  # Winograd, both directions
+        _both_tiers(lambda x, w: F.conv2d(x, w, padding=1), [x, w])
+        _both_tiers(lambda x, w: F.conv_transpose2d(x, w, padding=1), [x, w])
+    assert plans and all(p.strategy == "winograd" for p in plans), plans
     x, w = rng.standard_normal((2, 16, 32, 32)), rng.standard_normal((32, 1, 3, 3))
     with planned() as plans:
         _both_tiers(lambda x, w: F.conv2d(x, w, padding=1, groups=16), [x, w])

@@ -22,13 +22,17 @@ defines them; tests/test_tiers.py proves every strategy equal to it):
   or its row-by-row one. The transposed conv's backward builds one set of columns for both its
   gradients.
 
+* ``"winograd"``: 3x3, stride 1, dilation 1, one group, equal padding on both axes (at most 2), at
+  least ``_WINOGRAD_MIN_CHANNELS`` channels on both sides and an output of at least
+  ``_WINOGRAD_MIN_SIZE`` on both axes: Winograd F(4x4,3x3) (tinynet/kernels/winograd.py), whose
+  36 GEMMs do a quarter of im2col's multiplications. Its float32 results differ from im2col's by
+  up to about 1e-5 of the largest entry (its transforms hold entries from 1/24 to 8); float64
+  agrees with the reference tier to 1e-12 (tests/test_tiers.py). Measured against im2col on the
+  benchmark shapes in benchmarks/WINOGRAD.md ("Channels last"): faster from 16 channels on, slower
+  with 3 input channels.
+
 To add a strategy: a test in :func:`plan` that returns ``ConvPlan("name", ...)``, and a row in
 STRATEGIES with its four functions (``correlate_and_weight`` may be None: then it runs the other two).
-
-Winograd F(2x2,3x3) and F(4x4,3x3) (tinynet/kernels/winograd.py) are not a strategy: on the
-benchmark machine they did not measure faster than im2col for a whole forward and backward on
-any geometry tried (single-thread CPU time, float32 and float64; benchmarks/WINOGRAD.md, "What
-the planner picks"), so the planner does not offer them.
 """
 
 from __future__ import annotations
@@ -50,6 +54,12 @@ from tinynet.kernels.conv import (
     im2col_table,
 )
 from tinynet.kernels.reference.conv import by_channel, is_depthwise, taps
+from tinynet.kernels.winograd import (
+    winograd_conv3x3,
+    winograd_conv3x3_input_grad,
+    winograd_conv3x3_weight_grad,
+    winograd_conv3x3_with_weight_grad,
+)
 
 # The batch is processed in equal chunks whose column matrix holds at most about this many bytes,
 # so the columns stay in cache between im2col and the GEMM instead of materialising those of the
@@ -62,6 +72,13 @@ _CHUNK_BYTES = 8 << 20
 # reads cost more than the copying (benchmarks/PROFILE.md, "im2col through a table").
 _TABLE_BELOW_WIDTH = 16
 _TABLE_WHEN_STRIDED = True
+
+# Winograd F(4x4,3x3) from this many channels on both sides, for outputs at least this large on
+# both axes (the smallest measured where it beat im2col: 16 channels, 8x8; with 3 input channels it
+# lost, benchmarks/WINOGRAD.md).
+_WINOGRAD_MIN_CHANNELS = 16
+_WINOGRAD_MIN_SIZE = 8
+_WINOGRAD_TILE = 4
 
 
 class ConvPlan(NamedTuple):
@@ -90,10 +107,26 @@ def plan(geometry, c_small: int, c_big: int, batch: int, itemsize: int) -> ConvP
         return ConvPlan("pointwise")
     if is_depthwise(geometry, c_big // geometry.groups):
         return ConvPlan("depthwise")
+    if _winograd_fits(geometry, c_small, c_big):
+        return ConvPlan("winograd")
     column_bytes = c_big * kH * kW * Ho * Wo * itemsize  # one image's columns
     one_run = geometry.stride[1] == 1 and geometry.stride[0] * W == Wo
     table = Wo < _TABLE_BELOW_WIDTH or (_TABLE_WHEN_STRIDED and geometry.stride != (1, 1))
     return ConvPlan("im2col", chunks=_chunks(batch, column_bytes), one_run=one_run, table=table)
+
+
+def _winograd_fits(geometry, c_small: int, c_big: int) -> bool:
+    (pH, pW), (H, W), (Ho, Wo) = geometry.padding, geometry.big, geometry.small
+    return (
+        geometry.kernel == (3, 3)
+        and (Ho, Wo) == (H + 2 * pH - 2, W + 2 * pW - 2)  # as much padding after as before
+        and geometry.stride == (1, 1)
+        and geometry.dilation == (1, 1)
+        and geometry.groups == 1
+        and pH == pW <= 2
+        and min(c_small, c_big) >= _WINOGRAD_MIN_CHANNELS
+        and min(Ho, Wo) >= _WINOGRAD_MIN_SIZE
+    )
 
 
 # ----------------------------------------------------------------------------- pointwise
@@ -135,6 +168,28 @@ def _depthwise_weight(x, gy, geometry, p):
     gw = np.empty((gy.shape[1],) + geometry.kernel, dtype=x.dtype)
     depthwise_weight(x, gy, *taps(geometry), gw)
     return gw.reshape((gy.shape[1], 1) + geometry.kernel)
+
+
+# ----------------------------------------------------------------------------- winograd
+# conv2d(x, w) is winograd_conv3x3, its adjoint (conv_transpose2d's forward) the input gradient,
+# both on the same transforms (tinynet/kernels/winograd.py); only the padding differs per call.
+def _winograd_correlate(x, w, geometry, p, bias):
+    y = winograd_conv3x3(x, w, geometry.padding[0], _WINOGRAD_TILE)
+    if bias is not None:
+        y += bias.reshape(1, -1, 1, 1)
+    return y
+
+
+def _winograd_adjoint(y, w, geometry, p):
+    return winograd_conv3x3_input_grad(y, w, geometry.padding[0], _WINOGRAD_TILE)
+
+
+def _winograd_weight(x, gy, geometry, p):
+    return winograd_conv3x3_weight_grad(x, gy, geometry.padding[0], _WINOGRAD_TILE)
+
+
+def _winograd_correlate_and_weight(x, w, gy, geometry, p):
+    return winograd_conv3x3_with_weight_grad(x, w, gy, geometry.padding[0], _WINOGRAD_TILE)
 
 
 # ----------------------------------------------------------------------------- im2col, chunk by chunk
@@ -258,6 +313,7 @@ STRATEGIES = {
     "pointwise": Strategy(_pointwise_correlate, _pointwise_adjoint, _pointwise_weight),
     "depthwise": Strategy(_depthwise_correlate, _depthwise_adjoint, _depthwise_weight),
     "im2col": Strategy(_im2col_correlate, _im2col_adjoint, _im2col_weight, _im2col_correlate_and_weight),
+    "winograd": Strategy(_winograd_correlate, _winograd_adjoint, _winograd_weight, _winograd_correlate_and_weight),
 }
 
 

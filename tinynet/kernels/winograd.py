@@ -11,7 +11,7 @@ Convolutional Neural Networks", 2016)::
 (m x alpha) maps the alpha² products back to an m x m output tile. Over channels the
 elementwise product becomes alpha² independent matrix products, one per position (a, b)::
 
-    M[ab] (C_out, tiles) = U[ab] (C_out, C_in) @ V[ab] (C_in, tiles),   U = G w Gᵀ,  V = Bᵀ D B
+    M[ab] (tiles, C_out) = V[ab] (tiles, C_in) @ U[ab]ᵀ (C_in, C_out),   U = G w Gᵀ,  V = Bᵀ D B
 
 and these batched GEMMs go to numpy's BLAS. Output tiles do not overlap; input tiles do (by 2).
 
@@ -29,20 +29,29 @@ So two kernels do all the work: :func:`tile_transform` (gather tiles, apply ``L 
 stride-1 transposed convolution is the input gradient: ``conv_transpose2d(x, w, stride=1,
 padding=p) == winograd_conv3x3_input_grad(x, w, p)`` (see :func:`winograd_conv_transpose3x3`).
 
-**Layout, for bandwidth.** ``V`` and ``M`` are (alpha², C, tiles): each position's slab is a
-(C, tiles) matrix that BLAS reads directly, and one (image, channel) plane's tiles are a contiguous
-run of ``th * tw`` values in every slab. The kernels take one plane at a time (numba threads
-over the planes: each owns its slab runs and its output plane) and one row of tiles at a time:
-the 1-D transform runs down the columns of the row's input rows (whole rows, contiguous), then
-along each tile's columns, and each of the alpha² results of the tile goes to its slab's run for
-this row of tiles (contiguous stores, one pass per tile over all its positions). The 1-D
-transforms (:func:`transform_1d`) have the matrices written out, one branch per matrix, picked at
-compile time (``kind`` is a literal), so the tile size and every coefficient are constants.
+**Layout: channels last, for the vector units.** ``V`` and ``M`` are (alpha², tiles, C): each
+position's slab is a (tiles, C) matrix that BLAS reads directly, and one tile's values at one
+position are a contiguous run of C channels. The kernels vectorise over those channels: a row of
+tiles (:func:`_transform_band`) first copies its input rows channels last, then applies the 1-D
+transform down the columns (one loop over every column and channel) and along each tile's
+columns, C channels at a time, so every load and store is a contiguous run. The way back
+(:func:`_untransform_image`) adds each image's tiles into a channels-last copy of the image and
+writes it back channels first. The 1-D transforms (:func:`transform_1d`) have the matrices
+written out, one branch per matrix, picked at compile time (``kind`` is a literal in every
+kernel), so the tile size and every coefficient are constants. The loops index one-dimensional
+views with their own loop variables: indices computed inside the loop (``q + ch``) kept Numba's
+negative-index wraparound in the loop body and stopped LLVM from vectorising it (6x slower,
+benchmarks/WINOGRAD.md).
+
+**One thread.** The kernels run on the calling thread; the 36 GEMMs between them use OpenBLAS's
+threads. Parallel (``prange``) versions of the same kernels made a forward and backward 1.4-3x
+slower than on one thread: OpenBLAS's threads keep spinning after each GEMM and took the cores
+from Numba's (benchmarks/WINOGRAD.md, "Channels last").
 
 **Workspaces.** The batch is processed in chunks of images sized so that ``V`` and ``M`` stay
-about :data:`CHUNK_BYTES` (cache-sized, not batch-sized); the chunk buffers come from
-tinynet/kernels/workspace.py and are reused by every later call, so a training step does not
-allocate (and page-fault) fresh large temporaries. Outputs are fresh arrays unless ``out=`` is given.
+about :data:`CHUNK_BYTES`; the chunk buffers come from tinynet/kernels/workspace.py and are reused
+by every later call, so a training step does not allocate (and page-fault) fresh large
+temporaries. Outputs are fresh arrays unless ``out=`` is given.
 
 Accuracy (asserted in tests/test_winograd.py, figures in benchmarks/WINOGRAD.md), as max |error|
 over max |exact|: in float64 both tile sizes agree with a direct float64 convolution to 1e-12
@@ -54,7 +63,7 @@ from __future__ import annotations
 
 import numba
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from tinynet.kernels.workspace import scratch
 
@@ -88,10 +97,10 @@ _G4 = np.array(
 _AT4 = np.array([[1, 1, 1, 1, 1, 0], [0, 1, -1, 2, -2, 0], [0, 1, 1, 4, 4, 0], [0, 1, -1, 8, -8, 1]], dtype=np.float64)
 
 TILES = (2, 4)  # output tile sizes m: F(2x2,3x3) and F(4x4,3x3)
-# Target size of one chunk's V (or M) buffer: V and M together then fit the 2.5 MB L2 of the benchmark
-# machine. Single-thread CPU time of fwd+bwd was lowest or level at 1 MB among 0.5/1/2/8/64 MB on the
-# three shapes measured (N16 C32 32x32: F(2x2) 31.0 ms at 1 MB vs 37.8 at 2 MB, F(4x4) 25.0 vs 29.0).
-CHUNK_BYTES = 1 << 20
+# Target size of one chunk's V (or M) buffer. With the channels-last kernels, fwd+bwd of F(4x4) at N16
+# took 1.3-1.5x as long with 1 MB chunks as with 4 MB ones on the 16-, 32- and 64-channel benchmark
+# shapes; 16 MB was no better than 4 MB (benchmarks/WINOGRAD.md, "Channels last").
+CHUNK_BYTES = 4 << 20
 
 
 def transform_matrices(tile: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -169,108 +178,155 @@ def _constants(dtype_like):
     return two, four, four + one, four + four
 
 
-@njit(cache=True, parallel=True)
-def tile_transform(src, kind, off, th, tw, V):
-    """Cut ``src`` into tiles and transform each: V[a*α+b, c, t] = (L D Lᵀ)[a, b], L named by ``kind``.
+@njit(cache=True, inline="always")
+def _put(dst, i, value, add):
+    """dst[i] += value if ``add`` else dst[i] = value (``add`` is a constant where it is called)."""
+    if add:
+        dst[i] += value
+    else:
+        dst[i] = value
 
-    src: (N, C, H, W); V: (α², C, N*th*tw), written in full. Tile t = (n*th + i)*tw + j is
+
+@njit(cache=True, inline="always")
+def _put_first(d0, d1, d2, d3, d4, d5, i, t, r, add):
+    """_put the first ``r`` values of ``t`` at ``i`` of d0, d1, ... (d_k for k >= r may be anything)."""
+    _put(d0, i, t[0], add)
+    _put(d1, i, t[1], add)
+    if r > 2:
+        _put(d2, i, t[2], add)
+        _put(d3, i, t[3], add)
+    if r > 4:
+        _put(d4, i, t[4], add)
+        _put(d5, i, t[5], add)
+
+
+@njit(cache=True)
+def _transform_band(src, kind, off, th, tw, b, c, V):
+    """Tile row ``b`` (image b // th, tile row b % th) of :func:`tile_transform`: all its tiles' α² values."""
+    numba.literally(kind)  # a constant here too: the tile size, and which branch of transform_1d
+    m = 2 + 2 * (kind % 2)  # the tile size: even kinds are F(2x2)
+    alpha = m + 2
+    r = alpha if kind == BT2 or kind == BT4 else m  # rows and columns of one tile read from src
+    N, C, H, W = src.shape
+    n, i = b // th, b % th
+    Wb = (tw - 1) * m + r  # the row of tiles covers Wb padded columns; column u is src column u - off
+    L = Wb * C
+    # 1. The tile row's r input rows, channels last: D[k, u, ch] (zeros outside src).
+    D = np.zeros((r, Wb, C), dtype=src.dtype)
+    w0, w1 = max(0, -off), min(W, Wb - off)
+    for k in range(r):
+        h = i * m + k - off
+        if 0 <= h < H and w1 > w0:
+            Dk = D[k, w0 + off : w1 + off]
+            for ch in range(C):
+                row = src[n, ch, h, w0:w1]
+                for u in range(w1 - w0):
+                    Dk[u, ch] = row[u]
+    # 2. L down the columns: Z[a] = Σ_k L[a, k] D[k], every (column, channel) at once.
+    Df = D.reshape(r, L)
+    d0, d1, d2, d3 = Df[0], Df[1], Df[min(2, r - 1)], Df[min(3, r - 1)]
+    d4, d5 = Df[min(4, r - 1)], Df[min(5, r - 1)]
+    Z = np.empty((alpha, Wb, C), dtype=src.dtype)
+    Zf = Z.reshape(alpha, L)
+    y0, y1, y2, y3, y4, y5 = Zf[0], Zf[1], Zf[2], Zf[3], Zf[min(4, alpha - 1)], Zf[alpha - 1]
+    for e in range(L):
+        _put_first(
+            y0, y1, y2, y3, y4, y5, e, transform_1d(kind, c, d0[e], d1[e], d2[e], d3[e], d4[e], d5[e]), alpha, False
+        )
+    # 3. L along each tile's r columns; the α² results go to the slabs, C channels each (contiguous).
+    for j in range(tw):
+        p, u = b * tw + j, j * m
+        for a in range(alpha):
+            Za = Z[a]
+            z0, z1, z2, z3 = Za[u], Za[u + 1], Za[u + min(2, r - 1)], Za[u + min(3, r - 1)]
+            z4, z5 = Za[u + min(4, r - 1)], Za[u + min(5, r - 1)]
+            base = a * alpha
+            v0, v1, v2, v3 = V[base, p], V[base + 1, p], V[base + 2, p], V[base + 3, p]
+            v4, v5 = V[base + min(4, alpha - 1), p], V[base + alpha - 1, p]
+            for ch in range(C):
+                t = transform_1d(kind, c, z0[ch], z1[ch], z2[ch], z3[ch], z4[ch], z5[ch])
+                _put_first(v0, v1, v2, v3, v4, v5, ch, t, alpha, False)
+
+
+@njit(cache=True)
+def tile_transform(src, kind, off, th, tw, V):
+    """Cut ``src`` into tiles and transform each: V[a*α+b, t, c] = (L D Lᵀ)[a, b], L named by ``kind``.
+
+    src: (N, C, H, W); V: (α², N*th*tw, C), written in full. Tile t = (n*th + i)*tw + j is
     D[k, q] = src[n, c, i*m + k - off, j*m + q - off] for k, q < r (zero outside src): the
     forward's input tiles (L = Bᵀ, r = α, off = padding) or the output gradient's (L = A, r = m).
-    One pass per row of tiles: L down the columns of its r input rows (whole rows at once), then
-    L along each tile's r columns, each of the α² results stored into its slab's contiguous run.
+    One row of tiles at a time (:func:`_transform_band`): it copies its r input rows channels
+    last, applies L down the columns (every column and channel in one loop) and then along each
+    tile's columns, C channels at a time, so every load and store is a contiguous run of C values.
     """
     numba.literally(kind)
-    m = 2 + 2 * (kind % 2)  # the tile size: even kinds are F(2x2)
-    N, C, H, W = src.shape
-    alpha = m + 2
-    r = alpha if kind == BT2 or kind == BT4 else m
-    T = th * tw  # tiles per plane
-    Hb, Wb = (th - 1) * m + r, (tw - 1) * m + r  # the tiles cover a padded plane of Hb x Wb
-    h1, w1 = min(Hb, H + off), min(Wb, W + off)  # rows [off, h1) and columns [off, w1) come from src
     c = _constants(src)
-    for nc in prange(N * C):  # (n, c) owns V[:, c, n*T : (n+1)*T]
-        n, ch = nc // C, nc % C
-        P = np.zeros((Hb, Wb), dtype=src.dtype)
-        P[off:h1, off:w1] = src[n, ch, : h1 - off, : w1 - off]
-        Z = np.empty((alpha, Wb), dtype=src.dtype)  # L applied down the columns of one row of tiles
-        for i in range(th):
-            k0, kl = i * m, i * m + r - 1  # the tile row's input rows (ks past r - 1 are ignored)
-            for x in range(Wb):
-                z = transform_1d(
-                    kind,
-                    c,
-                    P[k0, x],
-                    P[k0 + 1, x],
-                    P[min(k0 + 2, kl), x],
-                    P[min(k0 + 3, kl), x],
-                    P[min(k0 + 4, kl), x],
-                    P[min(k0 + 5, kl), x],
-                )
-                for a in range(alpha):
-                    Z[a, x] = z[a]
-            Vi = V[:, ch, n * T + i * tw : n * T + (i + 1) * tw]  # (α², tw): this row of tiles
+    for b in range(src.shape[0] * th):
+        _transform_band(src, kind, off, th, tw, b, c, V)
+
+
+@njit(cache=True)
+def _untransform_image(M, kind, off, th, tw, n, c, dst):
+    """Image ``n`` of :func:`tile_untransform`."""
+    numba.literally(kind)
+    m = 2 + 2 * (kind % 2)  # the tile size: even kinds are F(2x2)
+    alpha = m + 2
+    r = alpha if kind == B2 or kind == B4 else m  # rows and columns of one tile written back
+    N, C, H, W = dst.shape
+    Hb, Wb = (th - 1) * m + r, (tw - 1) * m + r  # the callers make the tiles reach row H-1 + off
+    L = Wb * C
+    overlap = r > m  # B: neighbouring tiles overlap and add up; Aᵀ: every value is written once
+    acc = np.zeros((Hb, Wb, C), dtype=dst.dtype) if overlap else np.empty((Hb, Wb, C), dtype=dst.dtype)
+    accf = acc.reshape(Hb, L)  # the padded image, channels last
+    S = np.empty((alpha, Wb, C), dtype=dst.dtype)  # R along the rows of one row of tiles
+    Sf = S.reshape(alpha, L)
+    for i in range(th):
+        if overlap:
+            S[:] = 0
+        for j in range(tw):
+            p = (n * th + i) * tw + j
             for a in range(alpha):
-                za = Z[a]
-                for j in range(tw):
-                    q0, ql = j * m, j * m + r - 1
-                    v = transform_1d(
-                        kind,
-                        c,
-                        za[q0],
-                        za[q0 + 1],
-                        za[min(q0 + 2, ql)],
-                        za[min(q0 + 3, ql)],
-                        za[min(q0 + 4, ql)],
-                        za[min(q0 + 5, ql)],
-                    )
-                    for b in range(alpha):
-                        Vi[a * alpha + b, j] = v[b]
+                base = a * alpha
+                m0, m1, m2, m3 = M[base, p], M[base + 1, p], M[base + 2, p], M[base + 3, p]
+                m4, m5 = M[base + min(4, alpha - 1), p], M[base + alpha - 1, p]
+                Sa = S[a]
+                s0, s1, s2, s3 = Sa[j * m], Sa[j * m + 1], Sa[j * m + min(2, r - 1)], Sa[j * m + min(3, r - 1)]
+                s4, s5 = Sa[j * m + min(4, r - 1)], Sa[j * m + min(5, r - 1)]
+                for ch in range(C):
+                    t = transform_1d(kind, c, m0[ch], m1[ch], m2[ch], m3[ch], m4[ch], m5[ch])
+                    _put_first(s0, s1, s2, s3, s4, s5, ch, t, r, overlap)
+        # R down the columns, added into the tile row's r rows of the image
+        S0, S1, S2, S3 = Sf[0], Sf[1], Sf[2], Sf[3]
+        S4, S5 = Sf[min(4, alpha - 1)], Sf[alpha - 1]
+        i0 = i * m
+        a0, a1, a2 = accf[i0], accf[i0 + 1], accf[i0 + min(2, r - 1)]
+        a3, a4, a5 = accf[i0 + min(3, r - 1)], accf[i0 + min(4, r - 1)], accf[i0 + min(5, r - 1)]
+        for e in range(L):
+            t = transform_1d(kind, c, S0[e], S1[e], S2[e], S3[e], S4[e], S5[e])
+            _put_first(a0, a1, a2, a3, a4, a5, e, t, r, overlap)
+    for h in range(H):  # the image back to channels first, without the padding
+        ah = acc[h + off, off : off + W]
+        for ch in range(C):
+            row = dst[n, ch, h]
+            for u in range(W):
+                row[u] = ah[u, ch]
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True)
 def tile_untransform(M, kind, off, th, tw, dst):
     """The adjoint of :func:`tile_transform`: transform each tile back (R, named by ``kind``) and add it in place.
 
-    M: (α², C, N*th*tw); dst: (N, C, H, W), written in full. dst[n, c, i*m + k - off, j*m + q - off]
+    M: (α², N*th*tw, C); dst: (N, C, H, W), written in full. dst[n, c, i*m + k - off, j*m + q - off]
     is the sum over the tiles covering it of (R M_t Rᵀ)[k, q]; what falls outside dst is dropped
     (off >= 0). The forward's output tiles (R = Aᵀ, r = m, off = 0: no overlap) or the input
     gradient's (R = B, r = α, off = padding: neighbouring tiles overlap by α - m and add up).
+    One image at a time (:func:`_untransform_image`): its tiles are added into a channels-last
+    copy of the image, C channels at a time, which is then written back channels first.
     """
     numba.literally(kind)
-    m = 2 + 2 * (kind % 2)  # the tile size: even kinds are F(2x2)
-    N, C, H, W = dst.shape
-    alpha = m + 2
-    r = alpha if kind == B2 or kind == B4 else m
-    T = th * tw
-    Hb, Wb = (th - 1) * m + r, (tw - 1) * m + r  # the callers make the tiles reach row H-1 + off
     c = _constants(dst)
-    for nc in prange(N * C):  # (n, c) owns dst[n, c]
-        n, ch = nc // C, nc % C
-        P = np.zeros((Hb, Wb), dtype=dst.dtype)
-        S = np.empty((alpha, Wb), dtype=dst.dtype)  # R applied along the rows of one row of tiles
-        for i in range(th):
-            Mi = M[:, ch, n * T + i * tw : n * T + (i + 1) * tw]  # (α², tw)
-            S[:] = 0
-            for a in range(alpha):
-                a0, al = a * alpha, a * alpha + alpha - 1
-                for j in range(tw):
-                    s = transform_1d(
-                        kind,
-                        c,
-                        Mi[a0, j],
-                        Mi[a0 + 1, j],
-                        Mi[a0 + 2, j],
-                        Mi[a0 + 3, j],
-                        Mi[min(a0 + 4, al), j],
-                        Mi[min(a0 + 5, al), j],
-                    )
-                    for q in range(r):
-                        S[a, j * m + q] += s[q]
-            for x in range(Wb):  # R down the columns, added into the tile row's r rows
-                t = transform_1d(kind, c, S[0, x], S[1, x], S[2, x], S[3, x], S[min(4, alpha - 1), x], S[alpha - 1, x])
-                for k in range(r):
-                    P[i * m + k, x] += t[k]
-        dst[n, ch] = P[off : off + H, off : off + W]
+    for n in range(dst.shape[0]):
+        _untransform_image(M, kind, off, th, tw, n, c, dst)
 
 
 @njit(cache=True)
@@ -312,15 +368,17 @@ class _Plan:
         self.tiles = self.chunk * self.th * self.tw  # tiles per full chunk
 
     def slabs(self, role: str, channels: int, dtype, count: int) -> np.ndarray:
-        """A (α², channels, count) view of a reusable (α², channels, tiles) scratch buffer."""
-        return scratch("winograd " + role, (self.alpha**2, channels, self.tiles), dtype)[:, :, :count]
+        """A (α², count, channels) array in a reusable scratch buffer (one per role)."""
+        return scratch("winograd " + role, (self.alpha**2, count, channels), dtype)
 
 
 def _weight_transform(w: np.ndarray, G: np.ndarray) -> np.ndarray:
-    """U[a*α+b, co, c] = (G w[co, c] Gᵀ)[a, b]: (C_out, C_in, 3, 3) -> (α², C_out, C_in)."""
-    alpha = G.shape[0]
-    U = G @ w @ G.T  # (C_out, C_in, α, α)
-    return np.ascontiguousarray(U.transpose(2, 3, 0, 1)).reshape(alpha * alpha, w.shape[0], w.shape[1])
+    """U[a*α+b, co, c] = (G w[co, c] Gᵀ)[a, b]: (C_out, C_in, 3, 3) -> (α², C_out, C_in).
+
+    One GEMM: (G ⊗ G) vec(w) = vec(G w Gᵀ) for every (co, c) at once.
+    """
+    C_out, C = w.shape[:2]
+    return (np.kron(G, G) @ w.reshape(C_out * C, 9).T).reshape(G.shape[0] ** 2, C_out, C)
 
 
 # ----------------------------------------------------------------------------------------- checks
@@ -396,15 +454,15 @@ def winograd_conv3x3(
     elif not out.flags.c_contiguous:
         raise ValueError(f"{fn}: out must be C-contiguous")
     x = np.ascontiguousarray(x)
-    U = _weight_transform(w, transform_matrices(tile)[1].astype(x.dtype))  # (α², C_out, C_in)
+    UT = _weight_transform(w, transform_matrices(tile)[1].astype(x.dtype)).transpose(0, 2, 1)  # (α², C_in, C_out)
     plan = _Plan(N, C, C_out, Ho, Wo, tile, x.dtype)
     for n0 in range(0, N, plan.chunk):
         n1 = min(N, n0 + plan.chunk)
         count = (n1 - n0) * plan.th * plan.tw
-        V = plan.slabs("V", C, x.dtype, count)  # (α², C_in, tiles)
-        M = plan.slabs("M", C_out, x.dtype, count)  # (α², C_out, tiles)
+        V = plan.slabs("V", C, x.dtype, count)  # (α², tiles, C_in)
+        M = plan.slabs("M", C_out, x.dtype, count)  # (α², tiles, C_out)
         transform_tiles(x[n0:n1], KINDS[tile][0], padding, plan.th, plan.tw, V)
-        np.matmul(U, V, out=M)
+        np.matmul(V, UT, out=M)
         untransform_tiles(M, KINDS[tile][2], 0, plan.th, plan.tw, out[n0:n1])
     return out
 
@@ -449,8 +507,7 @@ def winograd_conv3x3_backward(
         x = np.ascontiguousarray(x)
     gy = np.ascontiguousarray(gy)
     G = transform_matrices(tile)[1].astype(gy.dtype)
-    U = _weight_transform(w, G) if input_grad else None
-    UT = U.transpose(0, 2, 1) if input_grad else None  # (α², C_in, C_out)
+    U = _weight_transform(w, G) if input_grad else None  # (α², C_out, C_in)
     plan = _Plan(N, C, C_out, Ho, Wo, tile, gy.dtype)
     dx = np.empty((N, C, H, W), dtype=gy.dtype) if input_grad else None
     dU = np.zeros((plan.alpha**2, C_out, C), dtype=gy.dtype) if weight_grad else None
@@ -458,25 +515,25 @@ def winograd_conv3x3_backward(
     for n0 in range(0, N, plan.chunk):
         n1 = min(N, n0 + plan.chunk)
         count = (n1 - n0) * plan.th * plan.tw
-        Mbar = plan.slabs("M", C_out, gy.dtype, count)  # A Ȳ Aᵀ: (α², C_out, tiles)
+        Mbar = plan.slabs("M", C_out, gy.dtype, count)  # A Ȳ Aᵀ: (α², tiles, C_out)
         transform_tiles(gy[n0:n1], KINDS[tile][1], 0, plan.th, plan.tw, Mbar)
         if input_grad:
-            Vbar = plan.slabs("V", C, gy.dtype, count)  # (α², C_in, tiles)
-            np.matmul(UT, Mbar, out=Vbar)
+            Vbar = plan.slabs("V", C, gy.dtype, count)  # (α², tiles, C_in)
+            np.matmul(Mbar, U, out=Vbar)
             untransform_tiles(Vbar, KINDS[tile][3], padding, plan.th, plan.tw, dx[n0:n1])
         if weight_grad:
             V = plan.slabs("V", C, gy.dtype, count)  # Bᵀ D B of the input tiles
             transform_tiles(x[n0:n1], KINDS[tile][0], padding, plan.th, plan.tw, V)
-            np.matmul(Mbar, V.transpose(0, 2, 1), out=dU_chunk)
+            np.matmul(Mbar.transpose(0, 2, 1), V, out=dU_chunk)
             dU += dU_chunk
     return dx, (_weight_from_products(dU, G) if weight_grad else None)
 
 
 def _weight_from_products(dU: np.ndarray, G: np.ndarray) -> np.ndarray:
     """dw = Gᵀ dU G per (co, c): (α², C_out, C_in) -> (C_out, C_in, 3, 3)."""
-    alpha, (C_out, C) = G.shape[0], dU.shape[1:]
-    dU4 = dU.reshape(alpha, alpha, C_out, C).transpose(2, 3, 0, 1)  # (C_out, C_in, α, α)
-    return np.ascontiguousarray(G.T @ dU4 @ G)
+    C_out, C = dU.shape[1:]
+    dw = np.kron(G, G).T @ dU.reshape(G.shape[0] ** 2, C_out * C)  # (Gᵀ ⊗ Gᵀ) vec(dU), every (co, c) at once
+    return np.ascontiguousarray(dw.T).reshape(C_out, C, 3, 3)
 
 
 def winograd_conv3x3_with_weight_grad(
@@ -504,7 +561,7 @@ def winograd_conv3x3_with_weight_grad(
         raise ValueError(f"{fn}: gy must be a {x.dtype} array of shape {(N, C_out, Ho, Wo)}, got {gy.dtype} {gy.shape}")
     x, gy = np.ascontiguousarray(x), np.ascontiguousarray(gy)
     G = transform_matrices(tile)[1].astype(x.dtype)
-    U = _weight_transform(w, G)
+    UT = _weight_transform(w, G).transpose(0, 2, 1)  # (α², C_in, C_out)
     plan = _Plan(N, C, C_out, Ho, Wo, tile, x.dtype)
     y = np.empty((N, C_out, Ho, Wo), dtype=x.dtype)
     dU = np.zeros((plan.alpha**2, C_out, C), dtype=x.dtype)
@@ -515,10 +572,10 @@ def winograd_conv3x3_with_weight_grad(
         V = plan.slabs("V", C, x.dtype, count)
         M = plan.slabs("M", C_out, x.dtype, count)
         transform_tiles(x[n0:n1], KINDS[tile][0], padding, plan.th, plan.tw, V)
-        np.matmul(U, V, out=M)
+        np.matmul(V, UT, out=M)
         untransform_tiles(M, KINDS[tile][2], 0, plan.th, plan.tw, y[n0:n1])
         transform_tiles(gy[n0:n1], KINDS[tile][1], 0, plan.th, plan.tw, M)  # M now holds A Ȳ Aᵀ
-        np.matmul(M, V.transpose(0, 2, 1), out=dU_chunk)
+        np.matmul(M.transpose(0, 2, 1), V, out=dU_chunk)
         dU += dU_chunk
     return y, _weight_from_products(dU, G)
 
