@@ -53,6 +53,53 @@ def test_the_backward_reuses_the_forwards_columns_and_gets_the_same_gradient(im2
     np.testing.assert_allclose(gx, gx_ref, rtol=1e-4, atol=1e-4)
 
 
+@pytest.fixture
+def winograd_transforms(monkeypatch):
+    """The kinds of the transforms Winograd's kernels computed, per call (the fast tier's winograd strategy)."""
+    from tinynet.kernels import winograd
+
+    calls: list = []
+    original = winograd.transform_tiles
+    monkeypatch.setattr(winograd, "transform_tiles", lambda src, kind, *a: calls.append(kind) or original(src, kind, *a))
+    return calls
+
+
+def test_winograd_keeps_the_transforms_of_x_and_of_gy_for_the_weight_gradient(winograd_transforms):
+    """conv2d's backward on the Winograd strategy: one transform of x (the forward's), one of gy."""
+    from tinynet.kernels import winograd
+
+    rng = np.random.default_rng(0)
+    x, w = rng.standard_normal((3, 16, 12, 12)), rng.standard_normal((16, 16, 3, 3))
+    g = rng.standard_normal((3, 16, 12, 12))
+    gx, gw = _step(x, w, g, padding=1)
+    bt, a = winograd.KINDS[4][0], winograd.KINDS[4][1]
+    assert sorted(winograd_transforms) == sorted([bt, a])  # Bᵀ·B of x in the forward, A·Aᵀ of gy in dx
+    geometry = _geometry("conv2d", tinynet.tensor(x), tinynet.tensor(w), None, 1, 1, 1, 1, nd=2, transposed=False)
+    assert conv_planner.plan(geometry, 16, 16, 3, 8).strategy == "winograd"
+    np.testing.assert_array_equal(gw, kernels.correlate_weight(x, g, geometry))  # both transforms afresh
+    assert sorted(winograd_transforms) == sorted([bt, a] * 2)
+    np.testing.assert_array_equal(gx, kernels.correlate_adjoint(g, w, geometry))
+    with kernels.use("reference"):
+        gx_ref, gw_ref = _step(x, w, g, padding=1)
+    np.testing.assert_allclose(gw, gw_ref, rtol=1e-12, atol=1e-12 * np.abs(gw_ref).max())
+    np.testing.assert_allclose(gx, gx_ref, rtol=1e-12, atol=1e-12 * np.abs(gx_ref).max())
+
+
+def test_winograd_gy_transforms_kept_by_an_input_gradient_reach_no_other_array(winograd_transforms):
+    """Inside the backward's block, a weight gradient of another gy builds its own transform of gy."""
+    rng = np.random.default_rng(1)
+    x, w = rng.standard_normal((2, 16, 8, 8)), rng.standard_normal((16, 16, 3, 3))
+    g, other = rng.standard_normal((2, 16, 8, 8)), rng.standard_normal((2, 16, 8, 8))
+    geometry = _geometry("conv2d", tinynet.tensor(x), tinynet.tensor(w), None, 1, 1, 1, 1, nd=2, transposed=False)
+    _, kept = kernels.correlate_keeping_columns(x, w, geometry)
+    assert kept is not None and kept.plan.strategy == "winograd"
+    with conv_planner.using_kept(kept):
+        kernels.correlate_adjoint(g, w, geometry)  # keeps A g Aᵀ
+        gw = kernels.correlate_weight(x, other, geometry)  # not g: transforms `other` itself
+    np.testing.assert_allclose(gw, kernels.correlate_weight(x, other, geometry), rtol=1e-13, atol=1e-13)
+    assert getattr(conv_planner._USING, "gy_transforms", None) is None  # given back when the block ended
+
+
 def test_kept_columns_serve_one_backward_only(im2col_calls):
     """retain_graph: the second backward builds the columns again and gets the same weight gradient."""
     rng = np.random.default_rng(1)

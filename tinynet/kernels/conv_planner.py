@@ -173,19 +173,35 @@ def _depthwise_weight(x, gy, geometry, p):
 # ----------------------------------------------------------------------------- winograd
 # conv2d(x, w) is winograd_conv3x3, its adjoint (conv_transpose2d's forward) the input gradient,
 # both on the same transforms (tinynet/kernels/winograd.py); only the padding differs per call.
-def _winograd_correlate(x, w, geometry, p, bias):
-    y = winograd_conv3x3(x, w, geometry.padding[0], _WINOGRAD_TILE)
+# conv2d's weight gradient reads the transform of x that its forward made and the transform of
+# gy that its input gradient made: the forward keeps the first (correlate_keeping_columns), and
+# the input gradient keeps the second when the kept transforms of the backward's block are
+# Winograd's (_USING.gy_transforms, for the weight gradient that Conv's backward runs next).
+def _winograd_correlate(x, w, geometry, p, bias, keep: list | None = None):
+    y = winograd_conv3x3(x, w, geometry.padding[0], _WINOGRAD_TILE, keep=keep, alloc=_column_array)
     if bias is not None:
         y += bias.reshape(1, -1, 1, 1)
     return y
 
 
 def _winograd_adjoint(y, w, geometry, p):
-    return winograd_conv3x3_input_grad(y, w, geometry.padding[0], _WINOGRAD_TILE)
+    kept = getattr(_USING, "kept", None)
+    if kept is None or kept.plan.strategy != "winograd":
+        return winograd_conv3x3_input_grad(y, w, geometry.padding[0], _WINOGRAD_TILE)
+    keep: list = []
+    x = winograd_conv3x3_input_grad(y, w, geometry.padding[0], _WINOGRAD_TILE, keep_gy=keep, alloc=_column_array)
+    _USING.gy_transforms = (_made_for(y, geometry), weakref.ref(_owner(y)), tuple(keep))
+    return x
 
 
 def _winograd_weight(x, gy, geometry, p):
-    return winograd_conv3x3_weight_grad(x, gy, geometry.padding[0], _WINOGRAD_TILE)
+    x_transforms = _kept_chunks(x, geometry, p)
+    gy_transforms = _kept_gy_transforms(gy, geometry)
+    gw = winograd_conv3x3_weight_grad(x, gy, geometry.padding[0], _WINOGRAD_TILE, x_transforms, gy_transforms)
+    for spent in (x_transforms, gy_transforms):
+        if spent is not None:
+            _give_back(spent)
+    return gw
 
 
 def _winograd_correlate_and_weight(x, w, gy, geometry, p):
@@ -338,7 +354,8 @@ def correlate_adjoint(y: np.ndarray, w: np.ndarray, geometry) -> np.ndarray:
 # ops), so they meet just the x they were built from: Conv's saved x, whose version autograd
 # checks before the backward runs. correlate_weight takes them when they name this very call
 # (geometry, shape, dtype, plan, and x's memory: same owner array, same address), else builds
-# the columns as always. Calls whose columns take more than _KEEP_BYTES keep nothing.
+# the columns as always. Calls whose columns take more than _KEEP_BYTES keep nothing. The
+# Winograd strategy keeps the transform of x instead of its columns, in the same way.
 _KEEP_BYTES = 64 << 20
 _USING = threading.local()  # .kept: the KeptColumns handed back by the running backward, if any
 
@@ -395,22 +412,31 @@ def correlate_keeping_columns(x: np.ndarray, w: np.ndarray, geometry, bias: np.n
     """``(correlate(x, w, geometry, bias), kept)``: kept is a KeptColumns for x's weight gradient, or None."""
     p = plan(geometry, w.shape[0], x.shape[1], x.shape[0], x.itemsize)
     K, L = x.shape[1] * geometry.kernel[0] * geometry.kernel[1], geometry.small[0] * geometry.small[1]
-    if p.strategy != "im2col" or K * x.shape[0] * L * x.itemsize > _KEEP_BYTES:
+    if p.strategy == "winograd":  # the transform of x: (α², tiles, C), about (α / m)² = 2.25 times x
+        m = _WINOGRAD_TILE
+        K, L = x.shape[1] * (m + 2) ** 2, -(-geometry.small[0] // m) * -(-geometry.small[1] // m)
+    if p.strategy not in ("im2col", "winograd") or K * x.shape[0] * L * x.itemsize > _KEEP_BYTES:
         return STRATEGIES[p.strategy].correlate(x, w, geometry, p, bias), None
     chunks: list = []
-    y = _im2col_correlate(x, w, geometry, p, bias, keep_into=chunks)
+    if p.strategy == "winograd":
+        y = _winograd_correlate(x, w, geometry, p, bias, keep=chunks)
+    else:
+        y = _im2col_correlate(x, w, geometry, p, bias, keep_into=chunks)
     return y, KeptColumns(_made_for(x, geometry), weakref.ref(_owner(x)), p, tuple(chunks))
 
 
 @contextlib.contextmanager
 def using_kept(kept):
     """Inside the block, correlate_weight of the x that ``kept`` was built from takes its columns."""
-    before = getattr(_USING, "kept", None)
-    _USING.kept = kept
+    before = getattr(_USING, "kept", None), getattr(_USING, "gy_transforms", None)
+    _USING.kept, _USING.gy_transforms = kept, None
     try:
         yield
     finally:
-        _USING.kept = before
+        spare = getattr(_USING, "gy_transforms", None)  # kept by an input gradient, not taken
+        if spare is not None:
+            _give_back(spare[2])
+        _USING.kept, _USING.gy_transforms = before
 
 
 def release_spare() -> None:
@@ -426,6 +452,15 @@ def _kept_chunks(x: np.ndarray, geometry, p: ConvPlan):
         return None
     _USING.kept = None
     return kept.chunks
+
+
+def _kept_gy_transforms(gy: np.ndarray, geometry):
+    """The transforms of gy that the backward's input gradient kept, taken, or None."""
+    held = getattr(_USING, "gy_transforms", None)
+    if held is None or held[0] != _made_for(gy, geometry) or held[1]() is not _owner(gy):
+        return None
+    _USING.gy_transforms = None
+    return held[2]
 
 
 def correlate_weight(x: np.ndarray, gy: np.ndarray, geometry) -> np.ndarray:

@@ -422,12 +422,16 @@ def winograd_conv3x3(
     padding: int = 1,
     tile: int = 2,
     out: np.ndarray | None = None,
+    keep: list | None = None,
+    alloc=np.empty,
 ) -> np.ndarray:
     """conv2d(x, w, padding=padding) for a 3x3 kernel, stride 1, dilation 1, one group, no bias.
 
     Cross-correlation, as PyTorch: y[n, co, oh, ow] = Σ_{c,kh,kw} w[co, c, kh, kw] x[n, c, oh+kh-p, ow+kw-p].
     ``tile`` picks F(2x2,3x3) or F(4x4,3x3). ``out`` receives the result if given (C-contiguous,
-    the right shape and dtype).
+    the right shape and dtype). With a list ``keep``, each chunk's input transform V = Bᵀ D B
+    goes into an array of its own (``alloc(shape, dtype)``) appended to it: the weight gradient
+    of the same x can take them (``x_transforms`` of :func:`winograd_conv3x3_backward`).
 
     Shape:
         - x: (N, C_in, H, W), float32 or float64; w: (C_out, C_in, 3, 3), same dtype
@@ -459,9 +463,11 @@ def winograd_conv3x3(
     for n0 in range(0, N, plan.chunk):
         n1 = min(N, n0 + plan.chunk)
         count = (n1 - n0) * plan.th * plan.tw
-        V = plan.slabs("V", C, x.dtype, count)  # (α², tiles, C_in)
+        V = plan.slabs("V", C, x.dtype, count) if keep is None else alloc((plan.alpha**2, count, C), x.dtype)
         M = plan.slabs("M", C_out, x.dtype, count)  # (α², tiles, C_out)
-        transform_tiles(x[n0:n1], KINDS[tile][0], padding, plan.th, plan.tw, V)
+        transform_tiles(x[n0:n1], KINDS[tile][0], padding, plan.th, plan.tw, V)  # V: (α², tiles, C_in)
+        if keep is not None:
+            keep.append(V)
         np.matmul(V, UT, out=M)
         untransform_tiles(M, KINDS[tile][2], 0, plan.th, plan.tw, out[n0:n1])
     return out
@@ -475,12 +481,21 @@ def winograd_conv3x3_backward(
     tile: int = 2,
     input_grad: bool = True,
     weight_grad: bool = True,
+    x_transforms: tuple | None = None,
+    gy_transforms: tuple | None = None,
+    keep_gy: list | None = None,
+    alloc=np.empty,
 ) -> tuple[np.ndarray | None, np.ndarray | None]:
     """Both gradients of :func:`winograd_conv3x3`, sharing the output gradient's transform A Ȳ Aᵀ.
 
     Returns (dx, dw); an entry not asked for is None (and ``x`` may be None when only dx is
     wanted). dx = B [Σ_co U ⊙ (A Ȳ Aᵀ)] Bᵀ with tiles added where they overlap; dw = Gᵀ [Σ_tiles
     (A Ȳ Aᵀ) ⊙ (Bᵀ D B)] G.
+
+    Transforms made by an earlier call for the same arrays and geometry can stand in for
+    computing them again, one array per chunk: ``x_transforms`` (kept by the forward's ``keep``)
+    and ``gy_transforms`` (kept by an earlier call's ``keep_gy``, a list that receives each
+    chunk's A Ȳ Aᵀ in an array of its own, ``alloc(shape, dtype)``).
 
     Shape:
         - x: (N, C_in, H, W); gy: (N, C_out, H + 2p - 2, W + 2p - 2); w: (C_out, C_in, 3, 3)
@@ -515,15 +530,25 @@ def winograd_conv3x3_backward(
     for n0 in range(0, N, plan.chunk):
         n1 = min(N, n0 + plan.chunk)
         count = (n1 - n0) * plan.th * plan.tw
-        Mbar = plan.slabs("M", C_out, gy.dtype, count)  # A Ȳ Aᵀ: (α², tiles, C_out)
-        transform_tiles(gy[n0:n1], KINDS[tile][1], 0, plan.th, plan.tw, Mbar)
+        k = n0 // plan.chunk
+        if gy_transforms is not None:
+            Mbar = gy_transforms[k]
+        else:
+            shape = (plan.alpha**2, count, C_out)
+            Mbar = plan.slabs("M", C_out, gy.dtype, count) if keep_gy is None else alloc(shape, gy.dtype)
+            transform_tiles(gy[n0:n1], KINDS[tile][1], 0, plan.th, plan.tw, Mbar)  # A Ȳ Aᵀ: (α², tiles, C_out)
+            if keep_gy is not None:
+                keep_gy.append(Mbar)
         if input_grad:
             Vbar = plan.slabs("V", C, gy.dtype, count)  # (α², tiles, C_in)
             np.matmul(Mbar, U, out=Vbar)
             untransform_tiles(Vbar, KINDS[tile][3], padding, plan.th, plan.tw, dx[n0:n1])
         if weight_grad:
-            V = plan.slabs("V", C, gy.dtype, count)  # Bᵀ D B of the input tiles
-            transform_tiles(x[n0:n1], KINDS[tile][0], padding, plan.th, plan.tw, V)
+            if x_transforms is not None:
+                V = x_transforms[k]
+            else:
+                V = plan.slabs("V", C, gy.dtype, count)  # Bᵀ D B of the input tiles
+                transform_tiles(x[n0:n1], KINDS[tile][0], padding, plan.th, plan.tw, V)
             np.matmul(Mbar.transpose(0, 2, 1), V, out=dU_chunk)
             dU += dU_chunk
     return dx, (_weight_from_products(dU, G) if weight_grad else None)
@@ -580,10 +605,13 @@ def winograd_conv3x3_with_weight_grad(
     return y, _weight_from_products(dU, G)
 
 
-def winograd_conv3x3_input_grad(gy: np.ndarray, w: np.ndarray, padding: int = 1, tile: int = 2) -> np.ndarray:
+def winograd_conv3x3_input_grad(
+    gy: np.ndarray, w: np.ndarray, padding: int = 1, tile: int = 2, keep_gy: list | None = None, alloc=np.empty
+) -> np.ndarray:
     """The input gradient of conv2d(x, w, padding=padding): the adjoint of :func:`winograd_conv3x3`.
 
-    Stride 1 fixes the input size: H = H_out + 2 - 2p.
+    Stride 1 fixes the input size: H = H_out + 2 - 2p. ``keep_gy`` and ``alloc``: as in
+    :func:`winograd_conv3x3_backward`.
 
     Shape:
         - gy: (N, C_out, H_out, W_out); w: (C_out, C_in, 3, 3)
@@ -598,11 +626,20 @@ def winograd_conv3x3_input_grad(gy: np.ndarray, w: np.ndarray, padding: int = 1,
         >>> bool(abs(lhs - rhs) < 1e-12 * abs(lhs))
         True
     """
-    return winograd_conv3x3_backward(None, gy, w, padding, tile, True, False)[0]
+    return winograd_conv3x3_backward(None, gy, w, padding, tile, True, False, keep_gy=keep_gy, alloc=alloc)[0]
 
 
-def winograd_conv3x3_weight_grad(x: np.ndarray, gy: np.ndarray, padding: int = 1, tile: int = 2) -> np.ndarray:
+def winograd_conv3x3_weight_grad(
+    x: np.ndarray,
+    gy: np.ndarray,
+    padding: int = 1,
+    tile: int = 2,
+    x_transforms: tuple | None = None,
+    gy_transforms: tuple | None = None,
+) -> np.ndarray:
     """The weight gradient of conv2d(x, w, padding=padding): dw[co, c] = Σ_n x[n, c] ⋆ gy[n, co].
+
+    ``x_transforms``, ``gy_transforms``: as in :func:`winograd_conv3x3_backward`.
 
     Shape:
         - x: (N, C_in, H, W); gy: (N, C_out, H + 2p - 2, W + 2p - 2)
@@ -612,7 +649,7 @@ def winograd_conv3x3_weight_grad(x: np.ndarray, gy: np.ndarray, padding: int = 1
     _check_array("x", x, 4, fn)
     _check_array("gy", gy, 4, fn)
     w_like = np.empty((gy.shape[1], x.shape[1], 3, 3), dtype=gy.dtype)  # only its shape is read
-    return winograd_conv3x3_backward(x, gy, w_like, padding, tile, False, True)[1]
+    return winograd_conv3x3_backward(x, gy, w_like, padding, tile, False, True, x_transforms, gy_transforms)[1]
 
 
 def winograd_conv_transpose3x3(x: np.ndarray, w: np.ndarray, padding: int = 1, tile: int = 2) -> np.ndarray:
