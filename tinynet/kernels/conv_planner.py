@@ -25,11 +25,12 @@ defines them; tests/test_tiers.py proves every strategy equal to it):
 * ``"winograd"``: 3x3, stride 1, dilation 1, one group, equal padding on both axes (at most 2), at
   least ``_WINOGRAD_MIN_CHANNELS`` channels on both sides and an output of at least
   ``_WINOGRAD_MIN_SIZE`` on both axes: Winograd F(4x4,3x3) (tinynet/kernels/winograd.py), whose
-  36 GEMMs do a quarter of im2col's multiplications. Its float32 results differ from im2col's by
-  up to about 1e-5 of the largest entry (its transforms hold entries from 1/24 to 8); float64
-  agrees with the reference tier to 1e-12 (tests/test_tiers.py). Measured against im2col on the
-  benchmark shapes in benchmarks/WINOGRAD.md ("Channels last"): faster from 16 channels on, slower
-  with 3 input channels.
+  36 GEMMs do a quarter of im2col's multiplications. In float32 it is less exact than im2col
+  (its transforms hold entries from 1/24 to 8): relative to the largest entry, up to 7e-6 in the
+  output and the input gradient and 2.6e-5 in the weight gradient on the benchmark shapes, where
+  im2col stays below 7e-7; float64 agrees with the reference tier to 1e-12 (tests/test_tiers.py).
+  Measured against im2col on the benchmark shapes in benchmarks/WINOGRAD.md ("Channels last"):
+  faster from 16 channels on, slower with 3 input channels.
 
 To add a strategy: a test in :func:`plan` that returns ``ConvPlan("name", ...)``, and a row in
 STRATEGIES with its four functions (``correlate_and_weight`` may be None: then it runs the other two).

@@ -32,11 +32,11 @@ padding=p) == winograd_conv3x3_input_grad(x, w, p)`` (see :func:`winograd_conv_t
 **Layout: channels last, for the vector units.** ``V`` and ``M`` are (alpha², tiles, C): each
 position's slab is a (tiles, C) matrix that BLAS reads directly, and one tile's values at one
 position are a contiguous run of C channels. The kernels vectorise over those channels: a row of
-tiles (:func:`_transform_band`) first copies its input rows channels last, then applies the 1-D
+tiles (:func:`tile_transform`) first copies its input rows channels last, then applies the 1-D
 transform down the columns (one loop over every column and channel) and along each tile's
 columns, C channels at a time, so every load and store is a contiguous run. The way back
-(:func:`_untransform_image`) adds each image's tiles into a channels-last copy of the image and
-writes it back channels first. The 1-D transforms (:func:`transform_1d`) have the matrices
+(:func:`tile_untransform`) adds a row of tiles into a channels-last buffer of its rows and writes
+the finished rows back channels first. The 1-D transforms (:func:`transform_1d`) have the matrices
 written out, one branch per matrix, picked at compile time (``kind`` is a literal in every
 kernel), so the tile size and every coefficient are constants. The loops index one-dimensional
 views with their own loop variables: indices computed inside the loop (``q + ch``) kept Numba's
@@ -56,7 +56,9 @@ temporaries. Outputs are fresh arrays unless ``out=`` is given.
 Accuracy (asserted in tests/test_winograd.py, figures in benchmarks/WINOGRAD.md), as max |error|
 over max |exact|: in float64 both tile sizes agree with a direct float64 convolution to 1e-12
 (measured: about 1e-15 for F(2x2), 1e-14 for F(4x4)); in float32 F(2x2) stayed below 7e-7, as
-im2col does, and F(4x4) below 7e-6 (its transforms hold entries from 1/24 to 8).
+im2col does, and F(4x4)'s forward and input gradient below 7e-6 (its transforms hold entries
+from 1/24 to 8). F(4x4)'s weight gradient sums products over every tile of the batch and lost
+more on the benchmark shapes (N16, 16 to 64 channels): 1.1e-5 to 2.6e-5, against im2col's 5e-7.
 """
 
 from __future__ import annotations
@@ -178,7 +180,7 @@ def _constants(dtype_like):
     return two, four, four + one, four + four
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _put(dst, i, value, add):
     """dst[i] += value if ``add`` else dst[i] = value (``add`` is a constant where it is called)."""
     if add:
@@ -187,7 +189,7 @@ def _put(dst, i, value, add):
         dst[i] = value
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _put_first(d0, d1, d2, d3, d4, d5, i, t, r, add):
     """_put the first ``r`` values of ``t`` at ``i`` of d0, d1, ... (d_k for k >= r may be anything)."""
     _put(d0, i, t[0], add)
@@ -201,115 +203,75 @@ def _put_first(d0, d1, d2, d3, d4, d5, i, t, r, add):
 
 
 @njit(cache=True)
-def _transform_band(src, kind, off, th, tw, b, c, V):
-    """Tile row ``b`` (image b // th, tile row b % th) of :func:`tile_transform`: all its tiles' α² values."""
-    numba.literally(kind)  # a constant here too: the tile size, and which branch of transform_1d
-    m = 2 + 2 * (kind % 2)  # the tile size: even kinds are F(2x2)
-    alpha = m + 2
-    r = alpha if kind == BT2 or kind == BT4 else m  # rows and columns of one tile read from src
-    N, C, H, W = src.shape
-    n, i = b // th, b % th
-    Wb = (tw - 1) * m + r  # the row of tiles covers Wb padded columns; column u is src column u - off
-    L = Wb * C
-    # 1. The tile row's r input rows, channels last: D[k, u, ch] (zeros outside src).
-    D = np.zeros((r, Wb, C), dtype=src.dtype)
-    w0, w1 = max(0, -off), min(W, Wb - off)
-    for k in range(r):
-        h = i * m + k - off
-        if 0 <= h < H and w1 > w0:
-            Dk = D[k, w0 + off : w1 + off]
-            for ch in range(C):
-                row = src[n, ch, h, w0:w1]
-                for u in range(w1 - w0):
-                    Dk[u, ch] = row[u]
-    # 2. L down the columns: Z[a] = Σ_k L[a, k] D[k], every (column, channel) at once.
-    Df = D.reshape(r, L)
-    d0, d1, d2, d3 = Df[0], Df[1], Df[min(2, r - 1)], Df[min(3, r - 1)]
-    d4, d5 = Df[min(4, r - 1)], Df[min(5, r - 1)]
-    Z = np.empty((alpha, Wb, C), dtype=src.dtype)
-    Zf = Z.reshape(alpha, L)
-    y0, y1, y2, y3, y4, y5 = Zf[0], Zf[1], Zf[2], Zf[3], Zf[min(4, alpha - 1)], Zf[alpha - 1]
-    for e in range(L):
-        _put_first(
-            y0, y1, y2, y3, y4, y5, e, transform_1d(kind, c, d0[e], d1[e], d2[e], d3[e], d4[e], d5[e]), alpha, False
-        )
-    # 3. L along each tile's r columns; the α² results go to the slabs, C channels each (contiguous).
-    for j in range(tw):
-        p, u = b * tw + j, j * m
-        for a in range(alpha):
-            Za = Z[a]
-            z0, z1, z2, z3 = Za[u], Za[u + 1], Za[u + min(2, r - 1)], Za[u + min(3, r - 1)]
-            z4, z5 = Za[u + min(4, r - 1)], Za[u + min(5, r - 1)]
-            base = a * alpha
-            v0, v1, v2, v3 = V[base, p], V[base + 1, p], V[base + 2, p], V[base + 3, p]
-            v4, v5 = V[base + min(4, alpha - 1), p], V[base + alpha - 1, p]
-            for ch in range(C):
-                t = transform_1d(kind, c, z0[ch], z1[ch], z2[ch], z3[ch], z4[ch], z5[ch])
-                _put_first(v0, v1, v2, v3, v4, v5, ch, t, alpha, False)
-
-
-@njit(cache=True)
 def tile_transform(src, kind, off, th, tw, V):
     """Cut ``src`` into tiles and transform each: V[a*α+b, t, c] = (L D Lᵀ)[a, b], L named by ``kind``.
 
     src: (N, C, H, W); V: (α², N*th*tw, C), written in full. Tile t = (n*th + i)*tw + j is
     D[k, q] = src[n, c, i*m + k - off, j*m + q - off] for k, q < r (zero outside src): the
     forward's input tiles (L = Bᵀ, r = α, off = padding) or the output gradient's (L = A, r = m).
-    One row of tiles at a time (:func:`_transform_band`): it copies its r input rows channels
-    last, applies L down the columns (every column and channel in one loop) and then along each
-    tile's columns, C channels at a time, so every load and store is a contiguous run of C values.
+    One row of tiles at a time: it copies its r input rows channels last, applies L down the
+    columns (every column and channel in one loop) and then along each tile's columns, C channels
+    at a time, so every load and store is a contiguous run of C values.
     """
-    numba.literally(kind)
+    numba.literally(kind)  # a constant in the loops: the tile size, and which branch of transform_1d
+    m = 2 + 2 * (kind % 2)  # the tile size: even kinds are F(2x2)
+    alpha = m + 2
+    r = alpha if kind == BT2 or kind == BT4 else m  # rows and columns of one tile read from src
+    N, C, H, W = src.shape
+    Wb = (tw - 1) * m + r  # a row of tiles covers Wb padded columns; column u is src column u - off
+    L = Wb * C
     c = _constants(src)
-    for b in range(src.shape[0] * th):
-        _transform_band(src, kind, off, th, tw, b, c, V)
+    D = np.empty((r, Wb, C), dtype=src.dtype)  # a row of tiles' r input rows, channels last
+    Z = np.empty((alpha, Wb, C), dtype=src.dtype)  # L applied down their columns
+    Df, Zf = D.reshape(r, L), Z.reshape(alpha, L)
+    w0, w1 = max(0, -off), min(W, Wb - off)
+    for b in range(N * th):
+        n, i = b // th, b % th
+        # 1. The tile row's r input rows, channels last: D[k, u, ch] (zeros outside src).
+        D[:] = 0
+        for k in range(r):
+            h = i * m + k - off
+            if 0 <= h < H and w1 > w0:
+                Dk = D[k, w0 + off : w1 + off]
+                for ch in range(C):
+                    row = src[n, ch, h, w0:w1]
+                    for u in range(w1 - w0):
+                        Dk[u, ch] = row[u]
+        # 2. L down the columns: Z[a] = Σ_k L[a, k] D[k], every (column, channel) at once.
+        d0, d1, d2, d3 = Df[0], Df[1], Df[min(2, r - 1)], Df[min(3, r - 1)]
+        d4, d5 = Df[min(4, r - 1)], Df[min(5, r - 1)]
+        y0, y1, y2, y3, y4, y5 = Zf[0], Zf[1], Zf[2], Zf[3], Zf[min(4, alpha - 1)], Zf[alpha - 1]
+        for e in range(L):
+            _put_first(
+                y0, y1, y2, y3, y4, y5, e, transform_1d(kind, c, d0[e], d1[e], d2[e], d3[e], d4[e], d5[e]), alpha, False
+            )
+        # 3. L along each tile's r columns; the α² results go to the slabs, C channels each (contiguous).
+        for j in range(tw):
+            p, u = b * tw + j, j * m
+            for a in range(alpha):
+                Za = Z[a]
+                z0, z1, z2, z3 = Za[u], Za[u + 1], Za[u + min(2, r - 1)], Za[u + min(3, r - 1)]
+                z4, z5 = Za[u + min(4, r - 1)], Za[u + min(5, r - 1)]
+                base = a * alpha
+                v0, v1, v2, v3 = V[base, p], V[base + 1, p], V[base + 2, p], V[base + 3, p]
+                v4, v5 = V[base + min(4, alpha - 1), p], V[base + alpha - 1, p]
+                for ch in range(C):
+                    t = transform_1d(kind, c, z0[ch], z1[ch], z2[ch], z3[ch], z4[ch], z5[ch])
+                    _put_first(v0, v1, v2, v3, v4, v5, ch, t, alpha, False)
 
 
 @njit(cache=True)
-def _untransform_image(M, kind, off, th, tw, n, c, dst):
-    """Image ``n`` of :func:`tile_untransform`."""
-    numba.literally(kind)
-    m = 2 + 2 * (kind % 2)  # the tile size: even kinds are F(2x2)
-    alpha = m + 2
-    r = alpha if kind == B2 or kind == B4 else m  # rows and columns of one tile written back
-    N, C, H, W = dst.shape
-    Hb, Wb = (th - 1) * m + r, (tw - 1) * m + r  # the callers make the tiles reach row H-1 + off
-    L = Wb * C
-    overlap = r > m  # B: neighbouring tiles overlap and add up; Aᵀ: every value is written once
-    acc = np.zeros((Hb, Wb, C), dtype=dst.dtype) if overlap else np.empty((Hb, Wb, C), dtype=dst.dtype)
-    accf = acc.reshape(Hb, L)  # the padded image, channels last
-    S = np.empty((alpha, Wb, C), dtype=dst.dtype)  # R along the rows of one row of tiles
-    Sf = S.reshape(alpha, L)
-    for i in range(th):
-        if overlap:
-            S[:] = 0
-        for j in range(tw):
-            p = (n * th + i) * tw + j
-            for a in range(alpha):
-                base = a * alpha
-                m0, m1, m2, m3 = M[base, p], M[base + 1, p], M[base + 2, p], M[base + 3, p]
-                m4, m5 = M[base + min(4, alpha - 1), p], M[base + alpha - 1, p]
-                Sa = S[a]
-                s0, s1, s2, s3 = Sa[j * m], Sa[j * m + 1], Sa[j * m + min(2, r - 1)], Sa[j * m + min(3, r - 1)]
-                s4, s5 = Sa[j * m + min(4, r - 1)], Sa[j * m + min(5, r - 1)]
-                for ch in range(C):
-                    t = transform_1d(kind, c, m0[ch], m1[ch], m2[ch], m3[ch], m4[ch], m5[ch])
-                    _put_first(s0, s1, s2, s3, s4, s5, ch, t, r, overlap)
-        # R down the columns, added into the tile row's r rows of the image
-        S0, S1, S2, S3 = Sf[0], Sf[1], Sf[2], Sf[3]
-        S4, S5 = Sf[min(4, alpha - 1)], Sf[alpha - 1]
-        i0 = i * m
-        a0, a1, a2 = accf[i0], accf[i0 + 1], accf[i0 + min(2, r - 1)]
-        a3, a4, a5 = accf[i0 + min(3, r - 1)], accf[i0 + min(4, r - 1)], accf[i0 + min(5, r - 1)]
-        for e in range(L):
-            t = transform_1d(kind, c, S0[e], S1[e], S2[e], S3[e], S4[e], S5[e])
-            _put_first(a0, a1, a2, a3, a4, a5, e, t, r, overlap)
-    for h in range(H):  # the image back to channels first, without the padding
-        ah = acc[h + off, off : off + W]
-        for ch in range(C):
-            row = dst[n, ch, h]
-            for u in range(W):
-                row[u] = ah[u, ch]
+def _rows_out(B, k0, k1, first, off, n, dst):
+    """Rows k0..k1-1 of the band buffer B (padded rows first + k) into dst[n], channels first, unpadded."""
+    H, W = dst.shape[2], dst.shape[3]
+    for k in range(k0, k1):
+        h = first + k - off
+        if 0 <= h < H:
+            Bk = B[k, off : off + W]
+            for ch in range(dst.shape[1]):
+                row = dst[n, ch, h]
+                for u in range(W):
+                    row[u] = Bk[u, ch]
 
 
 @njit(cache=True)
@@ -320,39 +282,97 @@ def tile_untransform(M, kind, off, th, tw, dst):
     is the sum over the tiles covering it of (R M_t Rᵀ)[k, q]; what falls outside dst is dropped
     (off >= 0). The forward's output tiles (R = Aᵀ, r = m, off = 0: no overlap) or the input
     gradient's (R = B, r = α, off = padding: neighbouring tiles overlap by α - m and add up).
-    One image at a time (:func:`_untransform_image`): its tiles are added into a channels-last
-    copy of the image, C channels at a time, which is then written back channels first.
+    One row of tiles at a time: its tiles are added into a channels-last buffer of its r rows, C
+    channels at a time, and the rows no later row of tiles reaches are written back channels first.
     """
-    numba.literally(kind)
+    numba.literally(kind)  # a constant in the loops: the tile size, and which branch of transform_1d
+    m = 2 + 2 * (kind % 2)  # the tile size: even kinds are F(2x2)
+    alpha = m + 2
+    r = alpha if kind == B2 or kind == B4 else m  # rows and columns of one tile written back
+    N, C, H, W = dst.shape
+    Wb = (tw - 1) * m + r  # the callers make the tiles reach column W-1 + off (and row H-1 + off)
+    L = Wb * C
     c = _constants(dst)
-    for n in range(dst.shape[0]):
-        _untransform_image(M, kind, off, th, tw, n, c, dst)
+    overlap = r > m  # B: neighbouring tiles overlap and add up; Aᵀ: every value is written once
+    B = np.empty((r, Wb, C), dtype=dst.dtype)  # the r padded rows of one row of tiles, channels last
+    S = np.empty((alpha, Wb, C), dtype=dst.dtype)  # R along the rows of one row of tiles
+    Bf, Sf = B.reshape(r, L), S.reshape(alpha, L)
+    for n in range(N):
+        for i in range(th):
+            if overlap:
+                S[:] = 0
+                if i == 0:
+                    B[:] = 0
+                else:  # the last r - m rows of the previous row of tiles are the first ones of this one
+                    B[: r - m] = B[m:]
+                    B[r - m :] = 0
+            for j in range(tw):
+                p = (n * th + i) * tw + j
+                for a in range(alpha):
+                    base = a * alpha
+                    m0, m1, m2, m3 = M[base, p], M[base + 1, p], M[base + 2, p], M[base + 3, p]
+                    m4, m5 = M[base + min(4, alpha - 1), p], M[base + alpha - 1, p]
+                    Sa = S[a]
+                    s0, s1, s2, s3 = Sa[j * m], Sa[j * m + 1], Sa[j * m + min(2, r - 1)], Sa[j * m + min(3, r - 1)]
+                    s4, s5 = Sa[j * m + min(4, r - 1)], Sa[j * m + min(5, r - 1)]
+                    for ch in range(C):
+                        t = transform_1d(kind, c, m0[ch], m1[ch], m2[ch], m3[ch], m4[ch], m5[ch])
+                        _put_first(s0, s1, s2, s3, s4, s5, ch, t, r, overlap)
+            # R down the columns, added into the row of tiles' r rows
+            S0, S1, S2, S3 = Sf[0], Sf[1], Sf[2], Sf[3]
+            S4, S5 = Sf[min(4, alpha - 1)], Sf[alpha - 1]
+            b0, b1, b2, b3 = Bf[0], Bf[1], Bf[min(2, r - 1)], Bf[min(3, r - 1)]
+            b4, b5 = Bf[min(4, r - 1)], Bf[min(5, r - 1)]
+            for e in range(L):
+                t = transform_1d(kind, c, S0[e], S1[e], S2[e], S3[e], S4[e], S5[e])
+                _put_first(b0, b1, b2, b3, b4, b5, e, t, r, overlap)
+            _rows_out(B, 0, m, i * m, off, n, dst)  # finished: no later row of tiles reaches them
+        _rows_out(B, m, r, (th - 1) * m, off, n, dst)  # the last row of tiles' overlap (B only)
+
+
+# tile_transform and tile_untransform take ``kind`` as a compile-time constant; these dispatch a
+# run-time one. One per tile size, so that F(4x4) compiles only its own kernels (a dispatcher over
+# every kind compiles all its branches on first use: about 3 s each, float32).
+@njit(cache=True)
+def _transform_f2(src, kind, off, th, tw, V):
+    if kind == BT2:
+        tile_transform(src, BT2, off, th, tw, V)
+    else:
+        tile_transform(src, A2, off, th, tw, V)
 
 
 @njit(cache=True)
-def transform_tiles(src, kind, off, th, tw, V):
-    """:func:`tile_transform` with ``kind`` a run-time value: each branch compiles a specialised one."""
-    if kind == BT2:
-        tile_transform(src, BT2, off, th, tw, V)
-    elif kind == BT4:
+def _transform_f4(src, kind, off, th, tw, V):
+    if kind == BT4:
         tile_transform(src, BT4, off, th, tw, V)
-    elif kind == A2:
-        tile_transform(src, A2, off, th, tw, V)
     else:
         tile_transform(src, A4, off, th, tw, V)
 
 
 @njit(cache=True)
-def untransform_tiles(M, kind, off, th, tw, dst):
-    """:func:`tile_untransform` with ``kind`` a run-time value: each branch compiles a specialised one."""
+def _untransform_f2(M, kind, off, th, tw, dst):
     if kind == AT2:
         tile_untransform(M, AT2, off, th, tw, dst)
-    elif kind == AT4:
-        tile_untransform(M, AT4, off, th, tw, dst)
-    elif kind == B2:
+    else:
         tile_untransform(M, B2, off, th, tw, dst)
+
+
+@njit(cache=True)
+def _untransform_f4(M, kind, off, th, tw, dst):
+    if kind == AT4:
+        tile_untransform(M, AT4, off, th, tw, dst)
     else:
         tile_untransform(M, B4, off, th, tw, dst)
+
+
+def transform_tiles(src, kind, off, th, tw, V):
+    """:func:`tile_transform` with ``kind`` (Bᵀ or A) a run-time value."""
+    (_transform_f4 if kind in (BT4, A4) else _transform_f2)(src, kind, off, th, tw, V)
+
+
+def untransform_tiles(M, kind, off, th, tw, dst):
+    """:func:`tile_untransform` with ``kind`` (Aᵀ or B) a run-time value."""
+    (_untransform_f4 if kind in (AT4, B4) else _untransform_f2)(M, kind, off, th, tw, dst)
 
 
 class _Plan:
