@@ -44,9 +44,9 @@ negative-index wraparound in the loop body and stopped LLVM from vectorising it 
 benchmarks/WINOGRAD.md).
 
 **One thread.** The kernels run on the calling thread; the 36 GEMMs between them use OpenBLAS's
-threads. Parallel (``prange``) versions of the same kernels made a forward and backward 1.4-3x
-slower than on one thread: OpenBLAS's threads keep spinning after each GEMM and took the cores
-from Numba's (benchmarks/WINOGRAD.md, "Channels last").
+threads. Parallel (``prange``) versions of the same kernels made a forward 2.8-3.6x and a forward
+and backward 1.4-1.6x slower than on one thread: OpenBLAS's threads keep spinning after each GEMM
+and took the cores from Numba's (benchmarks/WINOGRAD.md, "Channels last").
 
 **Workspaces.** The batch is processed in chunks of images sized so that ``V`` and ``M`` stay
 about :data:`CHUNK_BYTES`; the chunk buffers come from tinynet/kernels/workspace.py and are reused
@@ -99,9 +99,10 @@ _G4 = np.array(
 _AT4 = np.array([[1, 1, 1, 1, 1, 0], [0, 1, -1, 2, -2, 0], [0, 1, 1, 4, 4, 0], [0, 1, -1, 8, -8, 1]], dtype=np.float64)
 
 TILES = (2, 4)  # output tile sizes m: F(2x2,3x3) and F(4x4,3x3)
-# Target size of one chunk's V (or M) buffer. With the channels-last kernels, fwd+bwd of F(4x4) at N16
-# took 1.3-1.5x as long with 1 MB chunks as with 4 MB ones on the 16-, 32- and 64-channel benchmark
-# shapes; 16 MB was no better than 4 MB (benchmarks/WINOGRAD.md, "Channels last").
+# Target size of one chunk's V (or M) buffer. With the channels-last kernels (then on numba's threads),
+# fwd+bwd of F(4x4) at N16 took 1.1-1.9x as long with 1 MB chunks as with 4 MB ones on the 16-, 32- and
+# 64-channel benchmark shapes; 16 MB was faster than 4 MB on the 16-channel shape and slower on the
+# 64-channel one (two runs, benchmarks/WINOGRAD.md, "Channels last").
 CHUNK_BYTES = 4 << 20
 
 
