@@ -60,7 +60,9 @@ def winograd_transforms(monkeypatch):
 
     calls: list = []
     original = winograd.transform_tiles
-    monkeypatch.setattr(winograd, "transform_tiles", lambda src, kind, *a: calls.append(kind) or original(src, kind, *a))
+    monkeypatch.setattr(
+        winograd, "transform_tiles", lambda src, kind, *a: calls.append(kind) or original(src, kind, *a)
+    )
     return calls
 
 
@@ -87,6 +89,8 @@ def test_winograd_keeps_the_transforms_of_x_and_of_gy_for_the_weight_gradient(wi
 
 def test_winograd_gy_transforms_kept_by_an_input_gradient_reach_no_other_array(winograd_transforms):
     """Inside the backward's block, a weight gradient of another gy builds its own transform of gy."""
+    from tinynet.kernels import winograd
+
     rng = np.random.default_rng(1)
     x, w = rng.standard_normal((2, 16, 8, 8)), rng.standard_normal((16, 16, 3, 3))
     g, other = rng.standard_normal((2, 16, 8, 8)), rng.standard_normal((2, 16, 8, 8))
@@ -96,6 +100,8 @@ def test_winograd_gy_transforms_kept_by_an_input_gradient_reach_no_other_array(w
     with conv_planner.using_kept(kept):
         kernels.correlate_adjoint(g, w, geometry)  # keeps A g Aᵀ
         gw = kernels.correlate_weight(x, other, geometry)  # not g: transforms `other` itself
+    bt, a = winograd.KINDS[4][0], winograd.KINDS[4][1]
+    assert winograd_transforms == [bt, a, a]  # x in the forward (kept, so not again), g, then other
     np.testing.assert_allclose(gw, kernels.correlate_weight(x, other, geometry), rtol=1e-13, atol=1e-13)
     assert getattr(conv_planner._USING, "gy_transforms", None) is None  # given back when the block ended
 
