@@ -178,8 +178,9 @@ def _depthwise_weight(x, gy, geometry, p):
 # gy that its input gradient made: the forward keeps the first (correlate_keeping_columns), and
 # the input gradient keeps the second when the kept transforms of the backward's block are
 # Winograd's (_USING.gy_transforms, for the weight gradient that Conv's backward runs next).
-def _winograd_correlate(x, w, geometry, p, bias, keep: list | None = None):
-    y = winograd_conv3x3(x, w, geometry.padding[0], _WINOGRAD_TILE, keep=keep, alloc=_column_array)
+def _winograd_correlate(x, w, geometry, p, bias, keep_into: list | None = None):
+    """y = C x + bias; with ``keep_into``, each chunk's transform of x (an array of its own) is appended to it."""
+    y = winograd_conv3x3(x, w, geometry.padding[0], _WINOGRAD_TILE, keep=keep_into, alloc=_column_array)
     if bias is not None:
         y += bias.reshape(1, -1, 1, 1)
     return y
@@ -320,7 +321,7 @@ def _im2col_correlate_and_weight(x, w, gy, geometry, p):
 
 # ----------------------------------------------------------------------------- the table and the entries
 class Strategy(NamedTuple):
-    correlate: Callable  # (x, w, geometry, plan, bias) -> y
+    correlate: Callable  # (x, w, geometry, plan, bias) -> y; im2col and winograd also take keep_into (a list)
     correlate_adjoint: Callable  # (y, w, geometry, plan) -> x
     correlate_weight: Callable  # (x, gy, geometry, plan) -> gw
     correlate_and_weight: Callable | None = None  # (x, w, gy, geometry, plan) -> (y, gw); None: the two calls
@@ -419,10 +420,7 @@ def correlate_keeping_columns(x: np.ndarray, w: np.ndarray, geometry, bias: np.n
     if p.strategy not in ("im2col", "winograd") or K * x.shape[0] * L * x.itemsize > _KEEP_BYTES:
         return STRATEGIES[p.strategy].correlate(x, w, geometry, p, bias), None
     chunks: list = []
-    if p.strategy == "winograd":
-        y = _winograd_correlate(x, w, geometry, p, bias, keep=chunks)
-    else:
-        y = _im2col_correlate(x, w, geometry, p, bias, keep_into=chunks)
+    y = STRATEGIES[p.strategy].correlate(x, w, geometry, p, bias, keep_into=chunks)
     return y, KeptColumns(_made_for(x, geometry), weakref.ref(_owner(x)), p, tuple(chunks))
 
 
